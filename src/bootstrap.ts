@@ -1,0 +1,127 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { systemClock, type Clock } from './clock.js';
+import type { Config, ResolvedConfig } from './config/index.js';
+import { loadOrCreateDevSecrets } from './config/dev-secrets.js';
+import { createContainer, type Container } from './container.js';
+import { createDatabase } from './db/client.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { migrate } from './db/migrator.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './observability/logger.js';
+
+export interface RunningBroker {
+  url: string;
+  server: Server;
+  container: Container;
+  /** Graceful stop: no new connections, in-flight requests finish, jobs stop, pools close. */
+  stop(): Promise<void>;
+}
+
+/** A job that runs beside the HTTP server on every replica (refresher, webhook worker…). */
+export interface BackgroundJob {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Fills what the environment left unset: development secrets kept under DATA_DIR, an
+ * embedded Postgres, PUBLIC_URL from the port. Production never gets here with gaps
+ * (loadConfig refuses), so nothing is generated there.
+ */
+export async function resolveConfig(
+  config: Config,
+  logger: Logger,
+): Promise<{ config: ResolvedConfig; embedded: EmbeddedDatabase | undefined }> {
+  let { encryptionKeys, adminApiToken, databaseUrl } = config;
+  if (encryptionKeys === undefined || adminApiToken === undefined) {
+    const dev = await loadOrCreateDevSecrets(config);
+    encryptionKeys ??= dev.encryptionKeys;
+    if (adminApiToken === undefined) {
+      adminApiToken = dev.adminApiToken;
+      if (dev.generated) {
+        // Printed once, on purpose, to the terminal rather than the structured log.
+        process.stdout.write(
+          `\nGenerated development secrets in ${dev.path} (mode 0600).\n` +
+            `Admin API token (shown once): ${dev.adminApiToken}\n\n`,
+        );
+      }
+    }
+    logger.warn(
+      { path: dev.path },
+      'using generated development secrets; set TOKEN_ENCRYPTION_KEYS and ADMIN_API_TOKEN in production',
+    );
+  }
+  let embedded: EmbeddedDatabase | undefined;
+  if (databaseUrl === undefined) {
+    embedded = await startEmbeddedPostgres(join(config.dataDir, 'postgres'));
+    databaseUrl = embedded.url;
+    logger.warn(
+      { dir: join(config.dataDir, 'postgres') },
+      'DATABASE_URL unset: using embedded Postgres',
+    );
+  }
+  return {
+    config: {
+      ...config,
+      encryptionKeys,
+      adminApiToken,
+      databaseUrl,
+      publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
+    },
+    embedded,
+  };
+}
+
+/**
+ * Starts a broker: resolves configuration, migrates, serves HTTP and runs background jobs.
+ *
+ * @example
+ * const broker = await startBroker(loadConfig(process.env), logger);
+ * process.once('SIGTERM', () => void broker.stop());
+ */
+export async function startBroker(
+  raw: Config,
+  logger: Logger,
+  options: { clock?: Clock; jobs?: (c: Container) => BackgroundJob[] } = {},
+): Promise<RunningBroker> {
+  const { config: resolved, embedded } = await resolveConfig(raw, logger);
+  const db = createDatabase(resolved.databaseUrl);
+  try {
+    const { applied } = await migrate(db.pool);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  } catch (error) {
+    await db.close();
+    await embedded?.stop();
+    throw error;
+  }
+  const server = createServer();
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(resolved.port, ok);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const config: ResolvedConfig = {
+    ...resolved,
+    publicUrl: raw.publicUrl ?? `http://localhost:${port}`,
+  };
+  const container = createContainer({ config, db, logger, clock: options.clock ?? systemClock });
+  server.on('request', createApp(container));
+  const jobs = options.jobs?.(container) ?? [];
+  for (const job of jobs) job.start();
+  logger.info({ url: config.publicUrl, port }, 'token broker listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const closed = new Promise<void>((ok) => server.close(() => ok()));
+      server.closeIdleConnections();
+      await Promise.all(jobs.map((j) => j.stop()));
+      await closed;
+      await db.close();
+      await embedded?.stop();
+      logger.info('token broker stopped');
+    })());
+  return { url: `http://127.0.0.1:${port}`, server, container, stop };
+}

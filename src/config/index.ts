@@ -1,0 +1,92 @@
+import { configSchema, SECRET_VARIABLES, type ConfigVariable } from './schema.js';
+
+export interface EncryptionKey {
+  kid: string;
+  key: Buffer;
+}
+
+/** The broker's configuration, parsed once at start-up. Nothing else reads `process.env`. */
+export interface Config {
+  nodeEnv: 'development' | 'test' | 'production';
+  port: number;
+  /** Explicit PUBLIC_URL, or undefined to derive it from the bound port. */
+  publicUrl: string | undefined;
+  databaseUrl: string | undefined;
+  encryptionKeys: EncryptionKey[] | undefined;
+  adminApiToken: string | undefined;
+  refreshCron: string;
+  refreshWindowSeconds: number;
+  refreshConcurrency: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  dataDir: string;
+  bodyLimitBytes: number;
+}
+
+/** Thrown for a bad environment; its message is one line naming the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Parses and validates the environment.
+ *
+ * @throws ConfigError naming the first bad variable, e.g.
+ *   `REFRESH_CONCURRENCY must be a whole number (got "abc")`.
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => k in configSchema.shape && v !== undefined && v !== ''),
+  );
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment') as ConfigVariable;
+    const raw = present[variable];
+    const shown = SECRET_VARIABLES.has(variable) || raw === undefined ? '' : ` (got "${raw}")`;
+    throw new ConfigError(variable, `${variable} ${issue?.message ?? 'is invalid'}${shown}`);
+  }
+  const c = parsed.data;
+  const config: Config = {
+    nodeEnv: c.NODE_ENV,
+    port: c.PORT,
+    publicUrl: c.PUBLIC_URL,
+    databaseUrl: c.DATABASE_URL,
+    encryptionKeys: c.TOKEN_ENCRYPTION_KEYS,
+    adminApiToken: c.ADMIN_API_TOKEN,
+    refreshCron: c.REFRESH_CRON,
+    refreshWindowSeconds: c.REFRESH_WINDOW_SECONDS,
+    refreshConcurrency: c.REFRESH_CONCURRENCY,
+    logLevel: c.LOG_LEVEL,
+    dataDir: c.DATA_DIR,
+    bodyLimitBytes: c.BODY_LIMIT_BYTES,
+  };
+  if (config.nodeEnv === 'production') {
+    for (const [variable, value] of [
+      ['DATABASE_URL', config.databaseUrl],
+      ['TOKEN_ENCRYPTION_KEYS', config.encryptionKeys],
+      ['ADMIN_API_TOKEN', config.adminApiToken],
+      ['PUBLIC_URL', config.publicUrl],
+    ] as const) {
+      if (value === undefined) {
+        throw new ConfigError(variable, `${variable} is required when NODE_ENV=production`);
+      }
+    }
+  }
+  return config;
+}
+
+/** Configuration once development secrets and the database are resolved (see `bootstrap`). */
+export interface ResolvedConfig extends Config {
+  publicUrl: string;
+  databaseUrl: string;
+  encryptionKeys: EncryptionKey[];
+  adminApiToken: string;
+}

@@ -1,0 +1,91 @@
+import cron from 'node-cron';
+import { z } from 'zod';
+
+/** Documentation of every variable, shared by the README table test and `.env.example`. */
+export const CONFIG_DOCS = {
+  NODE_ENV: 'development | test | production; production refuses generated secrets',
+  PORT: 'listen port',
+  PUBLIC_URL: 'external base URL; the OAuth callback is ${PUBLIC_URL}/oauth/callback',
+  DATABASE_URL: 'Postgres URL; unset starts an embedded Postgres under DATA_DIR',
+  TOKEN_ENCRYPTION_KEYS: 'comma list kid:base64(32 bytes); the first one encrypts, all decrypt',
+  ADMIN_API_TOKEN: 'bearer token for /admin and the console',
+  REFRESH_CRON: 'node-cron expression of the refresher sweep (6 fields allowed); off disables it',
+  REFRESH_WINDOW_SECONDS: 'refresh tokens expiring within this many seconds',
+  REFRESH_CONCURRENCY: 'refreshes in flight per replica',
+  LOG_LEVEL: 'pino level: fatal, error, warn, info, debug, trace, silent',
+  DATA_DIR: 'where development secrets and the embedded Postgres live',
+  BODY_LIMIT_BYTES: 'largest accepted request body',
+} as const;
+
+export type ConfigVariable = keyof typeof CONFIG_DOCS;
+
+const KID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+const encryptionKeys = z.string().transform((value, ctx) => {
+  const keys: { kid: string; key: Buffer }[] = [];
+  for (const entry of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const at = entry.indexOf(':');
+    const kid = entry.slice(0, at);
+    const key = Buffer.from(entry.slice(at + 1), 'base64');
+    if (at < 1 || !KID.test(kid) || key.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: 'entries must be kid:base64 of 32 bytes' });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.kid === kid)) {
+      ctx.addIssue({ code: 'custom', message: `key id "${kid}" appears twice` });
+      return z.NEVER;
+    }
+    keys.push({ kid, key });
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'needs at least one kid:base64 entry' });
+    return z.NEVER;
+  }
+  return keys;
+});
+
+const positiveInt = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max));
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z
+    .string()
+    .regex(/^\d+$/, 'must be a port number')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65535))
+    .default(3000),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  TOKEN_ENCRYPTION_KEYS: encryptionKeys.optional(),
+  ADMIN_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  REFRESH_CRON: z
+    .string()
+    .refine((v) => v === 'off' || cron.validate(v), 'must be a node-cron expression or "off"')
+    .default('*/30 * * * * *'),
+  REFRESH_WINDOW_SECONDS: positiveInt(86_400).default(300),
+  REFRESH_CONCURRENCY: positiveInt(256).default(8),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  BODY_LIMIT_BYTES: positiveInt(10 * 1024 * 1024).default(64 * 1024),
+});
+
+/** Variables whose values must never be echoed in an error message. */
+export const SECRET_VARIABLES: ReadonlySet<ConfigVariable> = new Set([
+  'TOKEN_ENCRYPTION_KEYS',
+  'ADMIN_API_TOKEN',
+  'DATABASE_URL',
+]);

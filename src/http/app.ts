@@ -1,0 +1,76 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Container } from '../container.js';
+import { methodNotAllowed, notFound } from '../errors/index.js';
+import { errorHandler } from './middleware/errors.js';
+import { observeRequest, requestIdOf } from './middleware/observe.js';
+import { RouteTable } from './router.js';
+import { registerOpsRoutes } from './routes/ops.js';
+
+/** Security headers for every response, the API's and the pages' alike. */
+export const securityHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+  },
+  referrerPolicy: { policy: 'no-referrer' },
+});
+
+/** The matched route's pattern for logs and metrics; never the raw URL. */
+const routePattern = (req: express.Request): string => {
+  const route = req.route as { path?: unknown } | undefined;
+  return typeof route?.path === 'string' ? route.path : 'unmatched';
+};
+
+/** Every route of the broker, in one table. */
+export function buildRoutes(c: Container): RouteTable {
+  const routes = new RouteTable();
+  registerOpsRoutes(routes, c);
+  return routes;
+}
+
+/**
+ * The Express application: request ids, logs and metrics, security headers, body
+ * limits, the route table, then 405/404 and the one error handler.
+ *
+ * @example
+ * const app = createApp(container);
+ * app.listen(3000);
+ */
+export function createApp(c: Container): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+  const routes = buildRoutes(c);
+
+  app.use((req, res, next) => {
+    observeRequest(c.logger, req, res, requestIdOf(req), () => routePattern(req));
+    next();
+  });
+  app.use(securityHeaders);
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(express.json({ limit: c.config.bodyLimitBytes, strict: true }));
+  app.use(
+    express.urlencoded({ extended: false, limit: c.config.bodyLimitBytes, parameterLimit: 100 }),
+  );
+
+  routes.mount(app);
+
+  app.use((req, _res, next) => {
+    const allow = routes.allowedMethods(req.path);
+    next(allow.length > 0 ? methodNotAllowed(allow) : notFound('route'));
+  });
+  app.use(errorHandler(c.logger));
+  return app;
+}

@@ -1,0 +1,95 @@
+import type { ErrorRequestHandler, Request, Response } from 'express';
+import { BrokerError, toBrokerError } from '../../errors/index.js';
+import type { Logger } from '../../observability/logger.js';
+import { html, page } from '../html.js';
+
+/** Paths answered with HTML pages rather than JSON (API.md: the browser pages). */
+export const isBrowserPath = (path: string) =>
+  path.startsWith('/connect/') ||
+  path === '/oauth/callback' ||
+  path === '/console' ||
+  path.startsWith('/console/');
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Maps body-parser's failures to the contract's codes. */
+function fromBodyParser(error: unknown): BrokerError | undefined {
+  const e = error as BodyParserError | null;
+  if (typeof e?.type !== 'string') return undefined;
+  if (e.type === 'entity.too.large') {
+    return new BrokerError('payload_too_large', 'request body is too large');
+  }
+  if (e.status && e.status < 500) {
+    return new BrokerError('invalid_request', 'request body could not be parsed');
+  }
+  return undefined;
+}
+
+/** Writes a BrokerError as `{error, error_description}` with its headers. */
+export function sendJsonError(
+  res: Pick<Response, 'status' | 'setHeader' | 'json'>,
+  error: BrokerError,
+): void {
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res
+    .status(error.status)
+    .json(
+      error.expose
+        ? { error: error.code, error_description: error.message }
+        : { error: 'server_error', error_description: 'internal error' },
+    );
+}
+
+/** The HTML form of an error for the browser pages. */
+export function renderErrorPage(error: BrokerError): string {
+  const description = error.expose
+    ? error.message
+    : 'Something went wrong on our side. Please try again later.';
+  const code = error.expose ? error.code : 'server_error';
+  return page(
+    'Something went wrong',
+    html`<h1>Something went wrong</h1>
+      <div class="error" role="alert">
+        <p>${description}</p>
+        <p>Error code: <code>${code}</code></p>
+      </div>`,
+  );
+}
+
+/** The one error middleware: logs unexposed errors with their cause, answers JSON or HTML. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req: Request, res: Response, _next) => {
+    const brokerError = fromBodyParser(error) ?? toBrokerError(error);
+    if (brokerError.status >= 500) {
+      logger.error(
+        { req_id: res.getHeader('X-Request-Id'), err: describeError(brokerError) },
+        'request failed',
+      );
+    }
+    if (res.headersSent) return;
+    if (isBrowserPath(req.path)) {
+      for (const [name, value] of Object.entries(brokerError.headers)) res.setHeader(name, value);
+      res
+        .status(brokerError.expose ? brokerError.status : 500)
+        .type('html')
+        .send(renderErrorPage(brokerError));
+      return;
+    }
+    sendJsonError(res, brokerError);
+  };
+}
+
+/** An error and its causes as plain data: class, code and message only, never a request body. */
+export function describeError(error: unknown, depth = 0): unknown {
+  if (!(error instanceof Error) || depth > 3) return String(error);
+  return {
+    type: error.name,
+    code: (error as { code?: unknown }).code,
+    message: error.message,
+    stack: error.stack?.split('\n').slice(0, 6).join('\n'),
+    cause: error.cause === undefined ? undefined : describeError(error.cause, depth + 1),
+  };
+}

@@ -1,0 +1,26 @@
+import request from 'supertest';
+import { buildRoutes } from '../../src/http/app.js';
+import { toOpenApiPath } from '../../src/http/router.js';
+import { startTestBroker, type TestBroker } from '../support/broker.js';
+
+describe('GET /openapi.json', () => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await startTestBroker();
+  });
+  afterAll(() => broker.close());
+
+  it('is OpenAPI 3.1 and documents every mounted route', async () => {
+    const res = await request(broker.url).get('/openapi.json').expect(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    const documented = new Set(
+      Object.entries(res.body.paths as Record<string, Record<string, unknown>>).flatMap(
+        ([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+      ),
+    );
+    const mounted = buildRoutes(broker.container).routes.map(
+      (r) => `${r.method} ${toOpenApiPath(r.path)}`,
+    );
+    expect(mounted.filter((r) => !documented.has(r))).toEqual([]);
+  });
+});
