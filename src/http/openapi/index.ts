@@ -1,0 +1,38 @@
+import { opsPaths } from './ops.js';
+
+/**
+ * The OpenAPI 3.1 description of the HTTP contract, served at /openapi.json. Each domain
+ * keeps its paths in a file of its own here; test/http/openapi.test.ts fails when a
+ * mounted route is missing.
+ */
+export function buildOpenApi(publicUrl: string) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Token Broker',
+      version: '1.0.0',
+      description: 'Self-hosted OAuth token broker. Errors are `{error, error_description}`.',
+    },
+    servers: [{ url: publicUrl }],
+    components: {
+      securitySchemes: {
+        service: { type: 'http', scheme: 'bearer', description: 'API key or broker JWT' },
+        admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_TOKEN' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error', 'error_description'],
+          properties: { error: { type: 'string' }, error_description: { type: 'string' } },
+        },
+      },
+      responses: {
+        Error: {
+          description: 'Error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
+    },
+    paths: { ...opsPaths },
+  };
+}

@@ -1,0 +1,150 @@
+import * as client from 'openid-client';
+import { classifyUpstreamError } from './upstream-errors.js';
+
+export type ClientAuthMethod =
+  'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+
+/** A provider as the OAuth layer needs it: metadata plus decrypted client credentials. */
+export interface ProviderRecord {
+  key: string;
+  displayName: string;
+  template: string | null;
+  issuer: string | null;
+  /** RFC 8414 authorization server metadata (discovered or explicit). */
+  metadata: client.ServerMetadata;
+  clientId: string;
+  clientAuthMethod: ClientAuthMethod;
+  clientSecret: string | undefined;
+  /** Private JWK for private_key_jwt. */
+  clientKey: client.JWK | undefined;
+  scopes: string[];
+  scopeSeparator: string;
+  authorizationParams: Record<string, string>;
+  tokenParams: Record<string, string>;
+  config: Record<string, string>;
+  updatedAt: Date;
+}
+
+/** What the broker keeps from a token endpoint response. */
+export interface TokenResult {
+  accessToken: string;
+  refreshToken: string | undefined;
+  idToken: string | undefined;
+  tokenType: string;
+  /** Seconds, as the provider reported them; undefined when it said nothing. */
+  expiresIn: number | undefined;
+  /** Granted scopes when the provider reported them. */
+  scope: string | undefined;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Whether plain-http calls to this provider are allowed: loopback only (tests, local IdPs). */
+export function isLoopbackHttp(metadata: client.ServerMetadata): boolean {
+  const urls = [metadata.issuer, metadata.authorization_endpoint, metadata.token_endpoint].filter(
+    (u): u is string => typeof u === 'string',
+  );
+  return urls.some((u) => {
+    const url = new URL(u);
+    return url.protocol === 'http:' && LOOPBACK.has(url.hostname);
+  });
+}
+
+async function clientAuth(p: ProviderRecord): Promise<client.ClientAuth> {
+  switch (p.clientAuthMethod) {
+    case 'client_secret_post':
+      return client.ClientSecretPost(p.clientSecret);
+    case 'private_key_jwt': {
+      if (!p.clientKey) throw new Error(`provider ${p.key} has no private key for private_key_jwt`);
+      const { importJWK } = await import('jose');
+      const alg = typeof p.clientKey.alg === 'string' ? p.clientKey.alg : 'RS256';
+      const key = (await importJWK(p.clientKey, alg)) as client.CryptoKey;
+      return client.PrivateKeyJwt({ key, ...(p.clientKey.kid ? { kid: p.clientKey.kid } : {}) });
+    }
+    case 'none':
+      return client.None();
+    default:
+      return client.ClientSecretBasic(p.clientSecret);
+  }
+}
+
+/**
+ * openid-client configurations per provider, rebuilt when the provider changes.
+ * Every call has a timeout; failures come out classified (upstream-errors.ts).
+ *
+ * @example
+ * const oauth = createProviderOAuth({ timeoutSeconds: 10 });
+ * const tokens = await oauth.refresh(provider, refreshToken);
+ */
+export function createProviderOAuth(options: { timeoutSeconds: number }) {
+  const cache = new Map<string, { version: number; config: Promise<client.Configuration> }>();
+
+  function configuration(p: ProviderRecord): Promise<client.Configuration> {
+    const hit = cache.get(p.key);
+    if (hit && hit.version === p.updatedAt.getTime()) return hit.config;
+    const config = (async () => {
+      const c = new client.Configuration(p.metadata, p.clientId, undefined, await clientAuth(p));
+      c.timeout = options.timeoutSeconds;
+      if (isLoopbackHttp(p.metadata)) client.allowInsecureRequests(c);
+      return c;
+    })();
+    cache.set(p.key, { version: p.updatedAt.getTime(), config });
+    config.catch(() => cache.delete(p.key));
+    return config;
+  }
+
+  return {
+    configuration,
+
+    /**
+     * Runs a refresh_token grant.
+     * @throws PermanentUpstreamError (invalid_grant…) or TransientUpstreamError.
+     */
+    async refresh(p: ProviderRecord, refreshToken: string): Promise<TokenResult> {
+      try {
+        const response = await client.refreshTokenGrant(
+          await configuration(p),
+          refreshToken,
+          p.tokenParams,
+        );
+        return toTokenResult(response);
+      } catch (error) {
+        throw classifyUpstreamError(error);
+      }
+    },
+
+    /**
+     * RFC 7009 revocation; a provider without a revocation endpoint is a no-op (false).
+     * @throws TransientUpstreamError or PermanentUpstreamError when the provider fails.
+     */
+    async revoke(
+      p: ProviderRecord,
+      token: string,
+      hint: 'refresh_token' | 'access_token',
+    ): Promise<boolean> {
+      if (!p.metadata.revocation_endpoint) return false;
+      try {
+        await client.tokenRevocation(await configuration(p), token, { token_type_hint: hint });
+        return true;
+      } catch (error) {
+        throw classifyUpstreamError(error);
+      }
+    },
+  };
+}
+
+export type ProviderOAuth = ReturnType<typeof createProviderOAuth>;
+
+/** Normalises an openid-client token response. */
+export function toTokenResult(
+  r: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
+): TokenResult {
+  return {
+    accessToken: r.access_token,
+    refreshToken: r.refresh_token,
+    idToken: r.id_token,
+    tokenType: r.token_type ?? 'Bearer',
+    expiresIn: r.expiresIn(),
+    scope: r.scope,
+  };
+}

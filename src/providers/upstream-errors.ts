@@ -1,0 +1,95 @@
+import * as client from 'openid-client';
+
+/** RFC 6749 error codes that no retry can fix: the user must consent again (Vault's split). */
+const PERMANENT_CODES = new Set([
+  'invalid_grant',
+  'invalid_client',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+]);
+
+/** A provider failure that a later retry may fix (network, timeout, 429, 5xx, garbage body). */
+export class TransientUpstreamError extends Error {
+  override name = 'TransientUpstreamError';
+  readonly permanent = false;
+  constructor(
+    /** Stable class for logs, metrics and `last_error`: `timeout`, `network`, `http_503`, `bad_response`, … */
+    readonly errorClass: string,
+    /** Seconds from the provider's `Retry-After`, when it sent one. */
+    readonly retryAfterSeconds: number | undefined,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`provider failed transiently (${errorClass})`, options);
+  }
+}
+
+/** A provider refusal that needs the user again (`invalid_grant` and friends). */
+export class PermanentUpstreamError extends Error {
+  override name = 'PermanentUpstreamError';
+  readonly permanent = true;
+  constructor(
+    /** The RFC 6749 error code the provider answered, e.g. `invalid_grant`. */
+    readonly errorClass: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(`provider refused the grant (${errorClass})`, options);
+  }
+}
+
+export type UpstreamError = TransientUpstreamError | PermanentUpstreamError;
+
+/** Parses `Retry-After` (seconds or HTTP date) into seconds from now. */
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/**
+ * The one place that decides permanent vs transient for anything a provider call threw.
+ * The provider's own error body stays on `cause`; callers never echo it.
+ *
+ * @example
+ * try { await refreshTokenGrant(...) } catch (e) { throw classifyUpstreamError(e) }
+ */
+export function classifyUpstreamError(error: unknown): UpstreamError {
+  if (error instanceof TransientUpstreamError || error instanceof PermanentUpstreamError)
+    return error;
+  if (error instanceof client.ResponseBodyError) {
+    const retryAfter = parseRetryAfter(error.response.headers.get('retry-after'));
+    if (error.status === 429 || error.status >= 500) {
+      return new TransientUpstreamError(`http_${error.status}`, retryAfter, { cause: error });
+    }
+    if (PERMANENT_CODES.has(error.error))
+      return new PermanentUpstreamError(error.error, { cause: error });
+    return new TransientUpstreamError(`oauth_${error.error}`.slice(0, 64), retryAfter, {
+      cause: error,
+    });
+  }
+  if (error instanceof client.ClientError) {
+    const code = (error as { code?: string }).code ?? '';
+    const response =
+      (error.cause as { status?: number; headers?: Headers } | undefined) ?? undefined;
+    const status = typeof response?.status === 'number' ? response.status : undefined;
+    if (status !== undefined && (status === 429 || status >= 500)) {
+      return new TransientUpstreamError(
+        `http_${status}`,
+        parseRetryAfter(response?.headers?.get('retry-after')),
+        { cause: error },
+      );
+    }
+    if (code === 'OAUTH_TIMEOUT' || /timeout/i.test(error.message)) {
+      return new TransientUpstreamError('timeout', undefined, { cause: error });
+    }
+    return new TransientUpstreamError('bad_response', undefined, { cause: error });
+  }
+  const name = (error as { name?: string } | null)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError')
+    return new TransientUpstreamError('timeout', undefined, { cause: error });
+  return new TransientUpstreamError('network', undefined, { cause: error });
+}

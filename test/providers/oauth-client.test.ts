@@ -1,0 +1,66 @@
+import { createProviderOAuth, type ProviderRecord } from '../../src/providers/oauth-client.js';
+import { PermanentUpstreamError } from '../../src/providers/upstream-errors.js';
+import { startUpstream, type Upstream } from '../support/upstream.js';
+
+describe('provider OAuth client against oidc-provider', () => {
+  let upstream: Upstream;
+  let provider: ProviderRecord;
+  const oauth = createProviderOAuth({ timeoutSeconds: 5 });
+
+  beforeAll(async () => {
+    upstream = await startUpstream({
+      clients: [
+        {
+          client_id: 'broker',
+          client_secret: 'broker-secret',
+          redirect_uris: ['http://127.0.0.1/cb'],
+        },
+      ],
+    });
+    const metadata = (await (
+      await fetch(`${upstream.issuer}/.well-known/openid-configuration`)
+    ).json()) as ProviderRecord['metadata'];
+    provider = {
+      key: 'idp',
+      displayName: 'IdP',
+      template: null,
+      issuer: upstream.issuer,
+      metadata,
+      clientId: 'broker',
+      clientAuthMethod: 'client_secret_basic',
+      clientSecret: 'broker-secret',
+      clientKey: undefined,
+      scopes: [],
+      scopeSeparator: ' ',
+      authorizationParams: {},
+      tokenParams: {},
+      config: {},
+      updatedAt: new Date(),
+    };
+  });
+  afterAll(() => upstream.close());
+
+  it('refreshes with rotation; reusing the rotated-out refresh token is invalid_grant', async () => {
+    const issued = await upstream.issueTokens('broker', 'alice');
+    const first = await oauth.refresh(provider, issued.refresh_token);
+    expect(first.accessToken).not.toBe(issued.access_token);
+    expect(first.refreshToken).toBeDefined();
+    expect(first.refreshToken).not.toBe(issued.refresh_token);
+    expect(first.expiresIn).toBeGreaterThan(0);
+    await expect(oauth.refresh(provider, issued.refresh_token)).rejects.toBeInstanceOf(
+      PermanentUpstreamError,
+    );
+    expect(upstream.refreshGrants()).toBe(1);
+  });
+
+  it('revokes (RFC 7009): introspection reports the token inactive', async () => {
+    const issued = await upstream.issueTokens('broker', 'bob');
+    expect((await upstream.introspect('broker', 'broker-secret', issued.access_token)).active).toBe(
+      true,
+    );
+    expect(await oauth.revoke(provider, issued.access_token, 'access_token')).toBe(true);
+    expect((await upstream.introspect('broker', 'broker-secret', issued.access_token)).active).toBe(
+      false,
+    );
+  });
+});

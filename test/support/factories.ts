@@ -1,0 +1,78 @@
+import type { ServerMetadata } from 'openid-client';
+import type { PrismaClient } from '../../src/db/client.js';
+import { newId } from '../../src/ids.js';
+import type { Keyring } from '../../src/vault/keyring.js';
+import { sealTokenSet } from '../../src/vault/token-set.js';
+import type { Upstream } from './upstream.js';
+
+/**
+ * Inserts a provider pointing at an in-process oidc-provider (client `broker`), the way
+ * the admin API stores one (secret encrypted under the keyring).
+ */
+export async function buildProvider(
+  prisma: PrismaClient,
+  keyring: Keyring,
+  upstream: Upstream,
+  overrides: { key?: string; clientId?: string; clientSecret?: string } = {},
+) {
+  const key = overrides.key ?? `idp-${Math.random().toString(36).slice(2, 8)}`;
+  const metadata = (await (
+    await fetch(`${upstream.issuer}/.well-known/openid-configuration`)
+  ).json()) as ServerMetadata;
+  return prisma.provider.create({
+    data: {
+      key,
+      displayName: `Test ${key}`,
+      issuer: upstream.issuer,
+      metadata: metadata,
+      clientId: overrides.clientId ?? 'broker',
+      clientAuthMethod: 'client_secret_basic',
+      keyId: keyring.currentKid,
+      clientSecret: keyring.encrypt(overrides.clientSecret ?? 'broker-secret', {
+        table: 'providers',
+        id: key,
+        field: 'client_secret',
+      }),
+      scopes: ['openid', 'offline_access', 'api'],
+    },
+  });
+}
+
+/** Inserts an active connection holding real upstream tokens, encrypted. */
+export async function buildConnection(
+  prisma: PrismaClient,
+  keyring: Keyring,
+  input: {
+    providerKey: string;
+    subject?: string;
+    accessToken: string;
+    refreshToken?: string;
+    expiresAt: Date | null;
+    status?: string;
+  },
+) {
+  const id = newId('conn');
+  const connection = await prisma.connection.create({
+    data: {
+      id,
+      providerKey: input.providerKey,
+      subject: input.subject ?? `user-${Math.random().toString(36).slice(2, 10)}`,
+      status: input.status ?? 'active',
+      scopes: ['openid', 'offline_access', 'api'],
+      expiresAt: input.expiresAt,
+    },
+  });
+  await prisma.tokenSet.create({
+    data: {
+      connectionId: id,
+      ...sealTokenSet(keyring, id, {
+        accessToken: input.accessToken,
+        refreshToken: input.refreshToken,
+        idToken: undefined,
+        tokenType: 'Bearer',
+        expiresAt: input.expiresAt,
+      }),
+    },
+  });
+  return connection;
+}
