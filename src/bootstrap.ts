@@ -119,6 +119,7 @@ export async function startBroker(
       server.closeIdleConnections();
       await Promise.all(jobs.map((j) => j.stop()));
       await closed;
+      await container.audit.stop();
       await db.close();
       await embedded?.stop();
       logger.info('token broker stopped');

@@ -1,8 +1,14 @@
+import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import type { Clock } from './clock.js';
 import type { ResolvedConfig } from './config/index.js';
 import type { Database } from './db/client.js';
 import type { Logger } from './observability/logger.js';
+import { createProviderOAuth, type ProviderOAuth } from './providers/oauth-client.js';
+import { createProviderStore, type ProviderStore } from './providers/store.js';
 import { Keyring } from './vault/keyring.js';
+
+/** Seconds any single provider call may take. */
+const PROVIDER_TIMEOUT_SECONDS = 10;
 
 /** Everything a request handler or background job may reach, built once per process. */
 export interface Container {
@@ -11,6 +17,9 @@ export interface Container {
   logger: Logger;
   clock: Clock;
   keyring: Keyring;
+  providers: ProviderStore;
+  oauth: ProviderOAuth;
+  audit: AuditLog;
 }
 
 /**
@@ -25,5 +34,12 @@ export function createContainer(deps: {
   logger: Logger;
   clock: Clock;
 }): Container {
-  return { ...deps, keyring: new Keyring(deps.config.encryptionKeys) };
+  const keyring = new Keyring(deps.config.encryptionKeys);
+  return {
+    ...deps,
+    keyring,
+    providers: createProviderStore({ prisma: deps.db.prisma, keyring }),
+    oauth: createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS }),
+    audit: createAuditLog({ pool: deps.db.pool, logger: deps.logger }),
+  };
 }

@@ -1,0 +1,52 @@
+import type { Prisma } from '../generated/prisma/client.js';
+import { newId } from '../ids.js';
+
+export const WEBHOOK_EVENT_TYPES = [
+  'connection.created',
+  'connection.refreshed',
+  'connection.refresh_failed',
+  'connection.reauthorization_required',
+  'connection.revoked',
+] as const;
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** The `data` of every event; never a token. */
+export interface ConnectionEventData {
+  connection_id: string;
+  provider: string;
+  subject: string;
+  status: string;
+  /** Error class (`invalid_grant`, `http_503`, `timeout`…) for failure events. */
+  error?: string;
+  /** On `connection.created` when an existing (provider, subject) connected again. */
+  reconnected?: boolean;
+}
+
+/**
+ * Writes an event into the outbox inside the caller's transaction, so it exists exactly
+ * when the state change that caused it does. The webhook worker fans it out to endpoints.
+ *
+ * @example
+ * await prisma.$transaction(async (tx) => {
+ *   await tx.connection.update(...);
+ *   await enqueueEvent(tx, 'connection.revoked', { connection_id, provider, subject, status: 'revoked' });
+ * });
+ */
+export async function enqueueEvent(
+  tx: Prisma.TransactionClient,
+  type: WebhookEventType,
+  data: ConnectionEventData,
+  now = new Date(),
+): Promise<string> {
+  const id = newId('msg');
+  await tx.webhookEvent.create({
+    data: {
+      id,
+      type,
+      createdAt: now,
+      payload: { id, type, timestamp: now.toISOString(), data: { ...data } },
+    },
+  });
+  return id;
+}
