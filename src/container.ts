@@ -5,6 +5,7 @@ import type { Database } from './db/client.js';
 import type { Logger } from './observability/logger.js';
 import { createProviderOAuth, type ProviderOAuth } from './providers/oauth-client.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
+import { createServiceStore, type ServiceStore } from './services/service-store.js';
 import { Keyring } from './vault/keyring.js';
 
 /** Seconds any single provider call may take. */
@@ -20,6 +21,7 @@ export interface Container {
   providers: ProviderStore;
   oauth: ProviderOAuth;
   audit: AuditLog;
+  services: ServiceStore;
 }
 
 /**
@@ -41,5 +43,6 @@ export function createContainer(deps: {
     providers: createProviderStore({ prisma: deps.db.prisma, keyring }),
     oauth: createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS }),
     audit: createAuditLog({ pool: deps.db.pool, logger: deps.logger }),
+    services: createServiceStore({ prisma: deps.db.prisma }),
   };
 }
