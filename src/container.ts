@@ -1,9 +1,11 @@
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import type { Clock } from './clock.js';
+import { createConnect, type Connect } from './connect/index.js';
 import type { ResolvedConfig } from './config/index.js';
 import type { Database } from './db/client.js';
 import type { Logger } from './observability/logger.js';
 import { createProviderOAuth, type ProviderOAuth } from './providers/oauth-client.js';
+import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
 import { Keyring } from './vault/keyring.js';
@@ -22,6 +24,10 @@ export interface Container {
   oauth: ProviderOAuth;
   audit: AuditLog;
   services: ServiceStore;
+  /** Admin management of providers (create, update, delete, discovery refresh). */
+  providerRegistry: ProviderRegistry;
+  /** Connect sessions and the browser consent flow. */
+  connect: Connect;
 }
 
 /**
@@ -37,12 +43,37 @@ export function createContainer(deps: {
   clock: Clock;
 }): Container {
   const keyring = new Keyring(deps.config.encryptionKeys);
+  const { prisma } = deps.db;
+  const providers = createProviderStore({ prisma, keyring });
+  const oauth = createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS });
+  const audit = createAuditLog({ pool: deps.db.pool, logger: deps.logger });
+  const providerRegistry = createProviderRegistry({
+    prisma,
+    keyring,
+    providers,
+    clock: deps.clock,
+    logger: deps.logger,
+    timeoutSeconds: PROVIDER_TIMEOUT_SECONDS,
+  });
   return {
     ...deps,
     keyring,
-    providers: createProviderStore({ prisma: deps.db.prisma, keyring }),
-    oauth: createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS }),
-    audit: createAuditLog({ pool: deps.db.pool, logger: deps.logger }),
-    services: createServiceStore({ prisma: deps.db.prisma }),
+    providers,
+    oauth,
+    audit,
+    services: createServiceStore({ prisma }),
+    providerRegistry,
+    connect: createConnect({
+      prisma,
+      keyring,
+      providers,
+      registry: providerRegistry,
+      oauth,
+      clock: deps.clock,
+      logger: deps.logger,
+      audit,
+      publicUrl: deps.config.publicUrl,
+      refreshWindowSeconds: deps.config.refreshWindowSeconds,
+    }),
   };
 }

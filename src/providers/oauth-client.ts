@@ -78,9 +78,13 @@ async function clientAuth(p: ProviderRecord): Promise<client.ClientAuth> {
  */
 export function createProviderOAuth(options: { timeoutSeconds: number }) {
   const cache = new Map<string, { version: number; config: Promise<client.Configuration> }>();
+  // Connection-level template placeholders give one provider several endpoint sets.
+  const cacheKey = (p: ProviderRecord) =>
+    `${p.key}\u0000${p.metadata.authorization_endpoint}\u0000${p.metadata.token_endpoint}`;
 
   function configuration(p: ProviderRecord): Promise<client.Configuration> {
-    const hit = cache.get(p.key);
+    const key = cacheKey(p);
+    const hit = cache.get(key);
     if (hit && hit.version === p.updatedAt.getTime()) return hit.config;
     const config = (async () => {
       const c = new client.Configuration(p.metadata, p.clientId, undefined, await clientAuth(p));
@@ -88,13 +92,54 @@ export function createProviderOAuth(options: { timeoutSeconds: number }) {
       if (isLoopbackHttp(p.metadata)) client.allowInsecureRequests(c);
       return c;
     })();
-    cache.set(p.key, { version: p.updatedAt.getTime(), config });
-    config.catch(() => cache.delete(p.key));
+    cache.set(key, { version: p.updatedAt.getTime(), config });
+    config.catch(() => cache.delete(key));
     return config;
   }
 
   return {
     configuration,
+
+    /**
+     * The URL to send the browser to: pushed first (RFC 9126) when the provider
+     * advertises a PAR endpoint, so the parameters never travel through the browser.
+     * @throws TransientUpstreamError or PermanentUpstreamError when PAR fails.
+     */
+    async authorizationUrl(p: ProviderRecord, params: Record<string, string>): Promise<URL> {
+      const config = await configuration(p);
+      if (!p.metadata.pushed_authorization_request_endpoint) {
+        return client.buildAuthorizationUrl(config, params);
+      }
+      try {
+        return await client.buildAuthorizationUrlWithPAR(config, params);
+      } catch (error) {
+        throw classifyUpstreamError(error);
+      }
+    },
+
+    /**
+     * Validates an authorization response (state, `iss`) and redeems its code with the
+     * PKCE verifier; for OpenID Connect also validates the ID token (signature, iss, aud,
+     * exp, nonce). Errors are openid-client's, unclassified: the caller tells a denied
+     * consent from a bad ID token from a provider that is down.
+     */
+    async authorizationCodeGrant(
+      p: ProviderRecord,
+      callbackUrl: URL,
+      checks: { state: string; codeVerifier: string; nonce: string | undefined },
+    ): Promise<TokenResult> {
+      const response = await client.authorizationCodeGrant(
+        await configuration(p),
+        callbackUrl,
+        {
+          pkceCodeVerifier: checks.codeVerifier,
+          expectedState: checks.state,
+          ...(checks.nonce === undefined ? {} : { expectedNonce: checks.nonce }),
+        },
+        p.tokenParams,
+      );
+      return toTokenResult(response);
+    },
 
     /**
      * Runs a refresh_token grant.

@@ -1,4 +1,6 @@
+import { connectPaths } from './connect.js';
 import { opsPaths } from './ops.js';
+import { providerPaths } from './providers.js';
 import { servicePaths } from './services.js';
 
 /**
@@ -34,6 +36,6 @@ export function buildOpenApi(publicUrl: string) {
         },
       },
     },
-    paths: { ...opsPaths, ...servicePaths },
+    paths: { ...opsPaths, ...servicePaths, ...providerPaths, ...connectPaths },
   };
 }
