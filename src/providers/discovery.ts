@@ -2,6 +2,19 @@ import * as client from 'openid-client';
 import { BrokerError, invalidRequest, upstreamUnavailable } from '../errors/index.js';
 import { assertEndpointUrl, assertMetadataUrls } from './metadata.js';
 
+const NETWORK_ERRORS = new Set(['TypeError', 'TimeoutError', 'AbortError']);
+
+/** Whether a failure (or one of its causes) is the network's: refused, reset, timed out. */
+function isNetworkFailure(error: unknown): boolean {
+  let e: unknown = error;
+  for (let depth = 0; typeof e === 'object' && e !== null && depth < 4; depth++) {
+    const { name, code, cause } = e as { name?: string; code?: string; cause?: unknown };
+    if ((name && NETWORK_ERRORS.has(name)) || code === 'OAUTH_TIMEOUT') return true;
+    e = cause;
+  }
+  return false;
+}
+
 /**
  * Fetches and validates an issuer's metadata: OpenID Connect Discovery
  * (`/.well-known/openid-configuration`) first, RFC 8414
@@ -41,8 +54,7 @@ export async function discoverMetadata(
       lastError = error;
     }
   }
-  const name = (lastError as { name?: string } | null)?.name;
-  if (name === 'TypeError' || name === 'TimeoutError' || name === 'AbortError') {
+  if (isNetworkFailure(lastError)) {
     throw upstreamUnavailable(`discovery at ${issuer} failed: issuer unreachable`, {
       status: 502,
       cause: lastError,

@@ -68,6 +68,36 @@ async function clientAuth(p: ProviderRecord): Promise<client.ClientAuth> {
   }
 }
 
+/** Non-standard error codes some providers use, and their RFC 6749 equivalents. */
+const ERROR_ALIASES: Record<string, string> = {
+  bad_verification_code: 'invalid_grant',
+  bad_refresh_token: 'invalid_grant',
+  incorrect_client_credentials: 'invalid_client',
+};
+
+/**
+ * Some providers (GitHub) answer token endpoint errors with 200 and `{"error": …}`. This
+ * fetch turns such answers into the 400 that RFC 6749 §5.2 prescribes, so they are
+ * classified like everyone else's (`bad_verification_code` → `invalid_grant`).
+ */
+function errorsIn200(tokenEndpoint: string | undefined): client.CustomFetch {
+  return async (url, init) => {
+    const response = await fetch(url, init as RequestInit);
+    if (url !== tokenEndpoint || response.status !== 200) return response;
+    if (!response.headers.get('content-type')?.includes('json')) return response;
+    const body = (await response
+      .clone()
+      .json()
+      .catch(() => undefined)) as { error?: unknown; access_token?: unknown } | undefined;
+    if (typeof body?.error !== 'string' || body.access_token !== undefined) return response;
+    const error = ERROR_ALIASES[body.error] ?? body.error;
+    return new Response(JSON.stringify({ error }), {
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+    });
+  };
+}
+
 /**
  * openid-client configurations per provider, rebuilt when the provider changes.
  * Every call has a timeout; failures come out classified (upstream-errors.ts).
@@ -89,6 +119,7 @@ export function createProviderOAuth(options: { timeoutSeconds: number }) {
     const config = (async () => {
       const c = new client.Configuration(p.metadata, p.clientId, undefined, await clientAuth(p));
       c.timeout = options.timeoutSeconds;
+      c[client.customFetch] = errorsIn200(p.metadata.token_endpoint);
       if (isLoopbackHttp(p.metadata)) client.allowInsecureRequests(c);
       return c;
     })();
