@@ -121,6 +121,9 @@ export function createProviderOAuth(options: { timeoutSeconds: number }) {
       c.timeout = options.timeoutSeconds;
       c[client.customFetch] = errorsIn200(p.metadata.token_endpoint);
       if (isLoopbackHttp(p.metadata)) client.allowInsecureRequests(c);
+      // openid-client trusts TLS for ID tokens from the token endpoint unless told to
+      // verify their signatures too (OIDC Core §3.1.3.7 allows either; we want both).
+      if (p.metadata.jwks_uri) client.enableNonRepudiationChecks(c);
       return c;
     })();
     cache.set(key, { version: p.updatedAt.getTime(), config });
