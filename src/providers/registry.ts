@@ -177,7 +177,7 @@ export function createProviderRegistry(deps: {
         const metadata = await discoverMetadata(row.issuer, deps.timeoutSeconds);
         await prisma.provider.update({
           where: { key },
-          data: { metadata: metadata as Prisma.InputJsonValue, metadataFetchedAt: now },
+          data: { metadata: metadata, metadataFetchedAt: now },
         });
         deps.providers.invalidate(key);
       } catch (error) {
