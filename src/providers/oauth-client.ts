@@ -72,15 +72,21 @@ async function clientAuth(p: ProviderRecord): Promise<client.ClientAuth> {
 const ERROR_ALIASES: Record<string, string> = {
   bad_verification_code: 'invalid_grant',
   bad_refresh_token: 'invalid_grant',
+  invalid_code: 'invalid_grant',
+  invalid_refresh_token: 'invalid_grant',
   incorrect_client_credentials: 'invalid_client',
 };
 
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
 /**
- * Some providers (GitHub) answer token endpoint errors with 200 and `{"error": …}`. This
- * fetch turns such answers into the 400 that RFC 6749 §5.2 prescribes, so they are
- * classified like everyone else's (`bad_verification_code` → `invalid_grant`).
+ * Smooths provider dialects at the token endpoint into RFC 6749 before openid-client
+ * reads them: errors answered with 200 and `{"error": …}` (GitHub, Slack) become the 400
+ * of §5.2 (`bad_verification_code` → `invalid_grant`), and a missing or unusual
+ * `token_type` (Slack's `bot`) is read as `Bearer`, which is how those tokens are used.
  */
-function errorsIn200(tokenEndpoint: string | undefined): client.CustomFetch {
+function tokenDialects(tokenEndpoint: string | undefined): client.CustomFetch {
   return async (url, init) => {
     const response = await fetch(url, init as RequestInit);
     if (url !== tokenEndpoint || response.status !== 200) return response;
@@ -88,13 +94,16 @@ function errorsIn200(tokenEndpoint: string | undefined): client.CustomFetch {
     const body = (await response
       .clone()
       .json()
-      .catch(() => undefined)) as { error?: unknown; access_token?: unknown } | undefined;
-    if (typeof body?.error !== 'string' || body.access_token !== undefined) return response;
-    const error = ERROR_ALIASES[body.error] ?? body.error;
-    return new Response(JSON.stringify({ error }), {
-      status: 400,
-      headers: { 'content-type': 'application/json' },
-    });
+      .catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (typeof body !== 'object' || body === null) return response;
+    if (typeof body.error === 'string' && body.access_token === undefined) {
+      return json(400, { error: ERROR_ALIASES[body.error] ?? body.error });
+    }
+    const type = typeof body.token_type === 'string' ? body.token_type.toLowerCase() : undefined;
+    if (typeof body.access_token === 'string' && type !== 'bearer' && type !== 'dpop') {
+      return json(200, { ...body, token_type: 'Bearer' });
+    }
+    return response;
   };
 }
 
@@ -119,7 +128,7 @@ export function createProviderOAuth(options: { timeoutSeconds: number }) {
     const config = (async () => {
       const c = new client.Configuration(p.metadata, p.clientId, undefined, await clientAuth(p));
       c.timeout = options.timeoutSeconds;
-      c[client.customFetch] = errorsIn200(p.metadata.token_endpoint);
+      c[client.customFetch] = tokenDialects(p.metadata.token_endpoint);
       if (isLoopbackHttp(p.metadata)) client.allowInsecureRequests(c);
       // openid-client trusts TLS for ID tokens from the token endpoint unless told to
       // verify their signatures too (OIDC Core §3.1.3.7 allows either; we want both).
@@ -214,7 +223,7 @@ export function createProviderOAuth(options: { timeoutSeconds: number }) {
 
 export type ProviderOAuth = ReturnType<typeof createProviderOAuth>;
 
-/** Normalises an openid-client token response. */
+/** Normalises an openid-client token response (it lowercases `token_type`; RFC 6750 spells it `Bearer`). */
 export function toTokenResult(
   r: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
 ): TokenResult {
@@ -222,7 +231,7 @@ export function toTokenResult(
     accessToken: r.access_token,
     refreshToken: r.refresh_token,
     idToken: r.id_token,
-    tokenType: r.token_type ?? 'Bearer',
+    tokenType: r.token_type?.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer',
     expiresIn: r.expiresIn(),
     scope: r.scope,
   };

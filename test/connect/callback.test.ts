@@ -149,6 +149,21 @@ describe('consent flow over HTTP (GitHub dialect and OIDC fakes)', () => {
     });
   });
 
+  it('connects a Slack-dialect provider (token_type "bot", ok: true)', async () => {
+    fake.setBehavior('slack');
+    const flow = await begin('fake-gh');
+    const q = returned(await callback(flow.callbackUrl, flow.cookie));
+    expect(q.status).toBe('success');
+    const c = await stored(flow.subject);
+    const tokens = openTokenSet(broker.container.keyring, c!.id, c!.tokenSet!);
+    expect(tokens).toMatchObject({
+      accessToken: expect.stringMatching(/^xoxb-/),
+      tokenType: 'Bearer',
+    });
+    expect(c!.scopes).toEqual(['chat:write']);
+    secrets.add(tokens.accessToken);
+  });
+
   it('connects an OIDC provider, validating the ID token; reconnecting keeps the id', async () => {
     fake.setBehavior('oidc');
     const first = await begin('fake-oidc');
@@ -260,6 +275,7 @@ describe('consent flow over HTTP (GitHub dialect and OIDC fakes)', () => {
 
   it.each([
     ['github_bad_code', 'fake-gh', 'invalid_grant'],
+    ['slack_bad_code', 'fake-gh', 'invalid_grant'],
     ['down', 'fake-gh', 'upstream_unavailable'],
     ['garbage', 'fake-gh', 'upstream_unavailable'],
     ['wrong_nonce', 'fake-oidc', 'invalid_id_token'],

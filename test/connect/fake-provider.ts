@@ -12,7 +12,9 @@ export type TokenBehavior =
   | 'bad_signature'
   | 'down'
   | 'garbage'
-  | 'github_bad_code';
+  | 'github_bad_code'
+  | 'slack'
+  | 'slack_bad_code';
 
 interface PendingCode {
   challenge: string;
@@ -108,13 +110,24 @@ export async function startFakeProvider(options: {
       !pending.used &&
       pending.challenge === challenge &&
       pending.redirectUri === form.get('redirect_uri') &&
-      behavior !== 'github_bad_code';
+      behavior !== 'github_bad_code' &&
+      behavior !== 'slack_bad_code';
+    if (!valid && behavior === 'slack_bad_code')
+      return json(200, { ok: false, error: 'invalid_code' });
     if (!valid) {
       // GitHub's dialect: an error with status 200.
       return json(200, { error: 'bad_verification_code', error_description: 'The code is wrong.' });
     }
     pending.used = true;
     const accessToken = `gho_${randomBytes(16).toString('hex')}`;
+    if (behavior === 'slack') {
+      return json(200, {
+        ok: true,
+        access_token: `xoxb-${accessToken}`,
+        token_type: 'bot',
+        scope: 'chat:write',
+      });
+    }
     if (behavior === 'github') {
       return json(200, {
         access_token: accessToken,

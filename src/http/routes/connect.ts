@@ -53,6 +53,11 @@ export function registerConnectRoutes(routes: RouteTable, c: Container): void {
   });
 
   routes.add('GET', '/connect/:token', async (req, res) => {
+    // Link checkers probe with HEAD; only a real visit may spend the single-use session.
+    if (req.method === 'HEAD') {
+      res.status(204).end();
+      return;
+    }
     send(res, await c.connect.start(parse(sessionToken, req.params).token), secure);
   });
 
