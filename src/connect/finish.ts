@@ -1,4 +1,4 @@
-import type { ProviderRecord } from '../providers/oauth-client.js';
+import type { ProviderRecord, TokenResult } from '../providers/oauth-client.js';
 import { forConnection } from '../providers/metadata.js';
 import { callbackFailure } from './callback-errors.js';
 import { connectFlows } from './metrics.js';
@@ -48,6 +48,114 @@ function issuerMismatch(p: ProviderRecord, query: URLSearchParams): boolean {
   return iss !== p.metadata.issuer;
 }
 
+type ClaimedFlow = NonNullable<Awaited<ReturnType<typeof findFlow>>>;
+
+const findFlow = (deps: FlowDeps, state: string) =>
+  deps.prisma.oAuthFlow.findUnique({
+    where: { stateHash: sha256(state) },
+    include: { connectSession: { include: { service: { select: { name: true } } } } },
+  });
+
+/** A flow whose state is proven: known, this browser's, and claimed now (single use). */
+interface Claimed {
+  flow: ClaimedFlow;
+  state: string;
+  record: ProviderRecord | undefined;
+  ctx: { providerName: string; appName: string };
+  clear: FlowCookie;
+  now: Date;
+}
+
+/** Checks the state, the browser binding and the expiry, and spends the flow. */
+async function claimFlow(
+  deps: FlowDeps,
+  query: URLSearchParams,
+  cookies: Record<string, string | undefined>,
+): Promise<Claimed | FlowOutcome> {
+  const states = query.getAll('state');
+  const state = states[0];
+  if (states.length !== 1 || !state) {
+    return page(400, anonymous, 'The response has no valid state.', 'invalid_request');
+  }
+  const flow = await findFlow(deps, state);
+  if (!flow) {
+    const message = 'This response does not belong to a connection in progress.';
+    return page(400, anonymous, message, 'invalid_request');
+  }
+  const session = flow.connectSession;
+  const record = await deps.providers.get(session.providerKey);
+  const ctx = {
+    providerName: record?.displayName ?? session.providerKey,
+    appName: session.service.name,
+  };
+  const cookieName = flowCookieName(state);
+  // Checked before spending the flow, so a stranger's request cannot burn the user's.
+  if (!matchesHash(cookies[cookieName], flow.browserHash)) {
+    const message = 'This connection was started in another browser. Please start again here.';
+    return page(400, ctx, message, 'invalid_request');
+  }
+  const clear = { name: cookieName, value: '', maxAge: 0 };
+  const now = deps.clock.now();
+  const claimed = await deps.prisma.oAuthFlow.updateMany({
+    where: { id: flow.id, consumedAt: null, expiresAt: { gt: now } },
+    data: { consumedAt: now },
+  });
+  if (claimed.count === 0) {
+    const message = flow.consumedAt
+      ? 'This response was already used.'
+      : 'This connection attempt has expired.';
+    return page(400, ctx, `${message} Please start again.`, 'invalid_request', clear);
+  }
+  return { flow, state, record, ctx, clear, now };
+}
+
+/** Ends a proven flow: back to the app with the result, or a page when it gave no return_to. */
+function ending(c: Claimed, result: { connectionId: string } | { error: string }): FlowOutcome {
+  const { returnTo } = c.flow.connectSession;
+  if ('connectionId' in result) {
+    if (!returnTo)
+      return { kind: 'page', status: 200, html: flowSuccessPage(c.ctx), cookie: c.clear };
+    const params = { connection_id: result.connectionId, status: 'success' };
+    return { kind: 'redirect', location: returnUrl(returnTo, params), cookie: c.clear };
+  }
+  if (returnTo) {
+    const params = { status: 'error', error: result.error };
+    return { kind: 'redirect', location: returnUrl(returnTo, params), cookie: c.clear };
+  }
+  const message = MESSAGES[result.error] ?? 'The provider refused the connection.';
+  return page(400, c.ctx, message, result.error, c.clear);
+}
+
+/** Checks `iss`, redeems the code; the error code for the app when anything is wrong. */
+async function redeem(
+  deps: FlowDeps,
+  c: Claimed,
+  provider: ProviderRecord,
+  query: URLSearchParams,
+): Promise<TokenResult | { error: string }> {
+  if (issuerMismatch(provider, query)) return { error: 'invalid_issuer' };
+  const callbackUrl = new URL(redirectUri(deps.publicUrl));
+  callbackUrl.search = query.toString();
+  const { flow } = c;
+  try {
+    return await deps.oauth.authorizationCodeGrant(provider, callbackUrl, {
+      state: c.state,
+      codeVerifier: deps.keyring.decrypt(flow.codeVerifier, flow.keyId, {
+        table: 'oauth_flows',
+        id: flow.id,
+        field: 'code_verifier',
+      }),
+      nonce: flow.nonce ?? undefined,
+    });
+  } catch (error) {
+    const failure = callbackFailure(error);
+    if (failure.transient) await deps.registry.markMetadataStale(provider.key);
+    const { name, code } = error as { name?: string; code?: string };
+    deps.logger.warn({ provider: provider.key, err: name, code }, 'code exchange failed');
+    return { error: failure.code };
+  }
+}
+
 /**
  * `GET /oauth/callback`: checks the state (known, same browser, unused, unexpired) and the
  * issuer, redeems the code with the PKCE verifier, validates the ID token, then stores
@@ -60,135 +168,43 @@ export async function finishFlow(
   query: URLSearchParams,
   cookies: Record<string, string | undefined>,
 ): Promise<FlowOutcome> {
-  const states = query.getAll('state');
-  const state = states[0];
-  if (states.length !== 1 || !state) {
-    return page(
-      400,
-      anonymous,
-      'The response from the provider has no valid state.',
-      'invalid_request',
-    );
-  }
-  const flow = await deps.prisma.oAuthFlow.findUnique({
-    where: { stateHash: sha256(state) },
-    include: { connectSession: { include: { service: { select: { name: true } } } } },
-  });
-  if (!flow)
-    return page(
-      400,
-      anonymous,
-      'This response does not belong to a connection in progress.',
-      'invalid_request',
-    );
-  const session = flow.connectSession;
-  const record = await deps.providers.get(session.providerKey);
-  const ctx = {
-    providerName: record?.displayName ?? session.providerKey,
-    appName: session.service.name,
-  };
-  const cookieName = flowCookieName(state);
-  if (!matchesHash(cookies[cookieName], flow.browserHash)) {
-    return page(
-      400,
-      ctx,
-      'This connection was started in another browser. Please start again here.',
-      'invalid_request',
-    );
-  }
-  const clear = { name: cookieName, value: '', maxAge: 0 };
-  const now = deps.clock.now();
-  const consumed = await deps.prisma.oAuthFlow.updateMany({
-    where: { id: flow.id, consumedAt: null, expiresAt: { gt: now } },
-    data: { consumedAt: now },
-  });
-  if (consumed.count === 0) {
-    const message = flow.consumedAt
-      ? 'This response was already used.'
-      : 'This connection attempt has expired.';
-    return page(400, ctx, `${message} Please start again.`, 'invalid_request', clear);
-  }
-
-  const fail = (code: string): FlowOutcome => {
-    connectFlows.inc({ provider: session.providerKey, outcome: 'failed' });
+  const claimed = await claimFlow(deps, query, cookies);
+  if ('kind' in claimed) return claimed;
+  const session = claimed.flow.connectSession;
+  const audit = (connectionId: string | null, outcome: string, reconnected?: boolean) =>
     deps.audit.record({
       actorType: 'service',
       actorId: session.serviceId,
       action: 'connection.create',
-      connectionId: null,
+      connectionId,
       providerKey: session.providerKey,
-      outcome: code,
+      outcome,
+      ...(reconnected === undefined ? {} : { detail: { reconnected } }),
     });
-    deps.logger.warn({ provider: session.providerKey, error: code }, 'consent flow failed');
-    if (session.returnTo) {
-      return {
-        kind: 'redirect',
-        location: returnUrl(session.returnTo, { status: 'error', error: code }),
-        cookie: clear,
-      };
-    }
-    return page(400, ctx, MESSAGES[code] ?? 'The provider refused the connection.', code, clear);
-  };
-
-  if (!record) return fail('invalid_request');
-  const provider = forConnection(record, session.connectionConfig as Record<string, string>);
-  if (issuerMismatch(provider, query)) return fail('invalid_issuer');
-  const callbackUrl = new URL(redirectUri(deps.publicUrl));
-  callbackUrl.search = query.toString();
-  let tokens;
-  try {
-    tokens = await deps.oauth.authorizationCodeGrant(provider, callbackUrl, {
-      state,
-      codeVerifier: deps.keyring.decrypt(flow.codeVerifier, flow.keyId, {
-        table: 'oauth_flows',
-        id: flow.id,
-        field: 'code_verifier',
-      }),
-      nonce: flow.nonce ?? undefined,
-    });
-  } catch (error) {
-    const failure = callbackFailure(error);
-    if (failure.transient) await deps.registry.markMetadataStale(provider.key);
-    deps.logger.warn(
-      {
-        provider: provider.key,
-        err: (error as Error).name,
-        code: (error as { code?: string }).code,
-      },
-      'code exchange failed',
-    );
-    return fail(failure.code);
+  const config = session.connectionConfig as Record<string, string>;
+  const provider = claimed.record && forConnection(claimed.record, config);
+  const tokens = provider
+    ? await redeem(deps, claimed, provider, query)
+    : { error: 'invalid_request' };
+  if (!provider || 'error' in tokens) {
+    const { error } = tokens as { error: string };
+    connectFlows.inc({ provider: session.providerKey, outcome: 'failed' });
+    audit(null, error);
+    deps.logger.warn({ provider: session.providerKey, error }, 'consent flow failed');
+    return ending(claimed, { error });
   }
-
   const { connection, reconnected } = await saveConnection(deps.prisma, deps.keyring, {
     providerKey: provider.key,
     subject: session.subject,
     tokens,
     scopes: grantedScopes(provider, tokens.scope, session.scopes),
-    connectionConfig: session.connectionConfig as Record<string, string>,
-    now,
+    connectionConfig: config,
+    now: claimed.now,
     refreshWindowSeconds: deps.refreshWindowSeconds,
   });
   connectFlows.inc({ provider: provider.key, outcome: 'completed' });
-  deps.audit.record({
-    actorType: 'service',
-    actorId: session.serviceId,
-    action: 'connection.create',
-    connectionId: connection.id,
-    providerKey: provider.key,
-    outcome: 'success',
-    detail: { reconnected },
-  });
-  deps.logger.info(
-    { provider: provider.key, connection_id: connection.id, reconnected },
-    'connection created',
-  );
-  if (session.returnTo) {
-    return {
-      kind: 'redirect',
-      location: returnUrl(session.returnTo, { connection_id: connection.id, status: 'success' }),
-      cookie: clear,
-    };
-  }
-  return { kind: 'page', status: 200, html: flowSuccessPage(ctx), cookie: clear };
+  audit(connection.id, 'success', reconnected);
+  const fields = { provider: provider.key, connection_id: connection.id, reconnected };
+  deps.logger.info(fields, 'connection created');
+  return ending(claimed, { connectionId: connection.id });
 }

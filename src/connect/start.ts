@@ -5,7 +5,7 @@ import type { PrismaClient } from '../db/client.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../observability/logger.js';
 import { forConnection } from '../providers/metadata.js';
-import type { ProviderOAuth } from '../providers/oauth-client.js';
+import type { ProviderOAuth, ProviderRecord } from '../providers/oauth-client.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderStore } from '../providers/store.js';
 import type { Keyring } from '../vault/keyring.js';
@@ -51,6 +51,54 @@ export function returnUrl(returnTo: string, params: Record<string, string>): str
   return url.toString();
 }
 
+type SpentSession = NonNullable<Awaited<ReturnType<typeof findSession>>>;
+
+const findSession = (deps: FlowDeps, token: string) =>
+  deps.prisma.connectSession.findUnique({
+    where: { tokenHash: sha256(token) },
+    include: { service: { select: { name: true } } },
+  });
+
+/** Finds the connect session and spends it (single use), or the page saying why not. */
+async function spendSession(
+  deps: FlowDeps,
+  token: string,
+  now: Date,
+): Promise<SpentSession | FlowOutcome> {
+  const session = isSessionToken(token) ? await findSession(deps, token) : null;
+  if (!session) return linkError(404, 'This connect link is not valid.', 'not_found');
+  const spent = await deps.prisma.connectSession.updateMany({
+    where: { id: session.id, usedAt: null, expiresAt: { gt: now } },
+    data: { usedAt: now },
+  });
+  if (spent.count > 0) return session;
+  const message = session.usedAt
+    ? 'This connect link was already used. Links work once.'
+    : 'This connect link has expired. Links work for 10 minutes.';
+  return linkError(410, message, 'invalid_request', session.service.name);
+}
+
+/** The flow's secrets: state, PKCE verifier, nonce (OIDC only), browser binding. */
+function flowSecrets(scopes: string[]) {
+  return {
+    state: client.randomState(),
+    verifier: client.randomPKCECodeVerifier(),
+    nonce: scopes.includes('openid') ? client.randomNonce() : undefined,
+    binding: randomToken(),
+  };
+}
+
+/** The provider could not be reached to start (PAR failed): tell the app or the user. */
+function cannotStart(session: SpentSession, provider: ProviderRecord): FlowOutcome {
+  if (session.returnTo) {
+    const params = { status: 'error', error: 'upstream_unavailable' };
+    return { kind: 'redirect', location: returnUrl(session.returnTo, params) };
+  }
+  const ctx = { providerName: provider.displayName, appName: session.service.name };
+  const message = `${provider.displayName} did not answer. Please try again later.`;
+  return { kind: 'page', status: 400, html: flowErrorPage(ctx, message, 'upstream_unavailable') };
+}
+
 /**
  * `GET /connect/{token}`: spends the connect session, stores the flow's state, PKCE
  * verifier (encrypted) and nonce, binds it to this browser with a cookie, and sends the
@@ -58,43 +106,18 @@ export function returnUrl(returnTo: string, params: Record<string, string>): str
  */
 export async function startFlow(deps: FlowDeps, token: string): Promise<FlowOutcome> {
   const now = deps.clock.now();
-  const session = isSessionToken(token)
-    ? await deps.prisma.connectSession.findUnique({
-        where: { tokenHash: sha256(token) },
-        include: { service: { select: { name: true } } },
-      })
-    : null;
-  if (!session) return linkError(404, 'This connect link is not valid.', 'not_found');
-  const app = session.service.name;
-  const spent = await deps.prisma.connectSession.updateMany({
-    where: { id: session.id, usedAt: null, expiresAt: { gt: now } },
-    data: { usedAt: now },
-  });
-  if (spent.count === 0) {
-    return session.usedAt
-      ? linkError(
-          410,
-          'This connect link was already used. Links work once.',
-          'invalid_request',
-          app,
-        )
-      : linkError(
-          410,
-          'This connect link has expired. Links work for 10 minutes.',
-          'invalid_request',
-          app,
-        );
-  }
+  const session = await spendSession(deps, token, now);
+  if ('kind' in session) return session;
   await deps.registry.refreshStaleMetadata(session.providerKey);
   const record = await deps.providers.get(session.providerKey);
-  if (!record) return linkError(404, 'This provider is no longer available.', 'not_found', app);
+  if (!record) {
+    const message = 'This provider is no longer available.';
+    return linkError(404, message, 'not_found', session.service.name);
+  }
   const provider = forConnection(record, session.connectionConfig as Record<string, string>);
-
-  const state = client.randomState();
-  const verifier = client.randomPKCECodeVerifier();
-  const nonce = session.scopes.includes('openid') ? client.randomNonce() : undefined;
-  const binding = randomToken();
+  const { state, verifier, nonce, binding } = flowSecrets(session.scopes);
   const id = newId('flow');
+  const cipherContext = { table: 'oauth_flows', id, field: 'code_verifier' };
   await deps.prisma.oAuthFlow.create({
     data: {
       id,
@@ -102,11 +125,7 @@ export async function startFlow(deps: FlowDeps, token: string): Promise<FlowOutc
       connectSessionId: session.id,
       browserHash: sha256(binding),
       keyId: deps.keyring.currentKid,
-      codeVerifier: deps.keyring.encrypt(verifier, {
-        table: 'oauth_flows',
-        id,
-        field: 'code_verifier',
-      }),
+      codeVerifier: deps.keyring.encrypt(verifier, cipherContext),
       nonce: nonce ?? null,
       expiresAt: new Date(now.getTime() + FLOW_TTL_MS),
     },
@@ -123,37 +142,16 @@ export async function startFlow(deps: FlowDeps, token: string): Promise<FlowOutc
       ...(nonce ? { nonce } : {}),
     });
     connectFlows.inc({ provider: provider.key, outcome: 'started' });
-    return {
-      kind: 'redirect',
-      location: url.href,
-      cookie: { name: flowCookieName(state), value: binding, maxAge: FLOW_TTL_MS / 1000 },
-    };
+    const cookie = { name: flowCookieName(state), value: binding, maxAge: FLOW_TTL_MS / 1000 };
+    return { kind: 'redirect', location: url.href, cookie };
   } catch (error) {
     await deps.prisma.oAuthFlow.delete({ where: { id } });
     connectFlows.inc({ provider: provider.key, outcome: 'failed' });
+    const { name, errorClass } = error as { name?: string; errorClass?: string };
     deps.logger.warn(
-      {
-        provider: provider.key,
-        err: (error as Error).name,
-        error_class: (error as { errorClass?: string }).errorClass,
-      },
+      { provider: provider.key, err: name, error_class: errorClass },
       'consent flow could not start',
     );
-    const ctx = { providerName: provider.displayName, appName: app };
-    if (session.returnTo) {
-      return {
-        kind: 'redirect',
-        location: returnUrl(session.returnTo, { status: 'error', error: 'upstream_unavailable' }),
-      };
-    }
-    return {
-      kind: 'page',
-      status: 400,
-      html: flowErrorPage(
-        ctx,
-        `${provider.displayName} did not answer. Please try again later.`,
-        'upstream_unavailable',
-      ),
-    };
+    return cannotStart(session, provider);
   }
 }

@@ -126,7 +126,8 @@ export function connectionPlaceholders(p: ProviderRecord): TemplatePlaceholder[]
 }
 
 /**
- * The provider as one connection sees it: its connection-level placeholders filled in.
+ * The provider as one connection sees it: its connection-level placeholders filled in
+ * with the values checked when the connect session was made (`placeholderValues`).
  * Returns the record itself when there is nothing to fill.
  *
  * @example
@@ -134,7 +135,7 @@ export function connectionPlaceholders(p: ProviderRecord): TemplatePlaceholder[]
  * await oauth.refresh(scoped, refreshToken);
  */
 export function forConnection(p: ProviderRecord, values: Record<string, string>): ProviderRecord {
-  if (connectionPlaceholders(p).length === 0) return p;
+  if (Object.keys(values).length === 0) return p;
   const metadata = Object.fromEntries(
     Object.entries(p.metadata).map(([k, v]) => [k, typeof v === 'string' ? fill(v, values) : v]),
   ) as ServerMetadata;

@@ -316,6 +316,38 @@ describe('consent flow over HTTP (GitHub dialect and OIDC fakes)', () => {
     expect(fake.tokenRequests.at(-1)?.get('code')).not.toBe(url.searchParams.get('code'));
   });
 
+  it('a provider whose PAR endpoint fails sends the user back with upstream_unavailable', async () => {
+    fake.setPar(true);
+    await registerProvider(broker, {
+      key: 'fake-par',
+      issuer: fake.issuer,
+      client_id: 'fake-client',
+      client_secret: 'fake-client-secret',
+      client_auth_method: 'client_secret_post',
+    });
+    fake.setPar(false);
+    const { apiKey: parKey } = await createService(broker, ['fake-par']);
+    const withReturn = await connectSession(broker, parKey, {
+      provider: 'fake-par',
+      subject: 'par-user',
+      return_to: `${APP_ORIGIN}/back`,
+    });
+    const res = await fetch(withReturn.connect_url, { redirect: 'manual' });
+    expect(returned(res)).toStrictEqual({ status: 'error', error: 'upstream_unavailable' });
+    const bare = await connectSession(broker, parKey, {
+      provider: 'fake-par',
+      subject: 'par-user',
+    });
+    const page = await fetch(bare.connect_url, { redirect: 'manual' });
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain('did not answer');
+    expect(
+      await broker.db.prisma.oAuthFlow.count({
+        where: { connectSession: { providerKey: 'fake-par' } },
+      }),
+    ).toBe(0);
+  });
+
   it('unknown and expired connect links get an error page', async () => {
     const unknown = await fetch(`${broker.url}/connect/tbc_${'x'.repeat(43)}`, {
       redirect: 'manual',

@@ -47,6 +47,7 @@ export async function startFakeProvider(options: {
   const tokenRequests: URLSearchParams[] = [];
   let behavior: TokenBehavior = 'github';
   let deny = false;
+  let par = false;
   const server: Server = createServer();
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -170,6 +171,7 @@ export async function startFakeProvider(options: {
     response_types_supported: ['code'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256'],
+    ...(par ? { pushed_authorization_request_endpoint: `${issuer}/par` } : {}),
   });
 
   server.on('request', (req, res) => {
@@ -179,6 +181,8 @@ export async function startFakeProvider(options: {
         res.writeHead(status, { 'content-type': type }).end(body);
       if (url.pathname === '/.well-known/openid-configuration') {
         send(200, 'application/json', JSON.stringify(metadata()));
+      } else if (url.pathname === '/par') {
+        send(503, 'application/json', JSON.stringify({ error: 'temporarily_unavailable' }));
       } else if (url.pathname === '/jwks') {
         send(200, 'application/json', JSON.stringify({ keys: [publicJwk] }));
       } else if (url.pathname === '/login/oauth/authorize') {
@@ -202,6 +206,10 @@ export async function startFakeProvider(options: {
     /** What the token endpoint does next. */
     setBehavior(b: TokenBehavior) {
       behavior = b;
+    },
+    /** Whether the metadata advertises a PAR endpoint (which always fails with 503). */
+    setPar(p: boolean) {
+      par = p;
     },
     /** Whether the authorization endpoint answers `error=access_denied`. */
     setDeny(d: boolean) {
