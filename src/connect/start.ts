@@ -135,7 +135,7 @@ export async function startFlow(deps: FlowDeps, token: string): Promise<FlowOutc
       ...provider.authorizationParams,
       response_type: 'code',
       redirect_uri: redirectUri(deps.publicUrl),
-      scope: session.scopes.join(provider.scopeSeparator),
+      ...(session.scopes.length > 0 ? { scope: session.scopes.join(provider.scopeSeparator) } : {}),
       state,
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',

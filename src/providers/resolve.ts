@@ -66,6 +66,10 @@ async function metadataOf(
   );
 }
 
+/** Without configured scopes, an OpenID Provider is asked for `openid`, anything else for none. */
+const defaultScopes = (m: ServerMetadata): string[] =>
+  m.jwks_uri && (m.scopes_supported ?? ['openid']).includes('openid') ? ['openid'] : [];
+
 function defaultAuthMethod(
   body: ProviderUpdateBody,
   t: ProviderTemplate | undefined,
@@ -97,7 +101,7 @@ export async function resolveProvider(
     ? placeholderValues(t.placeholders, 'provider', body.config ?? {}, 'config')
     : (body.config ?? {});
   const { metadata, discovered } = await metadataOf(body, t, config, timeoutSeconds);
-  const scopes = body.scopes ?? t?.scopes ?? [];
+  const scopes = body.scopes ?? t?.scopes ?? defaultScopes(metadata);
   if (scopes.includes('openid') && !metadata.jwks_uri) {
     throw invalidRequest('scopes: openid needs a provider with a jwks_uri (use issuer discovery)');
   }

@@ -226,12 +226,13 @@ describe('admin providers API', () => {
   });
 
   it('refetches discovered metadata once it is stale', async () => {
-    await create({
+    const res = await create({
       key: 'idp-stale',
       issuer: upstream.issuer,
       client_id: 'broker',
       client_secret: 'broker-secret',
     }).expect(201);
+    expect(res.body.scopes).toEqual(['openid']);
     const old = new Date(Date.now() - 25 * 3600 * 1000);
     await broker.db.prisma.provider.update({
       where: { key: 'idp-stale' },
