@@ -87,9 +87,12 @@ const json = (status: number, body: unknown) =>
  * `token_type` (Slack's `bot`) is read as `Bearer`, which is how those tokens are used.
  */
 function tokenDialects(tokenEndpoint: string | undefined): client.CustomFetch {
+  const target = URL.canParse(tokenEndpoint ?? '')
+    ? new URL(tokenEndpoint ?? '').href
+    : tokenEndpoint;
   return async (url, init) => {
     const response = await fetch(url, init as RequestInit);
-    if (url !== tokenEndpoint || response.status !== 200) return response;
+    if (url !== target || response.status !== 200) return response;
     if (!response.headers.get('content-type')?.includes('json')) return response;
     const body = (await response
       .clone()
