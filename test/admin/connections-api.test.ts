@@ -13,6 +13,9 @@ describe('admin connections and audit API', () => {
   afterAll(() => broker.close());
 
   const admin = () => ({ Authorization: `Bearer ${broker.adminToken}` });
+  /** One field of every item of a `{data: [...]}` body. */
+  const pluck = (body: unknown, field: string) =>
+    (body as { data: Record<string, unknown>[] }).data.map((item) => item[field]);
   const seed = (provider: string, subject?: string) =>
     fakeConnection(broker.container.db.prisma, broker.container.keyring, provider, subject);
 
@@ -30,8 +33,8 @@ describe('admin connections and audit API', () => {
       error_description: 'admin credential required',
     });
     expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
-    const wrong = await request(broker.url)
-      [verb](path)
+    const agent = request(broker.url);
+    const wrong = await agent[verb](path)
       .set('Authorization', 'Bearer not-the-admin-token')
       .expect(401);
     expect(wrong.body.error).toBe('invalid_token');
@@ -77,7 +80,7 @@ describe('admin connections and audit API', () => {
         .query({ provider: 'beta', limit: 2, ...(cursor ? { cursor } : {}) })
         .set(admin())
         .expect(200);
-      seen.push(...res.body.data.map((c: { id: string }) => c.id));
+      seen.push(...(pluck(res.body, 'id') as string[]));
       cursor = res.body.next_cursor;
       pages++;
     } while (cursor && pages < 10);
@@ -89,10 +92,7 @@ describe('admin connections and audit API', () => {
       .query({ subject: 'page-0' })
       .set(admin())
       .expect(200);
-    expect(bySubject.body.data.map((c: { provider: string }) => c.provider).sort()).toEqual([
-      'alpha',
-      'beta',
-    ]);
+    expect((pluck(bySubject.body, 'provider') as string[]).sort()).toEqual(['alpha', 'beta']);
     await broker.container.db.prisma.connection.update({
       where: { id: other.id },
       data: { status: 'reauthorization_required' },
@@ -102,7 +102,7 @@ describe('admin connections and audit API', () => {
       .query({ status: 'reauthorization_required' })
       .set(admin())
       .expect(200);
-    expect(byStatus.body.data.map((c: { id: string }) => c.id)).toEqual([other.id]);
+    expect(pluck(byStatus.body, 'id')).toEqual([other.id]);
   });
 
   it.each([
@@ -211,7 +211,7 @@ describe('admin connections and audit API', () => {
       .query({ connection_id: cn.id })
       .set(admin())
       .expect(200);
-    expect(all.body.data.map((e: { action: string }) => e.action)).toEqual([
+    expect(pluck(all.body, 'action')).toEqual([
       'connection.revoke',
       'token.read',
       'token.read',
@@ -245,7 +245,7 @@ describe('admin connections and audit API', () => {
       })
       .set(admin())
       .expect(200);
-    expect(rest.body.data.map((e: { at: string }) => e.at)).toEqual(['2026-01-01T00:00:00.000Z']);
+    expect(pluck(rest.body, 'at')).toEqual(['2026-01-01T00:00:00.000Z']);
     expect(rest.body.next_cursor).toBeNull();
 
     const window = await request(broker.url)
@@ -253,7 +253,7 @@ describe('admin connections and audit API', () => {
       .query({ connection_id: cn.id, since: '2026-01-01T00:01:00Z', until: '2026-01-01T00:01:30Z' })
       .set(admin())
       .expect(200);
-    expect(window.body.data.map((e: { at: string }) => e.at)).toEqual(['2026-01-01T00:01:00.000Z']);
+    expect(pluck(window.body, 'at')).toEqual(['2026-01-01T00:01:00.000Z']);
 
     await request(broker.url)
       .get('/admin/audit')
