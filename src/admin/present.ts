@@ -1,53 +1,9 @@
-/** The columns of a `connections` row that a presented connection is made of. */
-export interface ConnectionFields {
-  id: string;
-  providerKey: string;
-  subject: string;
-  status: string;
-  scopes: string[];
-  expiresAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-  lastRefreshedAt: Date | null;
-  lastError: string | null;
-}
+import { presentConnection, type ConnectionRow } from '../connections/present.js';
 
-/** A connection as the API answers it everywhere (API.md); never a token. */
-export interface PresentedConnection {
-  id: string;
-  provider: string;
-  subject: string;
-  status: string;
-  scopes: string[];
-  expires_at: string | null;
-  created_at: string;
-  updated_at: string;
-  last_refreshed_at: string | null;
-  last_error: string | null;
-}
+/** A connection as the API answers it everywhere (src/connections/present.ts). */
+export type PresentedConnection = ReturnType<typeof presentConnection>;
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
-
-/**
- * The one shape of a connection in responses, for the admin and the service API alike.
- *
- * @example
- * res.json(presentConnection(await prisma.connection.findUniqueOrThrow({ where: { id } })));
- */
-export function presentConnection(row: ConnectionFields): PresentedConnection {
-  return {
-    id: row.id,
-    provider: row.providerKey,
-    subject: row.subject,
-    status: row.status,
-    scopes: row.scopes,
-    expires_at: iso(row.expiresAt),
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-    last_refreshed_at: iso(row.lastRefreshedAt),
-    last_error: row.lastError,
-  };
-}
 
 /** What the admin sees beyond the common shape: when and how a revocation went. */
 export interface PresentedAdminConnection extends PresentedConnection {
@@ -64,7 +20,7 @@ export interface PresentedAdminConnection extends PresentedConnection {
  * res.json(presentAdminConnection(row));
  */
 export function presentAdminConnection(
-  row: ConnectionFields & { revokedAt: Date | null; upstreamRevocation: string | null },
+  row: ConnectionRow & { revokedAt: Date | null; upstreamRevocation: string | null },
 ): PresentedAdminConnection {
   return {
     ...presentConnection(row),

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { listAuditEvents } from '../admin/audit-query.js';
 import { getConnection, listConnections } from '../admin/connections.js';
-import { presentAdminConnection, presentAuditEvent, presentConnection } from '../admin/present.js';
+import { presentAdminConnection, presentAuditEvent } from '../admin/present.js';
+import { presentConnection } from '../connections/present.js';
 import { revokeConnection, revokeConnections, type Actor } from '../admin/revoke.js';
 import { auditFilters, bulkRevokeFilter, connectionFilters } from '../admin/schemas.js';
 import { invalidRequest } from '../errors/index.js';

@@ -1,11 +1,8 @@
 import type { Response } from 'express';
 import { listAuditEvents } from '../../admin/audit-query.js';
 import { getConnection, listConnections } from '../../admin/connections.js';
-import {
-  presentAdminConnection,
-  presentAuditEvent,
-  presentConnection,
-} from '../../admin/present.js';
+import { presentAdminConnection, presentAuditEvent } from '../../admin/present.js';
+import { presentConnection } from '../../connections/present.js';
 import { revokeConnection, revokeConnections, type Actor } from '../../admin/revoke.js';
 import { auditFilters, bulkRevokeFilter, connectionFilters, idParam } from '../../admin/schemas.js';
 import type { Container } from '../../container.js';

@@ -4,11 +4,8 @@ import type { Request, RequestHandler, Response } from 'express';
 import { listAuditEvents } from '../../admin/audit-query.js';
 import { getConnection, listConnections } from '../../admin/connections.js';
 import { listProviderSummaries, listServiceSummaries } from '../../admin/directory.js';
-import {
-  presentAdminConnection,
-  presentAuditEvent,
-  presentConnection,
-} from '../../admin/present.js';
+import { presentAdminConnection, presentAuditEvent } from '../../admin/present.js';
+import { presentConnection } from '../../connections/present.js';
 import { revokeConnection } from '../../admin/revoke.js';
 import { connectionFilters, idParam } from '../../admin/schemas.js';
 import {
