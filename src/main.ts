@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config/index.js';
+import { createRevocationRetryJob } from './admin/revocation-retry.js';
 import { startBroker } from './bootstrap.js';
 import { createLogger } from './observability/logger.js';
 
@@ -14,7 +15,9 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel });
-const broker = await startBroker(config, logger).catch((error: unknown) => {
+const broker = await startBroker(config, logger, {
+  jobs: (c) => [createRevocationRetryJob(c)],
+}).catch((error: unknown) => {
   logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'start-up failed');
   logger.flush();
   process.exit(1);

@@ -5,6 +5,8 @@ import { methodNotAllowed, notFound } from '../errors/index.js';
 import { errorHandler } from './middleware/errors.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
 import { RouteTable } from './router.js';
+import { registerAdminConnectionRoutes } from './routes/admin-connections.js';
+import { registerConsoleRoutes } from './routes/console.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerServiceRoutes } from './routes/services.js';
 
@@ -35,6 +37,8 @@ export function buildRoutes(c: Container): RouteTable {
   const routes = new RouteTable();
   registerOpsRoutes(routes, c);
   registerServiceRoutes(routes, c);
+  registerAdminConnectionRoutes(routes, c);
+  registerConsoleRoutes(routes, c);
   return routes;
 }
 

@@ -1,3 +1,4 @@
+import { adminPaths, consolePaths } from './admin.js';
 import { opsPaths } from './ops.js';
 import { servicePaths } from './services.js';
 
@@ -34,6 +35,6 @@ export function buildOpenApi(publicUrl: string) {
         },
       },
     },
-    paths: { ...opsPaths, ...servicePaths },
+    paths: { ...opsPaths, ...servicePaths, ...adminPaths, ...consolePaths },
   };
 }
