@@ -6,6 +6,8 @@ import type { Logger } from './observability/logger.js';
 import { createProviderOAuth, type ProviderOAuth } from './providers/oauth-client.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
 import { Keyring } from './vault/keyring.js';
+import { createDeliveryService, type DeliveryService } from './webhooks/deliveries.js';
+import { createEndpointService, type EndpointService } from './webhooks/endpoints.js';
 
 /** Seconds any single provider call may take. */
 const PROVIDER_TIMEOUT_SECONDS = 10;
@@ -20,6 +22,7 @@ export interface Container {
   providers: ProviderStore;
   oauth: ProviderOAuth;
   audit: AuditLog;
+  webhooks: { endpoints: EndpointService; deliveries: DeliveryService };
 }
 
 /**
@@ -41,5 +44,14 @@ export function createContainer(deps: {
     providers: createProviderStore({ prisma: deps.db.prisma, keyring }),
     oauth: createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS }),
     audit: createAuditLog({ pool: deps.db.pool, logger: deps.logger }),
+    webhooks: {
+      endpoints: createEndpointService({
+        prisma: deps.db.prisma,
+        keyring,
+        clock: deps.clock,
+        allowPrivateUrls: deps.config.webhookAllowPrivateUrls,
+      }),
+      deliveries: createDeliveryService({ prisma: deps.db.prisma, clock: deps.clock }),
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { opsPaths } from './ops.js';
+import { webhookPaths } from './webhooks.js';
 
 /**
  * The OpenAPI 3.1 description of the HTTP contract, served at /openapi.json. Each domain
@@ -33,6 +34,6 @@ export function buildOpenApi(publicUrl: string) {
         },
       },
     },
-    paths: { ...opsPaths },
+    paths: { ...opsPaths, ...webhookPaths },
   };
 }
