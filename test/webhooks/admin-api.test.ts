@@ -176,7 +176,9 @@ describe('webhook admin API', () => {
     const byEndpoint = await as(
       request(broker.url).get(`/admin/webhook-deliveries?endpoint_id=${b.body.id}`),
     ).expect(200);
-    expect(byEndpoint.body.data.map((d: { event_id: string }) => d.event_id)).toEqual([revoked]);
+    expect((byEndpoint.body.data as { event_id: string }[]).map((d) => d.event_id)).toEqual([
+      revoked,
+    ]);
     const byType = await as(
       request(broker.url).get('/admin/webhook-deliveries?type=connection.created'),
     ).expect(200);

@@ -173,7 +173,8 @@ describe('webhook delivery', () => {
       const res = await request(broker.url)
         .get(`/admin/webhooks/${id}`)
         .auth(broker.adminToken, admin());
-      return res.body.enabled === false && res.body;
+      const body = res.body as { enabled: boolean; disabled_reason: string | null };
+      return !body.enabled && body;
     });
     expect(endpoint.disabled_reason).toMatch(/^failing since .*exhausted its retries \(http_503\)/);
     expect(broker.logs.text).toContain('webhook endpoint disabled after failing continuously');
