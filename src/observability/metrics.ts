@@ -14,7 +14,7 @@ export const httpRequestDuration = new Histogram({
 
 export const webhookDeliveries = new Counter({
   name: 'token_broker_webhook_deliveries_total',
-  help: 'Webhook delivery attempts by outcome: delivered, retry, failed, refused',
+  help: 'Webhook delivery attempts by outcome: delivered, retry, failed',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
