@@ -110,7 +110,7 @@ describe('webhook durability', () => {
     await waitFor(() => receiver!.received.length === 1);
     const stopping = Date.now();
     await brokers.splice(0).pop()!.close();
-    expect(Date.now() - stopping).toBeLessThan(fastWorker.stopGraceMs! + 1_000);
+    expect(Date.now() - stopping).toBeLessThan(fastWorker.stopGraceMs! + 2_000);
     const [released] = await deliveriesOf(broker, eventId);
     expect(released).toMatchObject({ status: 'pending', attempts: 0, leaseExpiresAt: null });
     await start(env, true);
