@@ -5,6 +5,7 @@ import type { Database } from './db/client.js';
 import type { Logger } from './observability/logger.js';
 import { createProviderOAuth, type ProviderOAuth } from './providers/oauth-client.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
+import { createServiceStore, type ServiceStore } from './services/service-store.js';
 import { Keyring } from './vault/keyring.js';
 import { createDeliveryService, type DeliveryService } from './webhooks/deliveries.js';
 import { createEndpointService, type EndpointService } from './webhooks/endpoints.js';
@@ -22,6 +23,7 @@ export interface Container {
   providers: ProviderStore;
   oauth: ProviderOAuth;
   audit: AuditLog;
+  services: ServiceStore;
   webhooks: { endpoints: EndpointService; deliveries: DeliveryService };
 }
 
@@ -44,6 +46,7 @@ export function createContainer(deps: {
     providers: createProviderStore({ prisma: deps.db.prisma, keyring }),
     oauth: createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS }),
     audit: createAuditLog({ pool: deps.db.pool, logger: deps.logger }),
+    services: createServiceStore({ prisma: deps.db.prisma }),
     webhooks: {
       endpoints: createEndpointService({
         prisma: deps.db.prisma,

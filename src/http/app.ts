@@ -6,6 +6,7 @@ import { errorHandler } from './middleware/errors.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
 import { RouteTable } from './router.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import { registerServiceRoutes } from './routes/services.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 
 /** Security headers for every response, the API's and the pages' alike. */
@@ -34,6 +35,7 @@ const routePattern = (req: express.Request): string => {
 export function buildRoutes(c: Container): RouteTable {
   const routes = new RouteTable();
   registerOpsRoutes(routes, c);
+  registerServiceRoutes(routes, c);
   registerWebhookRoutes(routes, c);
   return routes;
 }

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { toBytes } from '../db/bytes.js';
 import { BrokerError } from '../errors/index.js';
 import type { EncryptionKey } from '../config/index.js';
 
@@ -49,10 +50,7 @@ export class Keyring {
     cipher.setAAD(aad(ctx));
     const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const sealed = Buffer.concat([Buffer.from([FORMAT_V1]), iv, cipher.getAuthTag(), data]);
-    // Prisma's Bytes fields want a plain ArrayBuffer-backed Uint8Array.
-    return new Uint8Array(
-      sealed.buffer.slice(sealed.byteOffset, sealed.byteOffset + sealed.length),
-    );
+    return toBytes(sealed);
   }
 
   /**

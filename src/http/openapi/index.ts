@@ -1,4 +1,5 @@
 import { opsPaths } from './ops.js';
+import { servicePaths } from './services.js';
 import { webhookPaths } from './webhooks.js';
 
 /**
@@ -34,6 +35,6 @@ export function buildOpenApi(publicUrl: string) {
         },
       },
     },
-    paths: { ...opsPaths, ...webhookPaths },
+    paths: { ...opsPaths, ...servicePaths, ...webhookPaths },
   };
 }

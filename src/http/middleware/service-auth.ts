@@ -1,0 +1,37 @@
+import type { RequestHandler, Response } from 'express';
+import type { Container } from '../../container.js';
+import { BrokerError, invalidToken } from '../../errors/index.js';
+import type { ServicePrincipal } from '../../services/service-store.js';
+import { bearerToken } from './admin-auth.js';
+
+/**
+ * Authenticates an internal service by `Authorization: Bearer <API key or broker JWT>`
+ * and puts its principal in `res.locals.service`; 401 `invalid_token` otherwise.
+ *
+ * @example
+ * routes.add('POST', '/v1/connect-sessions', authenticateService(c), createSession);
+ */
+export function authenticateService(c: Container): RequestHandler {
+  return (req, res, next) => {
+    const token = bearerToken(req.headers.authorization);
+    if (token === undefined) {
+      next(invalidToken('service credential required'));
+      return;
+    }
+    c.services
+      .authenticate(token)
+      .then((service) => {
+        if (!service) throw invalidToken('unknown or expired service credential');
+        res.locals.service = service;
+        next();
+      })
+      .catch(next);
+  };
+}
+
+/** The principal set by `authenticateService`. */
+export function currentService(res: Response): ServicePrincipal {
+  const service = res.locals.service as ServicePrincipal | undefined;
+  if (!service) throw new BrokerError('server_error', 'route is missing authenticateService');
+  return service;
+}
