@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config/index.js';
-import { createRevocationRetryJob } from './admin/revocation-retry.js';
 import { startBroker } from './bootstrap.js';
+import { defaultJobs } from './jobs.js';
 import { createLogger } from './observability/logger.js';
 
 let config;
@@ -15,9 +15,7 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel });
-const broker = await startBroker(config, logger, {
-  jobs: (c) => [createRevocationRetryJob(c)],
-}).catch((error: unknown) => {
+const broker = await startBroker(config, logger, { jobs: defaultJobs }).catch((error: unknown) => {
   logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'start-up failed');
   logger.flush();
   process.exit(1);

@@ -9,6 +9,7 @@ import { registerAdminConnectionRoutes } from './routes/admin-connections.js';
 import { registerConsoleRoutes } from './routes/console.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerServiceRoutes } from './routes/services.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 
 /** Security headers for every response, the API's and the pages' alike. */
 export const securityHeaders = helmet({
@@ -39,6 +40,7 @@ export function buildRoutes(c: Container): RouteTable {
   registerServiceRoutes(routes, c);
   registerAdminConnectionRoutes(routes, c);
   registerConsoleRoutes(routes, c);
+  registerWebhookRoutes(routes, c);
   return routes;
 }
 
