@@ -9,6 +9,8 @@ import { createProviderRegistry, type ProviderRegistry } from './providers/regis
 import { createProviderStore, type ProviderStore } from './providers/store.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
 import { Keyring } from './vault/keyring.js';
+import { createDeliveryService, type DeliveryService } from './webhooks/deliveries.js';
+import { createEndpointService, type EndpointService } from './webhooks/endpoints.js';
 
 /** Seconds any single provider call may take. */
 const PROVIDER_TIMEOUT_SECONDS = 10;
@@ -24,6 +26,7 @@ export interface Container {
   oauth: ProviderOAuth;
   audit: AuditLog;
   services: ServiceStore;
+  webhooks: { endpoints: EndpointService; deliveries: DeliveryService };
   /** Admin management of providers (create, update, delete, discovery refresh). */
   providerRegistry: ProviderRegistry;
   /** Connect sessions and the browser consent flow. */
@@ -62,6 +65,15 @@ export function createContainer(deps: {
     oauth,
     audit,
     services: createServiceStore({ prisma }),
+    webhooks: {
+      endpoints: createEndpointService({
+        prisma,
+        keyring,
+        clock: deps.clock,
+        allowPrivateUrls: deps.config.webhookAllowPrivateUrls,
+      }),
+      deliveries: createDeliveryService({ prisma, clock: deps.clock }),
+    },
     providerRegistry,
     connect: createConnect({
       prisma,

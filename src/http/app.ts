@@ -6,9 +6,12 @@ import { errorHandler } from './middleware/errors.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
 import { RouteTable } from './router.js';
 import { registerConnectRoutes } from './routes/connect.js';
+import { registerAdminConnectionRoutes } from './routes/admin-connections.js';
+import { registerConsoleRoutes } from './routes/console.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerProviderRoutes } from './routes/providers.js';
 import { registerServiceRoutes } from './routes/services.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 
 /** Security headers for every response, the API's and the pages' alike. */
 export const securityHeaders = helmet({
@@ -39,6 +42,9 @@ export function buildRoutes(c: Container): RouteTable {
   registerServiceRoutes(routes, c);
   registerProviderRoutes(routes, c);
   registerConnectRoutes(routes, c);
+  registerAdminConnectionRoutes(routes, c);
+  registerConsoleRoutes(routes, c);
+  registerWebhookRoutes(routes, c);
   return routes;
 }
 

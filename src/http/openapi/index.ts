@@ -1,7 +1,9 @@
+import { adminPaths, consolePaths } from './admin.js';
 import { connectPaths } from './connect.js';
 import { opsPaths } from './ops.js';
 import { providerPaths } from './providers.js';
 import { servicePaths } from './services.js';
+import { webhookPaths } from './webhooks.js';
 
 /**
  * The OpenAPI 3.1 description of the HTTP contract, served at /openapi.json. Each domain
@@ -36,6 +38,14 @@ export function buildOpenApi(publicUrl: string) {
         },
       },
     },
-    paths: { ...opsPaths, ...servicePaths, ...providerPaths, ...connectPaths },
+    paths: {
+      ...opsPaths,
+      ...servicePaths,
+      ...adminPaths,
+      ...consolePaths,
+      ...webhookPaths,
+      ...providerPaths,
+      ...connectPaths,
+    },
   };
 }
