@@ -1,7 +1,10 @@
 import request from 'supertest';
 import { openTokenSet } from '../../src/vault/token-set.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { startFakeProvider, type FakeProvider } from './fake-provider.js';
+import {
+  startFakeAuthorizationServer,
+  type FakeAuthorizationServer,
+} from './fake-authorization-server.js';
 import {
   APP_ORIGIN,
   callback,
@@ -14,7 +17,7 @@ import {
 
 describe('consent flow over HTTP (GitHub dialect and OIDC fakes)', () => {
   let broker: TestBroker;
-  let fake: FakeProvider;
+  let fake: FakeAuthorizationServer;
   let apiKey: string;
   /** Every secret the tests see; none may appear in a response body or the logs. */
   const secrets = new Set<string>(['fake-client-secret']);
@@ -22,7 +25,10 @@ describe('consent flow over HTTP (GitHub dialect and OIDC fakes)', () => {
 
   beforeAll(async () => {
     broker = await startTestBroker();
-    fake = await startFakeProvider({ clientId: 'fake-client', clientSecret: 'fake-client-secret' });
+    fake = await startFakeAuthorizationServer({
+      clientId: 'fake-client',
+      clientSecret: 'fake-client-secret',
+    });
     await registerProvider(broker, {
       key: 'fake-gh',
       display_name: 'FakeHub',

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPair, exportJWK } from 'jose';
 import request from 'supertest';
-import { startFakeProvider } from '../connect/fake-provider.js';
+import { startFakeAuthorizationServer } from '../connect/fake-authorization-server.js';
 import { buildConnection } from '../support/factories.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
@@ -279,7 +279,10 @@ describe('admin providers API', () => {
   });
 
   it('authenticates with private_key_jwt; the private key is write-only', async () => {
-    const fake = await startFakeProvider({ clientId: 'jwt-client', clientJwk: publicJwk });
+    const fake = await startFakeAuthorizationServer({
+      clientId: 'jwt-client',
+      clientJwk: publicJwk,
+    });
     try {
       const res = await create({
         key: 'fake-jwt',

@@ -30,12 +30,14 @@ const readBody = async (req: IncomingMessage) => {
 };
 
 /**
- * A small provider for faults oidc-provider cannot produce on demand: GitHub's dialect
+ * A whole small authorization server (authorize, token, discovery, JWKS) for faults
+ * oidc-provider cannot produce on demand — unlike test/support/fake-provider.ts, which
+ * scripts a token endpoint alone: GitHub's dialect
  * (JSON tokens without `expires_in`, errors with 200), ID tokens with a wrong nonce,
  * audience or signature, a token endpoint that fails or answers garbage. It checks PKCE
  * and client authentication (client_secret_post, or private_key_jwt against `clientJwk`).
  */
-export async function startFakeProvider(options: {
+export async function startFakeAuthorizationServer(options: {
   clientId: string;
   clientSecret?: string;
   clientJwk?: JWK;
@@ -223,4 +225,4 @@ export async function startFakeProvider(options: {
   };
 }
 
-export type FakeProvider = Awaited<ReturnType<typeof startFakeProvider>>;
+export type FakeAuthorizationServer = Awaited<ReturnType<typeof startFakeAuthorizationServer>>;
