@@ -322,6 +322,28 @@ describe('consent flow over HTTP (GitHub dialect and OIDC fakes)', () => {
     expect(fake.tokenRequests.at(-1)?.get('code')).not.toBe(url.searchParams.get('code'));
   });
 
+  it('a missing iss from a provider that promises one (RFC 9207) is refused', async () => {
+    fake.setIssSupported(true);
+    await registerProvider(broker, {
+      key: 'fake-iss',
+      issuer: fake.issuer,
+      client_id: 'fake-client',
+      client_secret: 'fake-client-secret',
+      client_auth_method: 'client_secret_post',
+    });
+    fake.setIssSupported(false);
+    const { apiKey: issKey } = await createService(broker, ['fake-iss']);
+    const session = await connectSession(broker, issKey, {
+      provider: 'fake-iss',
+      subject: 'iss-user',
+      return_to: `${APP_ORIGIN}/back`,
+    });
+    const flow = await flowUntilCallback(session.connect_url);
+    const res = await callback(flow.callbackUrl, flow.cookie);
+    expect(returned(res)).toStrictEqual({ status: 'error', error: 'invalid_issuer' });
+    expect(await stored('iss-user')).toBeNull();
+  });
+
   it('a provider whose PAR endpoint fails sends the user back with upstream_unavailable', async () => {
     fake.setPar(true);
     await registerProvider(broker, {

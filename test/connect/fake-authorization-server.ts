@@ -50,6 +50,7 @@ export async function startFakeAuthorizationServer(options: {
   let behavior: TokenBehavior = 'github';
   let deny = false;
   let par = false;
+  let issSupported = false;
   const server: Server = createServer();
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -174,6 +175,7 @@ export async function startFakeAuthorizationServer(options: {
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256'],
     ...(par ? { pushed_authorization_request_endpoint: `${issuer}/par` } : {}),
+    ...(issSupported ? { authorization_response_iss_parameter_supported: true } : {}),
   });
 
   server.on('request', (req, res) => {
@@ -212,6 +214,10 @@ export async function startFakeAuthorizationServer(options: {
     /** Whether the metadata advertises a PAR endpoint (which always fails with 503). */
     setPar(p: boolean) {
       par = p;
+    },
+    /** Whether the metadata promises `iss` in authorization responses (RFC 9207; never sent). */
+    setIssSupported(v: boolean) {
+      issSupported = v;
     },
     /** Whether the authorization endpoint answers `error=access_denied`. */
     setDeny(d: boolean) {
