@@ -5,7 +5,16 @@ import type { Database } from './db/client.js';
 import type { Logger } from './observability/logger.js';
 import { createProviderOAuth, type ProviderOAuth } from './providers/oauth-client.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
+import { createClientAuthenticator } from './services/client-auth.js';
+import {
+  createServiceConnections,
+  type ServiceConnections,
+} from './services/service-connections.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
+import { createBrokerJwt } from './tokens/broker-jwt.js';
+import { createSigningKeys, type SigningKeys } from './tokens/signing-keys.js';
+import { createTokenEndpoint, type TokenEndpoint } from './tokens/token-endpoint.js';
+import { createTokenService, type TokenService } from './tokens/token-service.js';
 import { Keyring } from './vault/keyring.js';
 
 /** Seconds any single provider call may take. */
@@ -22,6 +31,14 @@ export interface Container {
   oauth: ProviderOAuth;
   audit: AuditLog;
   services: ServiceStore;
+  /** The broker's JWT signing keys (JWKS, rotation). */
+  signingKeys: SigningKeys;
+  /** Connections as a service sees them (policy applied). */
+  serviceConnections: ServiceConnections;
+  /** The token read path and the one refresh mechanism. */
+  tokens: TokenService;
+  /** `POST /oauth/token`. */
+  tokenEndpoint: TokenEndpoint;
 }
 
 /**
@@ -37,12 +54,42 @@ export function createContainer(deps: {
   clock: Clock;
 }): Container {
   const keyring = new Keyring(deps.config.encryptionKeys);
+  const { prisma, pool } = deps.db;
+  const { clock, logger } = deps;
+  const issuer = deps.config.publicUrl;
+  const providers = createProviderStore({ prisma, keyring });
+  const oauth = createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS });
+  const audit = createAuditLog({ pool, logger });
+  const signingKeys = createSigningKeys({ prisma, keyring, clock });
+  const brokerJwt = createBrokerJwt({ keys: signingKeys, clock, issuer });
+  const services = createServiceStore({ prisma, brokerJwt });
+  const tokens = createTokenService({
+    prisma,
+    pool,
+    keyring,
+    providers,
+    oauth,
+    audit,
+    clock,
+    logger,
+    refreshWindowSeconds: deps.config.refreshWindowSeconds,
+  });
+  const clients = createClientAuthenticator({
+    prisma,
+    services,
+    clock,
+    audiences: [`${issuer}/oauth/token`, issuer],
+  });
   return {
     ...deps,
     keyring,
-    providers: createProviderStore({ prisma: deps.db.prisma, keyring }),
-    oauth: createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS }),
-    audit: createAuditLog({ pool: deps.db.pool, logger: deps.logger }),
-    services: createServiceStore({ prisma: deps.db.prisma }),
+    providers,
+    oauth,
+    audit,
+    services,
+    signingKeys,
+    tokens,
+    serviceConnections: createServiceConnections({ prisma }),
+    tokenEndpoint: createTokenEndpoint({ clients, jwt: brokerJwt, tokens, clock }),
   };
 }

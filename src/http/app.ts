@@ -5,7 +5,9 @@ import { methodNotAllowed, notFound } from '../errors/index.js';
 import { errorHandler } from './middleware/errors.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
 import { RouteTable } from './router.js';
+import { registerOAuthTokenRoutes } from './routes/oauth-token.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import { registerServiceApiRoutes } from './routes/service-api.js';
 import { registerServiceRoutes } from './routes/services.js';
 
 /** Security headers for every response, the API's and the pages' alike. */
@@ -35,6 +37,8 @@ export function buildRoutes(c: Container): RouteTable {
   const routes = new RouteTable();
   registerOpsRoutes(routes, c);
   registerServiceRoutes(routes, c);
+  registerServiceApiRoutes(routes, c);
+  registerOAuthTokenRoutes(routes, c);
   return routes;
 }
 

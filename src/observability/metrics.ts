@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** The broker's one metrics registry; metric names are stable, labels never hold ids or subjects. */
 export const registry = new Registry();
@@ -9,5 +9,34 @@ export const httpRequestDuration = new Histogram({
   help: 'HTTP requests by method, route pattern and status code',
   labelNames: ['method', 'route', 'status'] as const,
   buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+  registers: [registry],
+});
+
+export const tokenReads = new Counter({
+  name: 'token_broker_token_reads_total',
+  help: 'Token reads by services (REST and token exchange) by provider and outcome',
+  labelNames: ['provider', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const refreshes = new Counter({
+  name: 'token_broker_refreshes_total',
+  help: 'Refresh grants sent to providers, by provider and outcome (success, permanent, transient)',
+  labelNames: ['provider', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const refreshDuration = new Histogram({
+  name: 'token_broker_refresh_duration_seconds',
+  help: 'Duration of refresh grants at the provider',
+  labelNames: ['provider'] as const,
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
+export const upstreamErrors = new Counter({
+  name: 'token_broker_upstream_errors_total',
+  help: 'Provider failures by provider and error class (invalid_grant, http_503, timeout, …)',
+  labelNames: ['provider', 'class'] as const,
   registers: [registry],
 });

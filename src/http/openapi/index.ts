@@ -1,5 +1,6 @@
 import { opsPaths } from './ops.js';
 import { servicePaths } from './services.js';
+import { tokenPaths } from './tokens.js';
 
 /**
  * The OpenAPI 3.1 description of the HTTP contract, served at /openapi.json. Each domain
@@ -34,6 +35,6 @@ export function buildOpenApi(publicUrl: string) {
         },
       },
     },
-    paths: { ...opsPaths, ...servicePaths },
+    paths: { ...opsPaths, ...servicePaths, ...tokenPaths },
   };
 }
