@@ -21,6 +21,12 @@ import { lockConnection, type LockedConnection, type TokenStore } from './token-
 const TX_OPTIONS = { maxWait: 10_000, timeout: 45_000 };
 /** Attempts to store a rotated token set after its first commit failed. */
 const WRITE_RETRIES = 3;
+/**
+ * After a transient failure this replica does not ask the provider again about the same
+ * connection for a few seconds (its Retry-After, within bounds): an outage must not turn
+ * every read into a provider call and a `connection.refresh_failed` event.
+ */
+const COOLDOWN_SECONDS = { default: 2, max: 30 };
 
 /** Who caused a refresh, for the audit trail. */
 export interface Actor {
@@ -73,6 +79,23 @@ export function createRefresher(deps: {
   logger: Logger;
 }) {
   const inFlight = new Map<string, Promise<RefreshOutcome>>();
+  const cooling = new Map<string, { until: number; outcome: RefreshOutcome }>();
+
+  function coolDown(id: string, outcome: RefreshOutcome): void {
+    if (outcome.kind !== 'failed' || outcome.error.permanent) {
+      cooling.delete(id);
+      return;
+    }
+    const seconds = Math.min(
+      outcome.error.retryAfterSeconds ?? COOLDOWN_SECONDS.default,
+      COOLDOWN_SECONDS.max,
+    );
+    const now = Date.now();
+    if (cooling.size > 10_000) {
+      for (const [key, entry] of cooling) if (entry.until <= now) cooling.delete(key);
+    }
+    cooling.set(id, { until: now + seconds * 1000, outcome });
+  }
 
   async function callProvider(row: LockedConnection, refreshToken: string): Promise<TokenResult> {
     const provider = await deps.providers.get(row.providerKey);
@@ -180,15 +203,19 @@ export function createRefresher(deps: {
   return {
     /**
      * Refreshes a connection if still needed once its lock is held; joins a refresh of the
-     * same connection already running in this process.
+     * same connection already running in this process, and answers a recent transient
+     * failure again during its cool-down instead of asking the provider.
      * @throws only on database failures; provider failures come back as `failed`.
      */
     refresh(id: string, provider: string, req: RefreshRequest): Promise<RefreshOutcome> {
       const running = inFlight.get(id);
       if (running) return running;
+      const cooled = cooling.get(id);
+      if (cooled && cooled.until > Date.now()) return Promise.resolve(cooled.outcome);
       const flight = run(id, req)
         .then((outcome) => {
           record(id, provider, req, outcome);
+          coolDown(id, outcome);
           return outcome;
         })
         .finally(() => inFlight.delete(id));

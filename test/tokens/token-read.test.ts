@@ -216,7 +216,12 @@ describe('GET /v1/connections/:id/token and POST …/refresh', () => {
       const res = await read(id, 60).expect(200);
       expect(res.headers['broker-refresh-error']).toBe('upstream_unavailable');
       expect(res.body.access_token).toBe(issued.access_token);
-      expect(down.calls()).toBeGreaterThanOrEqual(1);
+      const calls = down.calls();
+      expect(calls).toBeGreaterThanOrEqual(1);
+      // Within the provider's Retry-After this replica does not ask again.
+      const again = await read(id, 60).expect(200);
+      expect(again.headers['broker-refresh-error']).toBe('upstream_unavailable');
+      expect(down.calls()).toBe(calls);
       const conn = await broker.db.prisma.connection.findUniqueOrThrow({ where: { id } });
       expect(conn).toMatchObject({ status: 'active', refreshFailures: 1, lastError: 'http_503' });
       expect(conn.nextRefreshAt!.getTime()).toBeGreaterThan(Date.now());
