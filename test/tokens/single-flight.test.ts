@@ -52,7 +52,8 @@ describe('single-flight refresh across replicas', () => {
       rotateRefreshTokens: true,
     });
     db = await createTestDatabase();
-    const env = { TOKEN_ENCRYPTION_KEYS: testEncryptionKey() };
+    // Replicas share the database, the encryption keys and the public URL (JWT iss/aud).
+    const env = { TOKEN_ENCRYPTION_KEYS: testEncryptionKey(), PUBLIC_URL: 'http://broker.test' };
     replicas = [await startTestBroker({ db, env }), await startTestBroker({ db, env })];
     child = await startChildBroker({
       ...env,
@@ -65,6 +66,25 @@ describe('single-flight refresh across replicas', () => {
     for (const r of replicas) await r.close();
     await db.drop();
     await upstream.close();
+  });
+
+  it("replicas create one signing key on first need and accept each other's JWTs", async () => {
+    const [a, b] = replicas as [TestBroker, TestBroker];
+    const service = await createService(a, []);
+    const issue = (url: string) =>
+      request(url)
+        .post('/oauth/token')
+        .auth(service.client_id, service.client_secret)
+        .type('form')
+        .send({ grant_type: 'client_credentials' })
+        .expect(200);
+    const answers = await Promise.all([a.url, b.url, child.url, a.url, b.url].map(issue));
+    expect(await db.prisma.signingKey.count()).toBe(1);
+    for (const { body } of answers) {
+      for (const url of [a.url, b.url, child.url]) {
+        await request(url).get('/v1/connections').set(bearer(body.access_token)).expect(200);
+      }
+    }
   });
 
   it(`${CALLERS} concurrent reads on 3 replicas of an expiring connection: one refresh grant, one fresh token for all`, async () => {
