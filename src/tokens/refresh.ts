@@ -52,6 +52,12 @@ export type RefreshOutcome =
   | { kind: 'inactive' }
   | { kind: 'failed'; error: UpstreamError };
 
+/** A still-valid token refreshed this recently is not refreshed again unless forced. */
+const MIN_REFRESH_INTERVAL_MS = 10_000;
+
+const refreshedWithin = (lastRefreshedAt: Date | null, now: Date) =>
+  lastRefreshedAt !== null && now.getTime() - lastRefreshedAt.getTime() < MIN_REFRESH_INTERVAL_MS;
+
 /** Whether a token expiring at `expiresAt` is valid for fewer than `minTtlSeconds` more. */
 export const expiresWithin = (expiresAt: Date | null, minTtlSeconds: number, now: Date) =>
   expiresAt !== null && expiresAt.getTime() - now.getTime() < minTtlSeconds * 1000;
@@ -147,10 +153,12 @@ export function createRefresher(deps: {
         const now = deps.clock.now();
         const current = deps.store.open(row) as PlainTokenSet;
         if (row.tokenSet.version !== req.seenVersion) return { kind: 'current' };
-        if (!req.force && !expiresWithin(current.expiresAt, req.minTtlSeconds, now)) {
-          return { kind: 'current' };
-        }
         const valid = current.expiresAt === null || current.expiresAt > now;
+        if (!req.force) {
+          if (!expiresWithin(current.expiresAt, req.minTtlSeconds, now)) return { kind: 'current' };
+          // A min_ttl longer than the provider's token lifetime must not refresh on every read.
+          if (valid && refreshedWithin(row.lastRefreshedAt, now)) return { kind: 'current' };
+        }
         if (!current.refreshToken && valid) return { kind: 'current' };
         const requestedAt = now;
         let result: TokenResult;

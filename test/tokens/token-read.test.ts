@@ -127,6 +127,17 @@ describe('GET /v1/connections/:id/token and POST …/refresh', () => {
     expect(upstream.refreshGrants()).toBe(before + 1);
   });
 
+  it('a min_ttl beyond the provider token lifetime does not refresh on every read', async () => {
+    const { id } = await connection(inSeconds(5));
+    const before = upstream.refreshGrants();
+    const first = await token(id, 3600).expect(200);
+    expect(upstream.refreshGrants()).toBe(before + 1);
+    const second = await token(id, 3600).expect(200);
+    expect(second.body.access_token).toBe(first.body.access_token);
+    expect(upstream.refreshGrants()).toBe(before + 1);
+    seenRefreshTokens.push((await storedTokens(id)).refreshToken!);
+  });
+
   it('POST …/refresh forces a refresh of a still-valid token', async () => {
     const { id, issued } = await connection(inSeconds(3600));
     const before = upstream.refreshGrants();
