@@ -16,6 +16,8 @@ import { createSigningKeys, type SigningKeys } from './tokens/signing-keys.js';
 import { createTokenEndpoint, type TokenEndpoint } from './tokens/token-endpoint.js';
 import { createTokenService, type TokenService } from './tokens/token-service.js';
 import { Keyring } from './vault/keyring.js';
+import { createDeliveryService, type DeliveryService } from './webhooks/deliveries.js';
+import { createEndpointService, type EndpointService } from './webhooks/endpoints.js';
 
 /** Seconds any single provider call may take. */
 const PROVIDER_TIMEOUT_SECONDS = 10;
@@ -31,6 +33,7 @@ export interface Container {
   oauth: ProviderOAuth;
   audit: AuditLog;
   services: ServiceStore;
+  webhooks: { endpoints: EndpointService; deliveries: DeliveryService };
   /** The broker's JWT signing keys (JWKS, rotation). */
   signingKeys: SigningKeys;
   /** Connections as a service sees them (policy applied). */
@@ -91,5 +94,14 @@ export function createContainer(deps: {
     tokens,
     serviceConnections: createServiceConnections({ prisma }),
     tokenEndpoint: createTokenEndpoint({ clients, jwt: brokerJwt, tokens, clock }),
+    webhooks: {
+      endpoints: createEndpointService({
+        prisma,
+        keyring,
+        clock,
+        allowPrivateUrls: deps.config.webhookAllowPrivateUrls,
+      }),
+      deliveries: createDeliveryService({ prisma, clock }),
+    },
   };
 }

@@ -7,7 +7,8 @@ import type { TokenView } from './token-service.js';
  */
 export const presentToken = (t: TokenView) => ({
   access_token: t.accessToken,
-  token_type: t.tokenType,
+  // openid-client lowercases token_type; RFC 6750 spells the scheme `Bearer`.
+  token_type: /^bearer$/i.test(t.tokenType) ? 'Bearer' : t.tokenType,
   expires_at: t.expiresAt ? t.expiresAt.toISOString() : null,
   scopes: t.scopes,
   connection_id: t.connectionId,

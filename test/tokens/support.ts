@@ -46,29 +46,6 @@ export async function buildProviderAt(
   return broker.db.prisma.provider.update({ where: { key: p.key }, data: { metadata } });
 }
 
-/**
- * A provider that is down: its token endpoint answers 503 with `Retry-After` (a fault the
- * real oidc-provider cannot produce on demand). Counts the calls it got.
- */
-export async function startUnavailableTokenEndpoint(retryAfter: string) {
-  let calls = 0;
-  const server = createServer((_req, res) => {
-    calls++;
-    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': retryAfter });
-    res.end(JSON.stringify({ error: 'temporarily_unavailable' }));
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
-    calls: () => calls,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
-  };
-}
-
 /** A loopback URL nothing listens on. */
 export async function closedPortUrl(): Promise<string> {
   const server = createServer();

@@ -9,9 +9,9 @@ import {
   buildProviderAt,
   closedPortUrl,
   createService,
-  startUnavailableTokenEndpoint,
   type CreatedService,
 } from './support.js';
+import { startFakeProvider, status } from '../support/fake-provider.js';
 
 const ACCESS_TOKEN_TTL = 30;
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000);
@@ -99,6 +99,7 @@ describe('GET /v1/connections/:id/token and POST …/refresh', () => {
     const res = await token(id, 60).expect(200);
     expect(upstream.refreshGrants()).toBe(before + 1);
     expect(res.body.access_token).not.toBe(issued.access_token);
+    expect(res.body.token_type).toBe('Bearer');
     expect(JSON.stringify(res.body)).not.toContain(issued.refresh_token);
     const expiresAt = Date.parse(res.body.expires_at as string);
     // Never later than the provider's expiry, at most 60 s early.
@@ -205,12 +206,13 @@ describe('GET /v1/connections/:id/token and POST …/refresh', () => {
   });
 
   describe('transient failure (provider down)', () => {
-    let down: Awaited<ReturnType<typeof startUnavailableTokenEndpoint>>;
+    let down: Awaited<ReturnType<typeof startFakeProvider>>;
     let downKey: string;
     let downService: CreatedService;
     beforeAll(async () => {
-      down = await startUnavailableTokenEndpoint('7');
-      downKey = (await buildProviderAt(broker, upstream, down.url)).key;
+      // A provider that is down: 503 with Retry-After, a fault oidc-provider cannot produce.
+      down = await startFakeProvider([status(503, { 'retry-after': '7' })]);
+      downKey = (await buildProviderAt(broker, upstream, down.metadata.token_endpoint)).key;
       downService = await createService(broker, [downKey]);
     });
     afterAll(() => down.close());
@@ -225,12 +227,12 @@ describe('GET /v1/connections/:id/token and POST …/refresh', () => {
       const res = await read(id, 60).expect(200);
       expect(res.headers['broker-refresh-error']).toBe('upstream_unavailable');
       expect(res.body.access_token).toBe(issued.access_token);
-      const calls = down.calls();
+      const calls = down.requests.length;
       expect(calls).toBeGreaterThanOrEqual(1);
       // Within the provider's Retry-After this replica does not ask again.
       const again = await read(id, 60).expect(200);
       expect(again.headers['broker-refresh-error']).toBe('upstream_unavailable');
-      expect(down.calls()).toBe(calls);
+      expect(down.requests.length).toBe(calls);
       const conn = await broker.db.prisma.connection.findUniqueOrThrow({ where: { id } });
       expect(conn).toMatchObject({ status: 'active', refreshFailures: 1, lastError: 'http_503' });
       expect(conn.nextRefreshAt!.getTime()).toBeGreaterThan(Date.now());

@@ -1,6 +1,8 @@
+import { adminPaths, consolePaths } from './admin.js';
 import { opsPaths } from './ops.js';
 import { servicePaths } from './services.js';
 import { tokenPaths } from './tokens.js';
+import { webhookPaths } from './webhooks.js';
 
 /**
  * The OpenAPI 3.1 description of the HTTP contract, served at /openapi.json. Each domain
@@ -35,6 +37,13 @@ export function buildOpenApi(publicUrl: string) {
         },
       },
     },
-    paths: { ...opsPaths, ...servicePaths, ...tokenPaths },
+    paths: {
+      ...opsPaths,
+      ...servicePaths,
+      ...adminPaths,
+      ...consolePaths,
+      ...webhookPaths,
+      ...tokenPaths,
+    },
   };
 }
