@@ -46,10 +46,13 @@ export type LockedConnection = NonNullable<Awaited<ReturnType<typeof lockConnect
 
 /**
  * Takes the connection's cross-process refresh lock (held until the transaction ends)
- * and reads the connection and its token set afresh.
+ * and reads the connection and its token set afresh. The row lock also serialises a
+ * refresh with a revocation (which locks the row `FOR UPDATE`): a revoke waits for an
+ * in-flight refresh and then revokes the new tokens, never the other way round.
  */
 export async function lockConnection(tx: Prisma.TransactionClient, id: string) {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${REFRESH_LOCK_NAMESPACE}::int, hashtext(${id}))`;
+  await tx.$executeRaw`SELECT 1 FROM connections WHERE id = ${id} FOR UPDATE`;
   return tx.connection.findUnique({ where: { id }, include: { tokenSet: true } });
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { openTokenSet } from '../../src/vault/token-set.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
@@ -11,7 +12,7 @@ import {
   createService,
   type CreatedService,
 } from './support.js';
-import { startFakeProvider, status } from '../support/fake-provider.js';
+import { okTokens, startFakeProvider, status } from '../support/fake-provider.js';
 
 const ACCESS_TOKEN_TTL = 30;
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000);
@@ -193,6 +194,41 @@ describe('GET /v1/connections/:id/token and POST …/refresh', () => {
       .set(bearer(service.api_key))
       .expect(409);
     expect(upstream.grantErrors.length).toBe(grants);
+  });
+
+  it('a revoke during an in-flight refresh waits for it, then erases the new tokens', async () => {
+    // A provider that takes 600 ms to answer the refresh grant.
+    const slow = await startFakeProvider([
+      (req, body, res) => void setTimeout(() => okTokens(60)(req, body, res), 600),
+    ]);
+    try {
+      const key = (await buildProviderAt(broker, upstream, slow.metadata.token_endpoint)).key;
+      const svc = await createService(broker, [key]);
+      const { id } = await connection(inSeconds(3600), key);
+      const refreshing = request(broker.url)
+        .post(`/v1/connections/${id}/refresh`)
+        .set(bearer(svc.api_key))
+        .then((r) => r);
+      await sleep(200);
+      await request(broker.url)
+        .delete(`/admin/connections/${id}`)
+        .set(bearer(broker.adminToken))
+        .expect(204);
+      expect((await refreshing).status).toBe(200);
+      expect(slow.requests).toHaveLength(1);
+      expect(
+        await broker.db.prisma.tokenSet.findUnique({ where: { connectionId: id } }),
+      ).toBeNull();
+      const conn = await broker.db.prisma.connection.findUniqueOrThrow({ where: { id } });
+      expect(conn.status).toBe('revoked');
+      const after = await request(broker.url)
+        .get(`/v1/connections/${id}/token`)
+        .set(bearer(svc.api_key))
+        .expect(410);
+      expect(after.body.error).toBe('revoked');
+    } finally {
+      await slow.close();
+    }
   });
 
   it('a revoked connection is 410 on read and refresh', async () => {
