@@ -4,10 +4,20 @@ import { createConnect, type Connect } from './connect/index.js';
 import type { ResolvedConfig } from './config/index.js';
 import type { Database } from './db/client.js';
 import type { Logger } from './observability/logger.js';
-import { createProviderOAuth, type ProviderOAuth } from './providers/oauth-client.js';
+import { createProviderOAuth } from './providers/oauth-client.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
+import { withResilience, type ResilientOAuth } from './providers/resilience.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
+import { createClientAuthenticator } from './services/client-auth.js';
+import {
+  createServiceConnections,
+  type ServiceConnections,
+} from './services/service-connections.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
+import { createBrokerJwt } from './tokens/broker-jwt.js';
+import { createSigningKeys, type SigningKeys } from './tokens/signing-keys.js';
+import { createTokenEndpoint, type TokenEndpoint } from './tokens/token-endpoint.js';
+import { createTokenService, type TokenService } from './tokens/token-service.js';
 import { Keyring } from './vault/keyring.js';
 import { createDeliveryService, type DeliveryService } from './webhooks/deliveries.js';
 import { createEndpointService, type EndpointService } from './webhooks/endpoints.js';
@@ -23,10 +33,19 @@ export interface Container {
   clock: Clock;
   keyring: Keyring;
   providers: ProviderStore;
-  oauth: ProviderOAuth;
+  /** Provider calls behind a per-provider circuit breaker and safe retries. */
+  oauth: ResilientOAuth;
   audit: AuditLog;
   services: ServiceStore;
   webhooks: { endpoints: EndpointService; deliveries: DeliveryService };
+  /** The broker's JWT signing keys (JWKS, rotation). */
+  signingKeys: SigningKeys;
+  /** Connections as a service sees them (policy applied). */
+  serviceConnections: ServiceConnections;
+  /** The token read path and the one refresh mechanism. */
+  tokens: TokenService;
+  /** `POST /oauth/token`. */
+  tokenEndpoint: TokenEndpoint;
   /** Admin management of providers (create, update, delete, discovery refresh). */
   providerRegistry: ProviderRegistry;
   /** Connect sessions and the browser consent flow. */
@@ -46,17 +65,39 @@ export function createContainer(deps: {
   clock: Clock;
 }): Container {
   const keyring = new Keyring(deps.config.encryptionKeys);
-  const { prisma } = deps.db;
+  const { prisma, pool } = deps.db;
+  const { clock, logger } = deps;
+  const issuer = deps.config.publicUrl;
   const providers = createProviderStore({ prisma, keyring });
-  const oauth = createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS });
-  const audit = createAuditLog({ pool: deps.db.pool, logger: deps.logger });
+  const oauth = withResilience(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS }));
+  const audit = createAuditLog({ pool, logger });
+  const signingKeys = createSigningKeys({ prisma, keyring, clock });
+  const brokerJwt = createBrokerJwt({ keys: signingKeys, clock, issuer });
+  const services = createServiceStore({ prisma, brokerJwt });
+  const tokens = createTokenService({
+    prisma,
+    pool,
+    keyring,
+    providers,
+    oauth,
+    audit,
+    clock,
+    logger,
+    refreshWindowSeconds: deps.config.refreshWindowSeconds,
+  });
   const providerRegistry = createProviderRegistry({
     prisma,
     keyring,
     providers,
-    clock: deps.clock,
-    logger: deps.logger,
+    clock,
+    logger,
     timeoutSeconds: PROVIDER_TIMEOUT_SECONDS,
+  });
+  const clients = createClientAuthenticator({
+    prisma,
+    services,
+    clock,
+    audiences: [`${issuer}/oauth/token`, issuer],
   });
   return {
     ...deps,
@@ -64,15 +105,19 @@ export function createContainer(deps: {
     providers,
     oauth,
     audit,
-    services: createServiceStore({ prisma }),
+    services,
+    signingKeys,
+    tokens,
+    serviceConnections: createServiceConnections({ prisma }),
+    tokenEndpoint: createTokenEndpoint({ clients, jwt: brokerJwt, tokens, clock }),
     webhooks: {
       endpoints: createEndpointService({
         prisma,
         keyring,
-        clock: deps.clock,
+        clock,
         allowPrivateUrls: deps.config.webhookAllowPrivateUrls,
       }),
-      deliveries: createDeliveryService({ prisma, clock: deps.clock }),
+      deliveries: createDeliveryService({ prisma, clock }),
     },
     providerRegistry,
     connect: createConnect({
@@ -81,8 +126,8 @@ export function createContainer(deps: {
       providers,
       registry: providerRegistry,
       oauth,
-      clock: deps.clock,
-      logger: deps.logger,
+      clock,
+      logger,
       audit,
       publicUrl: deps.config.publicUrl,
       refreshWindowSeconds: deps.config.refreshWindowSeconds,

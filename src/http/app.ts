@@ -8,8 +8,10 @@ import { RouteTable } from './router.js';
 import { registerConnectRoutes } from './routes/connect.js';
 import { registerAdminConnectionRoutes } from './routes/admin-connections.js';
 import { registerConsoleRoutes } from './routes/console.js';
+import { registerOAuthTokenRoutes } from './routes/oauth-token.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerProviderRoutes } from './routes/providers.js';
+import { registerServiceApiRoutes } from './routes/service-api.js';
 import { registerServiceRoutes } from './routes/services.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 
@@ -45,6 +47,8 @@ export function buildRoutes(c: Container): RouteTable {
   registerAdminConnectionRoutes(routes, c);
   registerConsoleRoutes(routes, c);
   registerWebhookRoutes(routes, c);
+  registerServiceApiRoutes(routes, c);
+  registerOAuthTokenRoutes(routes, c);
   return routes;
 }
 

@@ -3,6 +3,7 @@ import { connectPaths } from './connect.js';
 import { opsPaths } from './ops.js';
 import { providerPaths } from './providers.js';
 import { servicePaths } from './services.js';
+import { tokenPaths } from './tokens.js';
 import { webhookPaths } from './webhooks.js';
 
 /**
@@ -46,6 +47,7 @@ export function buildOpenApi(publicUrl: string) {
       ...webhookPaths,
       ...providerPaths,
       ...connectPaths,
+      ...tokenPaths,
     },
   };
 }
