@@ -97,6 +97,17 @@ export const tokenPaths: PathItems = {
         '404': errorResponse,
       },
     },
+    delete: {
+      summary:
+        'Revoke the connection: RFC 7009 at the provider, tokens erased, status revoked; idempotent',
+      security: service,
+      parameters: [idParam],
+      responses: {
+        '204': { description: 'revoked (also when it already was)' },
+        '401': errorResponse,
+        '404': errorResponse,
+      },
+    },
   },
   '/v1/connections/{id}/token': {
     get: {

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import { z } from 'zod';
+import { revokeConnection } from '../../admin/revoke.js';
 import type { Container } from '../../container.js';
 import { presentConnection } from '../../connections/present.js';
 import { PROVIDER_KEY } from '../../providers/provider-key.js';
@@ -52,6 +53,15 @@ export function registerServiceApiRoutes(routes: RouteTable, c: Container): void
   routes.add('GET', '/v1/connections/:id', service, async (req, res) => {
     const { id } = parse(connectionId, req.params);
     res.json(presentConnection(await c.serviceConnections.get(currentService(res), id)));
+  });
+
+  routes.add('DELETE', '/v1/connections/:id', service, async (req, res) => {
+    const { id } = parse(connectionId, req.params);
+    const caller = currentService(res);
+    // The policy check answers 404 for a connection outside it, as the reads do.
+    await c.serviceConnections.get(caller, id);
+    await revokeConnection(c, id, { type: 'service', id: caller.id });
+    res.status(204).end();
   });
 
   routes.add('GET', '/v1/connections/:id/token', service, async (req, res) => {
