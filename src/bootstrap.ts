@@ -9,6 +9,7 @@ import { createDatabase } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrator.js';
 import { createApp } from './http/app.js';
+import { createFastPath } from './http/fast-path.js';
 import type { Logger } from './observability/logger.js';
 
 export interface RunningBroker {
@@ -107,7 +108,9 @@ export async function startBroker(
     publicUrl: raw.publicUrl ?? `http://localhost:${port}`,
   };
   const container = createContainer({ config, db, logger, clock: options.clock ?? systemClock });
-  server.on('request', createApp(container));
+  // The token read is answered before Express (src/http/fast-path.ts); all else is Express's.
+  server.on('request', createFastPath(container, createApp(container)));
+  container.changes.start();
   const jobs = options.jobs?.(container) ?? [];
   for (const job of jobs) job.start();
   logger.info({ url: config.publicUrl, port }, 'token broker listening');
@@ -119,6 +122,7 @@ export async function startBroker(
       server.closeIdleConnections();
       await Promise.all(jobs.map((j) => j.stop()));
       await closed;
+      await container.changes.stop();
       await container.audit.stop();
       await db.close();
       await embedded?.stop();

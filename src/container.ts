@@ -1,4 +1,5 @@
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
+import { createChangeFeed, type ChangeFeed } from './cache/change-feed.js';
 import type { Clock } from './clock.js';
 import { createConnect, type Connect } from './connect/index.js';
 import type { ResolvedConfig } from './config/index.js';
@@ -36,6 +37,8 @@ export interface Container {
   /** Provider calls behind a per-provider circuit breaker and safe retries. */
   oauth: ResilientOAuth;
   audit: AuditLog;
+  /** Cross-replica invalidation of the read caches (LISTEN/NOTIFY); started by the server only. */
+  changes: ChangeFeed;
   services: ServiceStore;
   webhooks: { endpoints: EndpointService; deliveries: DeliveryService };
   /** The broker's JWT signing keys (JWKS, rotation). */
@@ -73,7 +76,8 @@ export function createContainer(deps: {
   const audit = createAuditLog({ pool, logger });
   const signingKeys = createSigningKeys({ prisma, keyring, clock });
   const brokerJwt = createBrokerJwt({ keys: signingKeys, clock, issuer });
-  const services = createServiceStore({ prisma, brokerJwt });
+  const changes = createChangeFeed({ url: deps.config.databaseUrl, logger });
+  const services = createServiceStore({ prisma, brokerJwt, changes, clock });
   const tokens = createTokenService({
     prisma,
     pool,
@@ -84,6 +88,7 @@ export function createContainer(deps: {
     clock,
     logger,
     refreshWindowSeconds: deps.config.refreshWindowSeconds,
+    changes,
   });
   const providerRegistry = createProviderRegistry({
     prisma,
@@ -105,6 +110,7 @@ export function createContainer(deps: {
     providers,
     oauth,
     audit,
+    changes,
     services,
     signingKeys,
     tokens,

@@ -36,7 +36,7 @@ export interface RevokeResult {
 
 export type RevokeDeps = Pick<
   Container,
-  'db' | 'keyring' | 'providers' | 'oauth' | 'audit' | 'clock' | 'logger'
+  'db' | 'keyring' | 'providers' | 'oauth' | 'audit' | 'clock' | 'logger' | 'changes'
 >;
 
 /** Two provider calls of 10 s each, plus the writes. */
@@ -111,6 +111,8 @@ export async function revokeConnection(
     { timeout: TRANSACTION_TIMEOUT_MS, maxWait: 5_000 },
   );
   if (revoked) {
+    // Other replicas hear the NOTIFY; this one drops its cached token before answering.
+    c.changes.announce(CONNECTION_CHANNEL, connectionId);
     c.audit.record({
       actorType: actor.type,
       actorId: actor.id,

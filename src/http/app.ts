@@ -1,9 +1,9 @@
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { Container } from '../container.js';
 import { methodNotAllowed, notFound } from '../errors/index.js';
 import { errorHandler } from './middleware/errors.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
+import { setResponseHeaders } from './response-headers.js';
 import { RouteTable } from './router.js';
 import { registerConnectRoutes } from './routes/connect.js';
 import { registerAdminConnectionRoutes } from './routes/admin-connections.js';
@@ -14,22 +14,6 @@ import { registerProviderRoutes } from './routes/providers.js';
 import { registerServiceApiRoutes } from './routes/service-api.js';
 import { registerServiceRoutes } from './routes/services.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
-
-/** Security headers for every response, the API's and the pages' alike. */
-export const securityHeaders = helmet({
-  contentSecurityPolicy: {
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'none'"],
-      styleSrc: ["'self'"],
-      imgSrc: ["'self'", 'data:'],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-      baseUri: ["'none'"],
-    },
-  },
-  referrerPolicy: { policy: 'no-referrer' },
-});
 
 /** The matched route's pattern for logs and metrics; never the raw URL. */
 const routePattern = (req: express.Request): string => {
@@ -63,6 +47,8 @@ export function buildRoutes(c: Container): RouteTable {
 export function createApp(c: Container): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Every response is no-store (response-headers.ts): an ETag would never be used.
+  app.set('etag', false);
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
   const routes = buildRoutes(c);
@@ -71,9 +57,8 @@ export function createApp(c: Container): Express {
     observeRequest(c.logger, req, res, requestIdOf(req), () => routePattern(req));
     next();
   });
-  app.use(securityHeaders);
   app.use((_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
+    setResponseHeaders(res);
     next();
   });
   app.use(express.json({ limit: c.config.bodyLimitBytes, strict: true }));

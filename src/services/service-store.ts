@@ -1,7 +1,16 @@
+import type { ChangeFeed } from '../cache/change-feed.js';
+import { createReadCache } from '../cache/read-cache.js';
 import type { PrismaClient } from '../db/client.js';
-import { notFound } from '../errors/index.js';
+import { invalidToken, notFound } from '../errors/index.js';
 import { newId } from '../ids.js';
-import { apiKeyId, generateApiKey, generateClientSecret, matchesHash } from './credentials.js';
+import { CLOCK_TOLERANCE_SECONDS } from '../tokens/broker-jwt.js';
+import {
+  apiKeyId,
+  generateApiKey,
+  generateClientSecret,
+  matchesHash,
+  sha256,
+} from './credentials.js';
 
 /** An authenticated internal caller and its policy. */
 export interface ServicePrincipal {
@@ -20,6 +29,9 @@ export interface NewService {
 
 /** Three base64url segments: worth verifying as a broker JWT. */
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** Cached credential checks: few entries per service, dropped on any change to the service or its keys. */
+const CREDENTIAL_CACHE = { ttlMs: 60_000, maxEntries: 10_000 };
 
 type ServiceRow = Awaited<ReturnType<PrismaClient['service']['findFirstOrThrow']>>;
 
@@ -40,9 +52,40 @@ export const toPrincipal = (s: ServiceRow): ServicePrincipal => ({
 export function createServiceStore(deps: {
   prisma: PrismaClient;
   /** Verifies broker JWTs (`POST /oauth/token`); its `sub` is the service id. */
-  brokerJwt: { verify(token: string): Promise<{ sub: string } | undefined> };
+  brokerJwt: { verify(token: string): Promise<{ sub: string; exp: number } | undefined> };
+  /** Invalidation across replicas for the credential caches (`token_broker_service`). */
+  changes: ChangeFeed;
+  clock: { now(): Date };
 }) {
   const { prisma } = deps;
+  const cache = {
+    feed: deps.changes,
+    channel: 'token_broker_service' as const,
+    ...CREDENTIAL_CACHE,
+  };
+  /** Service id → principal. */
+  const principals = createReadCache<ServicePrincipal>(cache);
+  /** SHA-256 of a verified API key → its service id. */
+  const apiKeys = createReadCache<string>({ ...cache, idOf: (_key, serviceId) => serviceId });
+  /** A verified broker JWT → its claims (re-checked for expiry on every use). */
+  const jwts = createReadCache<{ sub: string; exp: number }>({
+    ...cache,
+    idOf: (_key, claims) => claims.sub,
+  });
+
+  const principal = (id: string) =>
+    principals.get(id, async () => {
+      const row = await prisma.service.findUnique({ where: { id } });
+      return row ? toPrincipal(row) : undefined;
+    });
+
+  async function verifyApiKey(key: string): Promise<string | undefined> {
+    const id = apiKeyId(key);
+    if (!id) return undefined;
+    const row = await prisma.serviceApiKey.findUnique({ where: { id } });
+    return row && matchesHash(key, row.hash) ? row.serviceId : undefined;
+  }
+
   return {
     /** Creates a service with one API key and a client secret, both returned only here. */
     async create(input: NewService) {
@@ -77,6 +120,19 @@ export function createServiceStore(deps: {
     async remove(id: string): Promise<void> {
       const { count } = await prisma.service.deleteMany({ where: { id } });
       if (count === 0) throw notFound('service');
+      // Other replicas hear of it from the database trigger; this one forgets at once.
+      principals.delete(id);
+    },
+
+    /**
+     * The service behind an `Authorization` header's bearer credential (already extracted).
+     * @throws BrokerError invalid_token (401 with `WWW-Authenticate`) when missing or not valid.
+     */
+    async requireBearer(credential: string | undefined): Promise<ServicePrincipal> {
+      if (credential === undefined) throw invalidToken('service credential required');
+      const service = await this.authenticate(credential);
+      if (!service) throw invalidToken('unknown or expired service credential');
+      return service;
     },
 
     /**
@@ -86,10 +142,10 @@ export function createServiceStore(deps: {
     async authenticate(credential: string): Promise<ServicePrincipal | undefined> {
       if (apiKeyId(credential)) return this.authenticateApiKey(credential);
       if (!JWT_SHAPE.test(credential)) return undefined;
-      const claims = await deps.brokerJwt.verify(credential);
-      if (!claims) return undefined;
-      const row = await prisma.service.findUnique({ where: { id: claims.sub } });
-      return row ? toPrincipal(row) : undefined;
+      const claims = await jwts.get(credential, () => deps.brokerJwt.verify(credential));
+      const expiredAt = claims && (claims.exp + CLOCK_TOLERANCE_SECONDS) * 1000;
+      if (!expiredAt || expiredAt <= deps.clock.now().getTime()) return undefined;
+      return principal(claims.sub);
     },
 
     /** The service with an OAuth `client_id` (for `POST /oauth/token`), or undefined. */
@@ -97,14 +153,10 @@ export function createServiceStore(deps: {
 
     /** The service owning a presented API key, or undefined (unknown, malformed, or deleted). */
     async authenticateApiKey(key: string): Promise<ServicePrincipal | undefined> {
-      const id = apiKeyId(key);
-      if (!id) return undefined;
-      const row = await prisma.serviceApiKey.findUnique({
-        where: { id },
-        include: { service: true },
-      });
-      if (!row || !matchesHash(key, row.hash)) return undefined;
-      return toPrincipal(row.service);
+      if (!apiKeyId(key)) return undefined;
+      const digest = Buffer.from(sha256(key)).toString('base64');
+      const serviceId = await apiKeys.get(digest, () => verifyApiKey(key));
+      return serviceId === undefined ? undefined : principal(serviceId);
     },
   };
 }

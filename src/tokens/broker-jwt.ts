@@ -6,7 +6,7 @@ import { BROKER_JWT_ALG, BROKER_JWT_TTL_SECONDS, type SigningKeys } from './sign
 /** JWT `typ` of broker access tokens (RFC 9068), checked on verification. */
 const JWT_TYP = 'at+jwt';
 /** Clock skew tolerated between replicas when checking `exp` and `nbf`. */
-const CLOCK_TOLERANCE_SECONDS = 5;
+export const CLOCK_TOLERANCE_SECONDS = 5;
 
 export interface BrokerJwtClaims {
   /** The service id. */

@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import type { ChangeFeed } from '../cache/change-feed.js';
+import { createReadCache } from '../cache/read-cache.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
@@ -13,6 +15,12 @@ import { createTokenStore, type TokenSnapshot } from './token-store.js';
 
 /** Retry-After (seconds) when a provider failed without saying when to come back. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
+/**
+ * Decrypted connection snapshots kept per replica. Correctness rests on the change feed
+ * (every write notifies; a lost feed disables the cache), so the TTL only bounds memory
+ * held by connections nobody reads any more.
+ */
+const SNAPSHOT_CACHE = { ttlMs: 5_000, maxEntries: 100_000 };
 
 /** A connection's current access token as handed to a service. */
 export interface TokenView {
@@ -79,13 +87,25 @@ export function createTokenService(deps: {
   clock: Clock;
   logger: Logger;
   refreshWindowSeconds: number;
+  /** Invalidation across replicas (`token_broker_connection`) for the snapshot cache. */
+  changes: ChangeFeed;
 }) {
   const store = createTokenStore(deps);
   const refresher = createRefresher({ ...deps, store });
+  const snapshots = createReadCache<TokenSnapshot>({
+    feed: deps.changes,
+    channel: 'token_broker_connection',
+    ...SNAPSHOT_CACHE,
+  });
 
-  /** The connection if the caller may see it; 404 otherwise (existence is not leaked). */
-  async function visible(caller: TokenCaller, id: string): Promise<TokenSnapshot> {
-    const snap = await store.snapshot(id);
+  /**
+   * The connection if the caller may see it; 404 otherwise (existence is not leaked).
+   * `cached`: a snapshot from this replica's cache will do (a plain read, not after a refresh).
+   */
+  async function visible(caller: TokenCaller, id: string, cached = false): Promise<TokenSnapshot> {
+    const snap = cached
+      ? await snapshots.get(id, () => store.snapshot(id))
+      : await store.snapshot(id);
     if (!snap || !caller.allowedProviders.includes(snap.providerKey)) {
       throw notFound('connection');
     }
@@ -117,7 +137,7 @@ export function createTokenService(deps: {
     id: string,
     opts: { minTtlSeconds: number; force: boolean },
   ): Promise<{ read: TokenRead; provider: string }> {
-    const snap = await visible(caller, id);
+    const snap = await visible(caller, id, !opts.force);
     ensureActive(snap);
     const now = deps.clock.now();
     if (!opts.force && !expiresWithin(snap.tokens.expiresAt, opts.minTtlSeconds, now)) {
@@ -129,6 +149,7 @@ export function createTokenService(deps: {
       seenVersion: snap.version,
       actor: { type: 'service', id: caller.id },
     });
+    snapshots.delete(id);
     return { read: await afterRefresh(caller, id, outcome), provider: snap.providerKey };
   }
 

@@ -1,4 +1,5 @@
-import type { ErrorRequestHandler, Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler } from 'express';
 import { BrokerError, toBrokerError } from '../../errors/index.js';
 import type { Logger } from '../../observability/logger.js';
 import { html, page } from '../html.js';
@@ -28,19 +29,30 @@ function fromBodyParser(error: unknown): BrokerError | undefined {
   return undefined;
 }
 
+/**
+ * Writes a JSON body on a plain `node:http` response (the Express app and the raw fast
+ * path alike; every response is `no-store`, so there is no ETag).
+ *
+ * @example writeJson(res, 200, presentToken(read.token))
+ */
+export function writeJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
 /** Writes a BrokerError as `{error, error_description}` with its headers. */
-export function sendJsonError(
-  res: Pick<Response, 'status' | 'setHeader' | 'json'>,
-  error: BrokerError,
-): void {
+export function sendJsonError(res: ServerResponse, error: BrokerError): void {
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-  res
-    .status(error.status)
-    .json(
-      error.expose
-        ? { error: error.code, error_description: error.message }
-        : { error: 'server_error', error_description: 'internal error' },
-    );
+  writeJson(
+    res,
+    error.status,
+    error.expose
+      ? { error: error.code, error_description: error.message }
+      : { error: 'server_error', error_description: 'internal error' },
+  );
 }
 
 /** The HTML form of an error for the browser pages. */
@@ -59,27 +71,41 @@ export function renderErrorPage(error: BrokerError): string {
   );
 }
 
-/** The one error middleware: logs unexposed errors with their cause, answers JSON or HTML. */
+/**
+ * Answers a failed request: logs unexposed errors with their cause, then JSON (or HTML on
+ * the browser pages). The one error path of the Express app and the raw fast path.
+ *
+ * @example answerError(logger, '/v1/connections/x/token', res, error)
+ */
+export function answerError(
+  logger: Logger,
+  path: string,
+  res: ServerResponse,
+  error: unknown,
+): void {
+  const brokerError = fromBodyParser(error) ?? toBrokerError(error);
+  if (brokerError.status >= 500) {
+    logger.error(
+      { req_id: res.getHeader('X-Request-Id'), err: describeError(brokerError) },
+      'request failed',
+    );
+  }
+  if (res.headersSent) return;
+  if (isBrowserPath(path)) {
+    for (const [name, value] of Object.entries(brokerError.headers)) res.setHeader(name, value);
+    const body = renderErrorPage(brokerError);
+    res.statusCode = brokerError.expose ? brokerError.status : 500;
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+    return;
+  }
+  sendJsonError(res, brokerError);
+}
+
+/** The one error middleware of the Express app (see {@link answerError}). */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, req: Request, res: Response, _next) => {
-    const brokerError = fromBodyParser(error) ?? toBrokerError(error);
-    if (brokerError.status >= 500) {
-      logger.error(
-        { req_id: res.getHeader('X-Request-Id'), err: describeError(brokerError) },
-        'request failed',
-      );
-    }
-    if (res.headersSent) return;
-    if (isBrowserPath(req.path)) {
-      for (const [name, value] of Object.entries(brokerError.headers)) res.setHeader(name, value);
-      res
-        .status(brokerError.expose ? brokerError.status : 500)
-        .type('html')
-        .send(renderErrorPage(brokerError));
-      return;
-    }
-    sendJsonError(res, brokerError);
-  };
+  return (error: unknown, req, res, _next) => answerError(logger, req.path, res, error);
 }
 
 /** An error and its causes as plain data: class, code and message only, never a request body. */

@@ -1,6 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import type { Container } from '../../container.js';
-import { BrokerError, invalidToken } from '../../errors/index.js';
+import { BrokerError } from '../../errors/index.js';
 import type { ServicePrincipal } from '../../services/service-store.js';
 import { bearerToken } from './admin-auth.js';
 
@@ -13,15 +13,9 @@ import { bearerToken } from './admin-auth.js';
  */
 export function authenticateService(c: Container): RequestHandler {
   return (req, res, next) => {
-    const token = bearerToken(req.headers.authorization);
-    if (token === undefined) {
-      next(invalidToken('service credential required'));
-      return;
-    }
     c.services
-      .authenticate(token)
+      .requireBearer(bearerToken(req.headers.authorization))
       .then((service) => {
-        if (!service) throw invalidToken('unknown or expired service credential');
         res.locals.service = service;
         next();
       })

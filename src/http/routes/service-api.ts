@@ -1,11 +1,13 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { revokeConnection } from '../../admin/revoke.js';
 import type { Container } from '../../container.js';
 import { presentConnection } from '../../connections/present.js';
 import { PROVIDER_KEY } from '../../providers/provider-key.js';
+import type { ServicePrincipal } from '../../services/service-store.js';
 import { presentToken } from '../../tokens/present.js';
 import type { TokenRead } from '../../tokens/token-service.js';
+import { writeJson } from '../middleware/errors.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../validate.js';
@@ -35,10 +37,29 @@ const connectionId = z.object({ id: z.string().min(1).max(64) });
 const tokenQuery = z.object({ min_ttl: wholeNumber(0, 3600, 60) });
 
 /** Writes a Token, flagging a token served after a failed refresh. */
-function sendToken(res: Response, read: TokenRead): void {
+export function sendToken(res: ServerResponse, read: TokenRead): void {
   if (read.refreshError) res.setHeader('Broker-Refresh-Error', read.refreshError);
-  res.json(presentToken(read.token));
+  writeJson(res, 200, presentToken(read.token));
 }
+
+/**
+ * `GET /v1/connections/:id/token` once the caller is authenticated: validates the path
+ * and query, then reads. Called by the Express route and by the raw fast path.
+ * @throws BrokerError as `c.tokens.read` does, and invalid_request for bad input.
+ */
+export function readTokenRoute(
+  c: Container,
+  caller: ServicePrincipal,
+  params: unknown,
+  query: unknown,
+): Promise<TokenRead> {
+  const { id } = parse(connectionId, params);
+  const { min_ttl } = parse(tokenQuery, query);
+  return c.tokens.read(caller, id, { minTtlSeconds: min_ttl });
+}
+
+/** The token read's route pattern (also the fast path's `route` label in logs and metrics). */
+export const TOKEN_ROUTE = '/v1/connections/:id/token';
 
 /** The service API (`Authorization: Bearer <API key or broker JWT>`) over connections and tokens. */
 export function registerServiceApiRoutes(routes: RouteTable, c: Container): void {
@@ -64,10 +85,8 @@ export function registerServiceApiRoutes(routes: RouteTable, c: Container): void
     res.status(204).end();
   });
 
-  routes.add('GET', '/v1/connections/:id/token', service, async (req, res) => {
-    const { id } = parse(connectionId, req.params);
-    const { min_ttl } = parse(tokenQuery, req.query);
-    sendToken(res, await c.tokens.read(currentService(res), id, { minTtlSeconds: min_ttl }));
+  routes.add('GET', TOKEN_ROUTE, service, async (req, res) => {
+    sendToken(res, await readTokenRoute(c, currentService(res), req.params, req.query));
   });
 
   routes.add('POST', '/v1/connections/:id/refresh', service, async (req, res) => {

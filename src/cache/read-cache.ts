@@ -1,0 +1,79 @@
+import type { ChangeChannel, ChangeFeed } from './change-feed.js';
+
+interface Entry<V> {
+  value: V;
+  expiresAt: number;
+}
+
+/**
+ * A bounded in-memory cache that answers only while the change feed is fresh, drops an
+ * entry when its id is announced on `channel`, and never stores a value loaded while an
+ * invalidation arrived (it might predate the change). Misses and unusable states go to
+ * `load`, so the cache can only make a read faster, never different.
+ *
+ * @example
+ * const snapshots = createReadCache<TokenSnapshot>({ feed, channel: 'token_broker_connection', ttlMs: 5000, maxEntries: 100_000 });
+ * const snap = await snapshots.get(id, () => store.snapshot(id));
+ */
+export function createReadCache<V>(opts: {
+  feed: ChangeFeed;
+  channel: ChangeChannel;
+  ttlMs: number;
+  maxEntries: number;
+  /** The id announced on `channel` that invalidates an entry; defaults to its key. */
+  idOf?: (key: string, value: V) => string;
+}) {
+  const entries = new Map<string, Entry<V>>();
+  let generation = 0;
+
+  const clear = () => {
+    generation++;
+    entries.clear();
+  };
+  opts.feed.onReset(clear);
+  opts.feed.on(opts.channel, (id) => {
+    generation++;
+    if (!opts.idOf) {
+      entries.delete(id);
+      return;
+    }
+    for (const [key, entry] of entries) {
+      if (opts.idOf(key, entry.value) === id) entries.delete(key);
+    }
+  });
+
+  function set(key: string, value: V) {
+    if (entries.size >= opts.maxEntries) {
+      const oldest = entries.keys().next();
+      if (!oldest.done) entries.delete(oldest.value);
+    }
+    entries.set(key, { value, expiresAt: Date.now() + opts.ttlMs });
+  }
+
+  return {
+    /** The cached value when usable, else `load()`'s (cached unless undefined or overtaken). */
+    async get(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
+      const usable = opts.feed.fresh();
+      if (usable) {
+        const hit = entries.get(key);
+        if (hit && hit.expiresAt > Date.now()) return hit.value;
+      }
+      const seen = generation;
+      const value = await load();
+      if (value !== undefined && usable && seen === generation && opts.feed.fresh()) {
+        set(key, value);
+      }
+      return value;
+    },
+
+    /** Drops one entry on this replica (the others hear of the change from the database). */
+    delete(key: string): void {
+      generation++;
+      entries.delete(key);
+    },
+
+    clear,
+  };
+}
+
+export type ReadCache<V> = ReturnType<typeof createReadCache<V>>;

@@ -1,0 +1,52 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
+import type { Container } from '../container.js';
+import { bearerToken } from './middleware/admin-auth.js';
+import { answerError } from './middleware/errors.js';
+import { observeRequest, requestIdOf } from './middleware/observe.js';
+import { setResponseHeaders } from './response-headers.js';
+import { readTokenRoute, sendToken, TOKEN_ROUTE } from './routes/service-api.js';
+
+/**
+ * The canonical form of `GET /v1/connections/:id/token`: an id that needs no decoding and
+ * that the route's validation accepts. Any other spelling (percent-encoded, trailing slash,
+ * other case, over-long id) is Express's to answer, so both give the same answer.
+ */
+const TOKEN_URL = /^\/v1\/connections\/([A-Za-z0-9_-]{1,64})\/token(?:\?(.*))?$/s;
+
+/** A GET carrying a body goes to Express, whose body parsers may refuse it. */
+const hasBody = (req: IncomingMessage) =>
+  req.headers['transfer-encoding'] !== undefined ||
+  (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+
+/**
+ * The token read — the one route services call on their own hot paths — answered on the
+ * raw `node:http` server in front of Express, whose per-request machinery costs several
+ * times the read itself (docs/PERFORMANCE.md). Every concern goes through the same
+ * function the Express app uses: `observeRequest` (request id, log line, latency metric),
+ * `setResponseHeaders` (helmet's headers, no-store), `services.requireBearer`
+ * (authentication), `readTokenRoute` (validation, policy, refresh, audit, read metrics),
+ * `sendToken`, and `answerError`. Every other request falls through to `next`.
+ *
+ * @example
+ * server.on('request', createFastPath(container, createApp(container)));
+ */
+export function createFastPath(c: Container, next: RequestListener): RequestListener {
+  async function serve(req: IncomingMessage, res: ServerResponse, id: string, query: string) {
+    const caller = await c.services.requireBearer(bearerToken(req.headers.authorization));
+    sendToken(res, await readTokenRoute(c, caller, { id }, parseQuery(query)));
+  }
+
+  return (req, res) => {
+    const match = req.method === 'GET' && !hasBody(req) ? TOKEN_URL.exec(req.url ?? '') : null;
+    if (!match?.[1]) {
+      next(req, res);
+      return;
+    }
+    observeRequest(c.logger, req, res, requestIdOf(req), () => TOKEN_ROUTE);
+    setResponseHeaders(res);
+    serve(req, res, match[1], match[2] ?? '').catch((error: unknown) =>
+      answerError(c.logger, TOKEN_ROUTE, res, error),
+    );
+  };
+}
