@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { freePort, startEmbeddedPostgres } from '../src/db/embedded.js';
+import { migrate } from '../src/db/migrator.js';
+import { Keyring } from '../src/vault/keyring.js';
+import { startBaseline, startBroker, type Child } from './processes.js';
+import { benchConnectionId, seed } from './seed.js';
+
+/**
+ * `npm run bench`: the token read against bare node:http, in the same run.
+ * Options: `--quick` (or BENCH_QUICK=1) skips the 1,000,000-connection seed;
+ * BENCH_DURATION seconds per measurement (default 5); DATABASE_URL (a server on which a
+ * database of its own is created and dropped) else an embedded Postgres.
+ */
+const here = fileURLToPath(new URL('.', import.meta.url));
+const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const duration = Number(process.env.BENCH_DURATION ?? 5);
+const SIZES = quick ? [1_000] : [1_000, 1_000_000];
+const CONNECTIONS = [1, 16, 64];
+/** Connections read in turn during a measurement, spread evenly over the seeded ones. */
+const SAMPLE = 1_000;
+
+interface Row {
+  seeded: number;
+  target: string;
+  connections: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+  failures: number;
+  ratio?: number;
+}
+
+async function database(): Promise<{ url: string; drop(): Promise<void> }> {
+  const embedded =
+    process.env.DATABASE_URL === undefined
+      ? await startEmbeddedPostgres(join(here, '..', '..', '.data', 'bench', 'postgres'))
+      : undefined;
+  const server = new URL(process.env.DATABASE_URL ?? embedded!.url);
+  const name = `tb_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: server.toString() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: server.toString() });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+      await embedded?.stop();
+    },
+  };
+}
+
+async function load(url: string, connections: number, paths: string[], auth?: string) {
+  let next = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration,
+    ...(auth ? { headers: { authorization: `Bearer ${auth}` } } : {}),
+    requests: [
+      {
+        setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length] ?? '/' }),
+      },
+    ],
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+async function credentials(broker: Child, adminToken: string) {
+  const created = await fetch(`${broker.url}/admin/services`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', allowed_providers: ['bench'] }),
+  });
+  const service = (await created.json()) as {
+    client_id: string;
+    client_secret: string;
+    api_key: string;
+  };
+  return {
+    apiKey: service.api_key,
+    async jwt() {
+      const res = await fetch(`${broker.url}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${service.client_id}:${service.client_secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'grant_type=client_credentials',
+      });
+      return ((await res.json()) as { access_token: string }).access_token;
+    },
+  };
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+function print(rows: Row[]) {
+  const header =
+    '| connections seeded | target | concurrent | requests/s | p50 ms | p99 ms | max ms | failed | broker/bare |';
+  const lines = [header, '|---:|---|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.seeded.toLocaleString('en-US')} | ${r.target} | ${r.connections} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${r.failures} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} |`,
+    );
+  }
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+}
+
+function verdict(rows: Row[]) {
+  const at64 = rows.filter((r) => r.connections === 64 && r.target !== 'bare node:http');
+  const checks: [string, boolean][] = [
+    ['throughput ≥ 0.5 × bare at 64 connections', at64.every((r) => (r.ratio ?? 0) >= 0.5)],
+    ['p99 ≤ 5 ms at 64 connections', at64.every((r) => r.p99 <= 5)],
+    ['no failed requests', rows.every((r) => r.failures === 0)],
+  ];
+  if (SIZES.length > 1) {
+    const small = at64.filter((r) => r.seeded === SIZES[0]);
+    const big = at64.filter((r) => r.seeded === SIZES[1]);
+    checks.push([
+      '1M ratio within 10 % of 1k (64 connections)',
+      small.every((s) => {
+        const b = big.find((x) => x.target === s.target);
+        return b !== undefined && Math.abs((b.ratio ?? 0) - (s.ratio ?? 0)) <= 0.1 * (s.ratio ?? 0);
+      }),
+    ]);
+  }
+  for (const [what, ok] of checks) process.stdout.write(`${ok ? 'PASS' : 'FAIL'}  ${what}\n`);
+}
+
+async function main() {
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  process.stdout.write(
+    `token read bench: node ${process.version}, ${availableParallelism()} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${duration} s per measurement\n`,
+  );
+  const db = await database();
+  const key = randomBytes(32);
+  const keyring = new Keyring([{ kid: 'bench', key }]);
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  await migrate(pool);
+  await pool.end();
+  const children: Child[] = [];
+  try {
+    const baseline = await startBaseline(join(here, 'baseline-server.js'));
+    children.push(baseline);
+    const adminToken = randomBytes(24).toString('base64url');
+    const port = await freePort();
+    const broker = await startBroker(join(here, '..', 'src', 'main.js'), port, {
+      NODE_ENV: 'production',
+      DATABASE_URL: db.url,
+      TOKEN_ENCRYPTION_KEYS: `bench:${key.toString('base64')}`,
+      ADMIN_API_TOKEN: adminToken,
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      REFRESH_CRON: 'off',
+      LOG_LEVEL: 'warn',
+    });
+    children.push(broker);
+    const creds = await credentials(broker, adminToken);
+    const rows: Row[] = [];
+    let seeded = 0;
+    for (const size of SIZES) {
+      const started = Date.now();
+      await seed(db.url, keyring, seeded, size);
+      process.stdout.write(
+        `seeded ${size.toLocaleString('en-US')} connections (+${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+      );
+      seeded = size;
+      const step = Math.max(1, Math.floor(size / SAMPLE));
+      const paths = Array.from(
+        { length: Math.min(SAMPLE, size) },
+        (_, i) => `/v1/connections/${benchConnectionId(i * step)}/token`,
+      );
+      const jwt = await creds.jwt();
+      const targets: [string, string, string[], string | undefined][] = [
+        ['bare node:http', baseline.url, ['/'], undefined],
+        ['broker, API key', broker.url, paths, creds.apiKey],
+        ['broker, JWT', broker.url, paths, jwt],
+      ];
+      // Warm-up: JIT, pool connections, caches.
+      for (const [, url, p, auth] of targets) await load(url, 16, p, auth);
+      for (const connections of CONNECTIONS) {
+        let bare = 0;
+        for (const [target, url, p, auth] of targets) {
+          const m = await load(url, connections, p, auth);
+          if (target === 'bare node:http') bare = m.rps;
+          rows.push({
+            seeded: size,
+            target,
+            connections,
+            ...m,
+            ...(bare > 0 ? { ratio: m.rps / bare } : {}),
+          });
+          process.stdout.write(
+            `  ${target} @${connections}: ${fmt(m.rps, 0)} req/s, p99 ${fmt(m.p99)} ms\n`,
+          );
+        }
+      }
+    }
+    print(rows);
+    verdict(rows);
+  } finally {
+    for (const child of children.reverse()) await child.stop();
+    await db.drop();
+  }
+}
+
+await main();
