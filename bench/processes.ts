@@ -1,12 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A server running in a child process of its own, so the load generator never shares its CPU time. */
 export interface Child {
   url: string;
+  /** CPU time (user + system) the process has used so far, in microseconds. */
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on Linux). */
+const USER_HZ = 100;
+
+const cpuOf = (child: ChildProcess) => async () => {
+  const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are 14th and 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / USER_HZ) * 1e6;
+};
 
 const stopper = (child: ChildProcess) => async () => {
   if (child.exitCode !== null) return;
@@ -18,7 +31,11 @@ const stopper = (child: ChildProcess) => async () => {
 export async function startBaseline(script: string): Promise<Child> {
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
-  return { url: `http://127.0.0.1:${chunk.toString().trim()}`, stop: stopper(child) };
+  return {
+    url: `http://127.0.0.1:${chunk.toString().trim()}`,
+    cpuMicros: cpuOf(child),
+    stop: stopper(child),
+  };
 }
 
 /** The broker (`dist/src/main.js`) with `env`, once `/healthz` answers. */
@@ -27,7 +44,9 @@ export async function startBroker(
   port: number,
   env: Record<string, string>,
 ): Promise<Child> {
-  const child = spawn(process.execPath, [main], {
+  // BENCH_BROKER_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to profile the broker.
+  const args = process.env.BENCH_BROKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...args, main], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -35,7 +54,9 @@ export async function startBroker(
   for (let attempt = 0; attempt < 300; attempt++) {
     if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}`);
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, stop: stopper(child) };
+      if ((await fetch(`${url}/healthz`)).ok) {
+        return { url, cpuMicros: cpuOf(child), stop: stopper(child) };
+      }
     } catch {
       // Not listening yet.
     }

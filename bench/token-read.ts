@@ -13,14 +13,15 @@ import { benchConnectionId, seed } from './seed.js';
 /**
  * `npm run bench`: the token read against bare node:http, in the same run.
  * Options: `--quick` (or BENCH_QUICK=1) skips the 1,000,000-connection seed;
- * BENCH_DURATION seconds per measurement (default 5); DATABASE_URL (a server on which a
+ * BENCH_DURATION seconds per measurement (default 5); BENCH_CONNECTIONS (default
+ * `1,16,64`); BENCH_BROKER_NODE_ARGS (e.g. `--cpu-prof`); DATABASE_URL (a server on which a
  * database of its own is created and dropped) else an embedded Postgres.
  */
 const here = fileURLToPath(new URL('.', import.meta.url));
 const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const SIZES = quick ? [1_000] : [1_000, 1_000_000];
-const CONNECTIONS = [1, 16, 64];
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number);
 /** Connections read in turn during a measurement, spread evenly over the seeded ones. */
 const SAMPLE = 1_000;
 
@@ -33,7 +34,10 @@ interface Row {
   p99: number;
   max: number;
   failures: number;
+  /** Server CPU time per request (µs): robust to other load on the machine, unlike requests/s. */
+  cpuPerRequest: number;
   ratio?: number;
+  cpuRatio?: number;
 }
 
 async function database(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -61,8 +65,10 @@ async function database(): Promise<{ url: string; drop(): Promise<void> }> {
   };
 }
 
-async function load(url: string, connections: number, paths: string[], auth?: string) {
+async function load(server: Child, connections: number, paths: string[], auth?: string) {
   let next = 0;
+  const { url } = server;
+  const cpuBefore = await server.cpuMicros();
   const result = await autocannon({
     url,
     connections,
@@ -74,7 +80,9 @@ async function load(url: string, connections: number, paths: string[], auth?: st
       },
     ],
   });
+  const cpu = (await server.cpuMicros()) - cpuBefore;
   return {
+    cpuPerRequest: cpu / Math.max(1, result.requests.total),
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -114,11 +122,11 @@ const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 function print(rows: Row[]) {
   const header =
-    '| connections seeded | target | concurrent | requests/s | p50 ms | p99 ms | max ms | failed | broker/bare |';
-  const lines = [header, '|---:|---|---:|---:|---:|---:|---:|---:|---:|'];
+    '| connections seeded | target | concurrent | requests/s | p50 ms | p99 ms | max ms | failed | broker/bare | server CPU µs/request | bare/broker CPU |';
+  const lines = [header, '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
   for (const r of rows) {
     lines.push(
-      `| ${r.seeded.toLocaleString('en-US')} | ${r.target} | ${r.connections} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${r.failures} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} |`,
+      `| ${r.seeded.toLocaleString('en-US')} | ${r.target} | ${r.connections} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${r.failures} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} | ${fmt(r.cpuPerRequest)} | ${r.cpuRatio === undefined ? '' : fmt(r.cpuRatio, 2)} |`,
     );
   }
   process.stdout.write(`\n${lines.join('\n')}\n`);
@@ -188,13 +196,13 @@ async function main() {
         (_, i) => `/v1/connections/${benchConnectionId(i * step)}/token`,
       );
       const jwt = await creds.jwt();
-      const targets: [string, string, string[], string | undefined][] = [
-        ['bare node:http', baseline.url, ['/'], undefined],
-        ['broker, API key', broker.url, paths, creds.apiKey],
-        ['broker, JWT', broker.url, paths, jwt],
+      const targets: [string, Child, string[], string | undefined][] = [
+        ['bare node:http', baseline, ['/'], undefined],
+        ['broker, API key', broker, paths, creds.apiKey],
+        ['broker, JWT', broker, paths, jwt],
       ];
       // Warm-up: JIT, pool connections, caches.
-      for (const [, url, p, auth] of targets) await load(url, 16, p, auth);
+      for (const [, server, p, auth] of targets) await load(server, 16, p, auth);
       for (const connections of CONNECTIONS) {
         let bare = 0;
         for (const [target, url, p, auth] of targets) {
@@ -215,6 +223,13 @@ async function main() {
     }
     print(rows);
     verdict(rows);
+    const metrics = await (
+      await fetch(`${broker.url}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } })
+    ).text();
+    const lookups = metrics
+      .split('\n')
+      .filter((l) => l.startsWith('token_broker_cache_lookups_total'));
+    process.stdout.write(`\nbroker cache lookups:\n${lookups.join('\n')}\n`);
   } finally {
     for (const child of children.reverse()) await child.stop();
     await db.drop();

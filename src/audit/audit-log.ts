@@ -32,37 +32,38 @@ export function createAuditLog(deps: { pool: pg.Pool; logger: Logger }) {
   let dropped = 0;
   let flushing: Promise<void> | undefined;
 
+  /** One INSERT … SELECT unnest() of eight array parameters, however many rows (cheap to parse). */
   async function writeBatch(batch: AuditEntry[]): Promise<void> {
-    const values: unknown[] = [];
-    const rows = batch.map((e, i) => {
-      values.push(
-        e.at ?? new Date(),
-        e.actorType,
-        e.actorId,
-        e.action,
-        e.connectionId,
-        e.providerKey,
-        e.outcome,
-        JSON.stringify(e.detail ?? {}),
-      );
-      const b = i * 8;
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}::jsonb)`;
+    await deps.pool.query({
+      name: 'audit-insert',
+      text: `INSERT INTO audit_events (at, actor_type, actor_id, action, connection_id, provider_key, outcome, detail)
+        SELECT at, actor_type, actor_id, action, connection_id, provider_key, outcome, detail::jsonb
+        FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+          AS t(at, actor_type, actor_id, action, connection_id, provider_key, outcome, detail)`,
+      values: [
+        batch.map((e) => e.at ?? new Date()),
+        batch.map((e) => e.actorType),
+        batch.map((e) => e.actorId),
+        batch.map((e) => e.action),
+        batch.map((e) => e.connectionId),
+        batch.map((e) => e.providerKey),
+        batch.map((e) => e.outcome),
+        batch.map((e) => JSON.stringify(e.detail ?? {})),
+      ],
     });
-    await deps.pool.query(
-      `INSERT INTO audit_events (at, actor_type, actor_id, action, connection_id, provider_key, outcome, detail) VALUES ${rows.join(', ')}`,
-      values,
-    );
   }
 
   async function flush(): Promise<void> {
     if (flushing) return flushing;
     flushing = (async () => {
       while (buffer.length > 0) {
-        const batch = buffer.slice(0, MAX_BATCH);
+        // Taken out before the write: reads keep appending to `buffer` meanwhile.
+        const batch = buffer.length <= MAX_BATCH ? buffer : buffer.slice(0, MAX_BATCH);
+        buffer = batch === buffer ? [] : buffer.slice(batch.length);
         try {
           await writeBatch(batch);
-          buffer = buffer.slice(batch.length);
         } catch (error) {
+          buffer = batch.concat(buffer);
           deps.logger.warn(
             { err: (error as Error).message, pending: buffer.length },
             'audit write failed; will retry',
@@ -86,9 +87,11 @@ export function createAuditLog(deps: { pool: pg.Pool; logger: Logger }) {
   return {
     record(entry: AuditEntry): void {
       buffer.push(entry.at ? entry : { ...entry, at: new Date() });
-      if (buffer.length > MAX_BUFFER) {
-        buffer.shift();
-        dropped++;
+      // Oldest dropped a batch at a time: shifting a 50,000-entry array per read would be O(n).
+      if (buffer.length > MAX_BUFFER + MAX_BATCH) {
+        const excess = buffer.length - MAX_BUFFER;
+        buffer.splice(0, excess);
+        dropped += excess;
       }
       if (buffer.length >= MAX_BATCH) void flush();
     },

@@ -1,4 +1,29 @@
+import { Counter } from 'prom-client';
+import { registry } from '../observability/metrics.js';
 import type { ChangeChannel, ChangeFeed } from './change-feed.js';
+
+type Outcome = 'hit' | 'miss' | 'off';
+/** Plain counts on the hot path; copied into the Prometheus counter only when scraped. */
+const counts = new Map<string, { cache: string; result: Outcome; n: number; reported: number }>();
+const count = (cache: string, result: Outcome) => {
+  const key = `${cache}|${result}`;
+  const c = counts.get(key);
+  if (c) c.n++;
+  else counts.set(key, { cache, result, n: 1, reported: 0 });
+};
+
+new Counter({
+  name: 'token_broker_cache_lookups_total',
+  help: 'Read cache lookups by cache and result: hit, miss, off (change feed not fresh: database read)',
+  labelNames: ['cache', 'result'] as const,
+  registers: [registry],
+  collect() {
+    for (const c of counts.values()) {
+      this.inc({ cache: c.cache, result: c.result }, c.n - c.reported);
+      c.reported = c.n;
+    }
+  },
+});
 
 interface Entry<V> {
   value: V;
@@ -12,10 +37,12 @@ interface Entry<V> {
  * `load`, so the cache can only make a read faster, never different.
  *
  * @example
- * const snapshots = createReadCache<TokenSnapshot>({ feed, channel: 'token_broker_connection', ttlMs: 5000, maxEntries: 100_000 });
+ * const snapshots = createReadCache<TokenSnapshot>({ name: 'snapshot', feed, channel: 'token_broker_connection', ttlMs: 5000, maxEntries: 100_000 });
  * const snap = await snapshots.get(id, () => store.snapshot(id));
  */
 export function createReadCache<V>(opts: {
+  /** Label of the lookup metric. */
+  name: string;
   feed: ChangeFeed;
   channel: ChangeChannel;
   ttlMs: number;
@@ -56,8 +83,12 @@ export function createReadCache<V>(opts: {
       const usable = opts.feed.fresh();
       if (usable) {
         const hit = entries.get(key);
-        if (hit && hit.expiresAt > Date.now()) return hit.value;
+        if (hit && hit.expiresAt > Date.now()) {
+          count(opts.name, 'hit');
+          return hit.value;
+        }
       }
+      count(opts.name, usable ? 'miss' : 'off');
       const seen = generation;
       const value = await load();
       if (value !== undefined && usable && seen === generation && opts.feed.fresh()) {

@@ -64,12 +64,17 @@ export function createServiceStore(deps: {
     ...CREDENTIAL_CACHE,
   };
   /** Service id → principal. */
-  const principals = createReadCache<ServicePrincipal>(cache);
+  const principals = createReadCache<ServicePrincipal>({ ...cache, name: 'service' });
   /** SHA-256 of a verified API key → its service id. */
-  const apiKeys = createReadCache<string>({ ...cache, idOf: (_key, serviceId) => serviceId });
+  const apiKeys = createReadCache<string>({
+    ...cache,
+    name: 'api_key',
+    idOf: (_key, serviceId) => serviceId,
+  });
   /** A verified broker JWT → its claims (re-checked for expiry on every use). */
   const jwts = createReadCache<{ sub: string; exp: number }>({
     ...cache,
+    name: 'broker_jwt',
     idOf: (_key, claims) => claims.sub,
   });
 

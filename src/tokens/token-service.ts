@@ -93,6 +93,7 @@ export function createTokenService(deps: {
   const store = createTokenStore(deps);
   const refresher = createRefresher({ ...deps, store });
   const snapshots = createReadCache<TokenSnapshot>({
+    name: 'token_snapshot',
     feed: deps.changes,
     channel: 'token_broker_connection',
     ...SNAPSHOT_CACHE,
