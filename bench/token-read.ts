@@ -204,19 +204,20 @@ async function main() {
       // Warm-up: JIT, pool connections, caches.
       for (const [, server, p, auth] of targets) await load(server, 16, p, auth);
       for (const connections of CONNECTIONS) {
-        let bare = 0;
-        for (const [target, url, p, auth] of targets) {
-          const m = await load(url, connections, p, auth);
-          if (target === 'bare node:http') bare = m.rps;
+        let bare = { rps: 0, cpuPerRequest: 0 };
+        for (const [target, server, p, auth] of targets) {
+          const m = await load(server, connections, p, auth);
+          if (target === 'bare node:http') bare = m;
           rows.push({
             seeded: size,
             target,
             connections,
             ...m,
-            ...(bare > 0 ? { ratio: m.rps / bare } : {}),
+            ratio: m.rps / bare.rps,
+            cpuRatio: bare.cpuPerRequest / m.cpuPerRequest,
           });
           process.stdout.write(
-            `  ${target} @${connections}: ${fmt(m.rps, 0)} req/s, p99 ${fmt(m.p99)} ms\n`,
+            `  ${target} @${connections}: ${fmt(m.rps, 0)} req/s, p99 ${fmt(m.p99)} ms, ${fmt(m.cpuPerRequest)} µs CPU/request\n`,
           );
         }
       }

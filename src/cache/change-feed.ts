@@ -5,6 +5,9 @@ import type { Logger } from '../observability/logger.js';
 export const CHANGE_CHANNELS = ['token_broker_connection', 'token_broker_service'] as const;
 export type ChangeChannel = (typeof CHANGE_CHANNELS)[number];
 
+/** `application_name` of the listening connection (to find it in `pg_stat_activity`). */
+export const CHANGE_FEED_APPLICATION = 'token-broker-change-feed';
+
 /** How often the listening connection proves it is alive (and has delivered every notification). */
 const HEARTBEAT_MS = 200;
 /**
@@ -78,7 +81,11 @@ export function createChangeFeed(deps: { url: string; logger: Logger }) {
 
   async function connect() {
     if (stopped) return;
-    const c = new pg.Client({ connectionString: deps.url, keepAlive: true });
+    const c = new pg.Client({
+      connectionString: deps.url,
+      keepAlive: true,
+      application_name: CHANGE_FEED_APPLICATION,
+    });
     client = c;
     c.on('error', (error) => drop(c, error.message));
     c.on('end', () => drop(c, 'connection ended'));
