@@ -30,7 +30,7 @@ const stopper = (child: ChildProcess) => async () => {
 /** The bare `node:http` baseline (bench/baseline-server.ts). */
 export async function startBaseline(script: string): Promise<Child> {
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
+  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
   return {
     url: `http://127.0.0.1:${chunk.toString().trim()}`,
     cpuMicros: cpuOf(child),
