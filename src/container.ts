@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import type { ResolvedConfig } from './config/index.js';
 import type { Database } from './db/client.js';
 import type { Logger } from './observability/logger.js';
+import { traceProviderCalls } from './observability/spans.js';
 import { createProviderOAuth, type ProviderOAuth } from './providers/oauth-client.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
@@ -41,7 +42,7 @@ export function createContainer(deps: {
     ...deps,
     keyring,
     providers: createProviderStore({ prisma: deps.db.prisma, keyring }),
-    oauth: createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS }),
+    oauth: traceProviderCalls(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS })),
     audit: createAuditLog({ pool: deps.db.pool, logger: deps.logger }),
     services: createServiceStore({ prisma: deps.db.prisma }),
   };
