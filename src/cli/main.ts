@@ -58,6 +58,8 @@ program
     }),
   );
 
+program.addCommand((await import('./doctor.js')).doctorCommand());
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
