@@ -45,7 +45,7 @@ export const METRIC_CATALOG = {
   token_broker_refreshes_total: broker(
     'counter',
     ['provider', 'outcome'],
-    'Refresh grants at providers by outcome: success, transient_error, reauthorization_required',
+    'Refresh grants at providers by outcome: success, permanent (refused: the connection needs reauthorization), transient',
   ),
   token_broker_refresh_duration_seconds: broker(
     'histogram',
@@ -55,7 +55,7 @@ export const METRIC_CATALOG = {
   token_broker_upstream_errors_total: broker(
     'counter',
     ['provider', 'class'],
-    'Provider call failures by class (permanent, transient)',
+    'Provider failures by error class (invalid_grant, http_503, timeout, …)',
   ),
   token_broker_connect_flows_total: broker(
     'counter',
