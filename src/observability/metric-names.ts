@@ -40,7 +40,7 @@ export const METRIC_CATALOG = {
   token_broker_token_reads_total: broker(
     'counter',
     ['provider', 'outcome'],
-    'Token reads by services, by provider and outcome (success, refreshed, stale, an error code)',
+    'Token reads by services (REST and token exchange) by provider and outcome (success or the error code)',
   ),
   token_broker_refreshes_total: broker(
     'counter',
