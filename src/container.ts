@@ -8,6 +8,8 @@ import { createProviderOAuth, type ProviderOAuth } from './providers/oauth-clien
 import { createProviderStore, type ProviderStore } from './providers/store.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
 import { Keyring } from './vault/keyring.js';
+import { createDeliveryService, type DeliveryService } from './webhooks/deliveries.js';
+import { createEndpointService, type EndpointService } from './webhooks/endpoints.js';
 
 /** Seconds any single provider call may take. */
 const PROVIDER_TIMEOUT_SECONDS = 10;
@@ -23,6 +25,7 @@ export interface Container {
   oauth: ProviderOAuth;
   audit: AuditLog;
   services: ServiceStore;
+  webhooks: { endpoints: EndpointService; deliveries: DeliveryService };
 }
 
 /**
@@ -45,5 +48,14 @@ export function createContainer(deps: {
     oauth: traceProviderCalls(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS })),
     audit: createAuditLog({ pool: deps.db.pool, logger: deps.logger }),
     services: createServiceStore({ prisma: deps.db.prisma }),
+    webhooks: {
+      endpoints: createEndpointService({
+        prisma: deps.db.prisma,
+        keyring,
+        clock: deps.clock,
+        allowPrivateUrls: deps.config.webhookAllowPrivateUrls,
+      }),
+      deliveries: createDeliveryService({ prisma: deps.db.prisma, clock: deps.clock }),
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config/index.js';
 import { startBroker } from './bootstrap.js';
+import { defaultJobs } from './jobs.js';
 import { createLogger } from './observability/logger.js';
 import { flushTraces } from './observability/spans.js';
 
@@ -15,7 +16,7 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel });
-const broker = await startBroker(config, logger).catch((error: unknown) => {
+const broker = await startBroker(config, logger, { jobs: defaultJobs }).catch((error: unknown) => {
   logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'start-up failed');
   logger.flush();
   process.exit(1);

@@ -1,11 +1,15 @@
 import { resolveConfig } from '../bootstrap.js';
+import { systemClock } from '../clock.js';
 import { loadConfig, type ResolvedConfig } from '../config/index.js';
+import { createContainer, type Container } from '../container.js';
 import { createDatabase, type Database } from '../db/client.js';
 import { createLogger } from '../observability/logger.js';
 
 export interface CliContext {
   config: ResolvedConfig;
   db: Database;
+  /** The broker's own domain services, so commands run the same code as the API. */
+  container: Container;
   close(): Promise<void>;
 }
 
@@ -18,12 +22,25 @@ export async function openCliContext(): Promise<CliContext> {
   const logger = createLogger({ level: 'error' });
   const { config, embedded } = await resolveConfig(loadConfig(process.env), logger);
   const db = createDatabase(config.databaseUrl, { max: 4 });
+  const container = createContainer({ config, db, logger, clock: systemClock });
   return {
     config,
     db,
+    container,
     async close() {
+      await container.audit.stop();
       await db.close();
       await embedded?.stop();
     },
   };
+}
+
+/** Runs `fn` with a CLI context and closes everything after, whatever happens. */
+export async function withContext(fn: (c: CliContext) => Promise<void>): Promise<void> {
+  const c = await openCliContext();
+  try {
+    await fn(c);
+  } finally {
+    await c.close();
+  }
 }

@@ -4,25 +4,16 @@ import { ConfigError } from '../config/index.js';
 import { migrate } from '../db/migrator.js';
 import { Keyring } from '../vault/keyring.js';
 import { rotateEncryptionKeys } from '../vault/rotate.js';
-import { openCliContext, type CliContext } from './context.js';
-
-/** Runs `fn` with a CLI context, printing JSON or text, and closing everything after. */
-async function withContext(fn: (c: CliContext) => Promise<void>): Promise<void> {
-  const c = await openCliContext();
-  try {
-    await fn(c);
-  } finally {
-    await c.close();
-  }
-}
-
-const print = (json: boolean, value: unknown, text: string) =>
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text + '\n');
+import { registerConnectionCommands } from './connections.js';
+import { withContext } from './context.js';
+import { print } from './output.js';
 
 export const program = new Command('token-broker')
   .description('Token Broker administration (talks to the database directly)')
   .option('--json', 'print JSON for scripts')
   .exitOverride();
+
+const json = () => program.opts<{ json?: boolean }>().json === true;
 
 program
   .command('migrate')
@@ -31,7 +22,7 @@ program
     withContext(async (c) => {
       const result = await migrate(c.db.pool);
       print(
-        program.opts<{ json?: boolean }>().json === true,
+        json(),
         result,
         result.applied.length ? `applied: ${result.applied.join(', ')}` : 'database is current',
       );
@@ -50,7 +41,7 @@ program
       const lines = Object.keys(report.rotated).map(
         (t) => `${t.padEnd(20)} rotated ${report.rotated[t]}  remaining ${report.remaining[t]}`,
       );
-      print(program.opts<{ json?: boolean }>().json === true, report, lines.join('\n'));
+      print(json(), report, lines.join('\n'));
       if (remaining > 0) {
         process.stderr.write(`${remaining} rows were busy; run the command again to finish\n`);
         process.exitCode = 3;
@@ -58,6 +49,7 @@ program
     }),
   );
 
+registerConnectionCommands(program, json);
 program.addCommand((await import('./doctor.js')).doctorCommand());
 
 try {

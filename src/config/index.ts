@@ -25,6 +25,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   dataDir: string;
   bodyLimitBytes: number;
+  /** Whether webhook deliveries may reach loopback and private-range addresses. */
+  webhookAllowPrivateUrls: boolean;
 }
 
 /** Thrown for a bad environment; its message is one line naming the variable. */
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: c.LOG_LEVEL,
     dataDir: c.DATA_DIR,
     bodyLimitBytes: c.BODY_LIMIT_BYTES,
+    webhookAllowPrivateUrls: c.WEBHOOK_ALLOW_PRIVATE_URLS ?? c.NODE_ENV !== 'production',
   };
   if (config.nodeEnv === 'production') {
     for (const variable of PRODUCTION_REQUIRED) {

@@ -15,6 +15,8 @@ export const CONFIG_DOCS = {
   LOG_LEVEL: 'pino level: fatal, error, warn, info, debug, trace, silent',
   DATA_DIR: 'where development secrets and the embedded Postgres live',
   BODY_LIMIT_BYTES: 'largest accepted request body',
+  WEBHOOK_ALLOW_PRIVATE_URLS:
+    'true lets webhooks reach loopback and private-range addresses; false refuses them (SSRF)',
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_DOCS;
@@ -29,6 +31,7 @@ export const CONFIG_DEFAULT_NOTES: Partial<Record<ConfigVariable, string>> = {
   DATABASE_URL: 'embedded',
   TOKEN_ENCRYPTION_KEYS: 'generated under `DATA_DIR`',
   ADMIN_API_TOKEN: 'generated, printed once',
+  WEBHOOK_ALLOW_PRIVATE_URLS: '`false` in production, `true` otherwise',
 };
 
 /** Variables `NODE_ENV=production` refuses to start without. */
@@ -101,6 +104,11 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   BODY_LIMIT_BYTES: positiveInt(10 * 1024 * 1024).default(64 * 1024),
+  // Defaulted in loadConfig: false in production, true elsewhere.
+  WEBHOOK_ALLOW_PRIVATE_URLS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .optional(),
 });
 
 /** Variables whose values must never be echoed in an error message. */

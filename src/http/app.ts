@@ -5,8 +5,11 @@ import { methodNotAllowed, notFound } from '../errors/index.js';
 import { errorHandler } from './middleware/errors.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
 import { RouteTable } from './router.js';
+import { registerAdminConnectionRoutes } from './routes/admin-connections.js';
+import { registerConsoleRoutes } from './routes/console.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerServiceRoutes } from './routes/services.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 
 /** Security headers for every response, the API's and the pages' alike. */
 export const securityHeaders = helmet({
@@ -35,6 +38,9 @@ export function buildRoutes(c: Container): RouteTable {
   const routes = new RouteTable();
   registerOpsRoutes(routes, c);
   registerServiceRoutes(routes, c);
+  registerAdminConnectionRoutes(routes, c);
+  registerConsoleRoutes(routes, c);
+  registerWebhookRoutes(routes, c);
   return routes;
 }
 

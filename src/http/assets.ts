@@ -10,4 +10,13 @@ th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #8884}
 form.inline{display:inline}
 button,input,select{font:inherit;padding:.3rem .6rem}
 nav a{margin-right:1rem}
+header.console{display:flex;justify-content:space-between;align-items:center;border-bottom:1px solid #8884;margin-bottom:1rem}
+form.filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:end;margin-bottom:1rem}
+form.stack{display:flex;flex-direction:column;gap:.5rem;max-width:24rem}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
+dt{font-weight:600}dd{margin:0}
+.notice{border-left:4px solid #1a7f37;padding-left:1rem}
+a.button{display:inline-block;padding:.3rem .6rem;border:1px solid currentColor;border-radius:.25rem;text-decoration:none}
+.danger{color:#cf222e}
+button.danger{border:1px solid #cf222e;background:#cf222e;color:#fff}
 `;

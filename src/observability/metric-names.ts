@@ -80,7 +80,7 @@ export const METRIC_CATALOG = {
   token_broker_circuit_state: broker(
     'gauge',
     ['provider'],
-    'Circuit breaker state per provider on this replica: 0 closed, 1 half-open, 2 open',
+    'Circuit breaker state per provider on this replica: 0 closed, 1 open, 2 half-open',
   ),
   process_resident_memory_bytes: broker('gauge', [], 'Resident memory of the process'),
   process_cpu_seconds_total: broker('counter', [], 'CPU time of the process'),
@@ -107,9 +107,6 @@ export const FORBIDDEN_LABELS: ReadonlySet<string> = new Set([
   'service_id',
   'token',
 ]);
-
-/** The `circuit_state` values, shared by whoever sets the gauge and the alert rules. */
-export const CIRCUIT_STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
 /**
  * The catalog name a sample or PromQL identifier belongs to, undoing the suffixes

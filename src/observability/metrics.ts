@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The broker's one metrics registry; metric names are stable, labels never hold ids or subjects. */
 export const registry = new Registry();
@@ -9,5 +9,18 @@ export const httpRequestDuration = new Histogram({
   help: 'HTTP requests by method, route pattern and status code',
   labelNames: ['method', 'route', 'status'] as const,
   buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+  registers: [registry],
+});
+
+export const webhookDeliveries = new Counter({
+  name: 'token_broker_webhook_deliveries_total',
+  help: 'Webhook delivery attempts by outcome: delivered, retry, failed',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const webhookBacklog = new Gauge({
+  name: 'token_broker_webhook_backlog',
+  help: 'Webhook events not yet fanned out plus deliveries waiting to be sent',
   registers: [registry],
 });

@@ -9,6 +9,9 @@ export const WEBHOOK_EVENT_TYPES = [
   'connection.revoked',
 ] as const;
 
+/** The Postgres NOTIFY channel that tells webhook workers new work is there. */
+export const WEBHOOK_CHANNEL = 'webhook_events';
+
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** The `data` of every event; never a token. */
@@ -48,5 +51,7 @@ export async function enqueueEvent(
       payload: { id, type, timestamp: now.toISOString(), data: { ...data } },
     },
   });
+  // Delivered on commit: wakes the webhook workers instead of waiting for their next poll.
+  await tx.$executeRaw`SELECT pg_notify(${WEBHOOK_CHANNEL}, '')`;
   return id;
 }

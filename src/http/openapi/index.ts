@@ -1,5 +1,7 @@
+import { adminPaths, consolePaths } from './admin.js';
 import { opsPaths } from './ops.js';
 import { servicePaths } from './services.js';
+import { webhookPaths } from './webhooks.js';
 
 /**
  * The OpenAPI 3.1 description of the HTTP contract, served at /openapi.json. Each domain
@@ -34,6 +36,6 @@ export function buildOpenApi(publicUrl: string) {
         },
       },
     },
-    paths: { ...opsPaths, ...servicePaths },
+    paths: { ...opsPaths, ...servicePaths, ...adminPaths, ...consolePaths, ...webhookPaths },
   };
 }

@@ -1,0 +1,102 @@
+import type { Container } from '../container.js';
+import { classifyUpstreamError } from '../providers/upstream-errors.js';
+import type { PlainTokenSet } from '../vault/token-set.js';
+
+/** Outcome of the RFC 7009 calls for one connection. */
+export type UpstreamRevocation = 'succeeded' | 'failed' | 'not_supported';
+
+/** A token the provider has not yet confirmed revoked. */
+export interface OwedToken {
+  token: string;
+  hint: 'refresh_token' | 'access_token';
+}
+
+/** First retry after 30 s, doubling up to every 6 h. */
+const RETRY_BASE_MS = 30_000;
+const RETRY_MAX_MS = 6 * 3600_000;
+
+/** When attempt number `attempts` (1-based) of a failed upstream revocation is retried. */
+export const nextRetryAt = (now: Date, attempts: number) =>
+  new Date(now.getTime() + Math.min(RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1), RETRY_MAX_MS));
+
+/** The refresh token first (it can mint more access tokens), then the access token (RFC 7009). */
+export const owedTokens = (t: PlainTokenSet): OwedToken[] => [
+  ...(t.refreshToken ? [{ token: t.refreshToken, hint: 'refresh_token' as const }] : []),
+  { token: t.accessToken, hint: 'access_token' as const },
+];
+
+const ctx = (connectionId: string) => ({
+  table: 'connections',
+  id: connectionId,
+  field: 'pending_revocation',
+});
+
+type Deps = Pick<Container, 'keyring' | 'providers' | 'oauth'>;
+
+/**
+ * Revokes each token at the provider, in order, where it has a revocation endpoint.
+ * Failures do not stop the rest; what failed comes back as `remaining`.
+ */
+export async function revokeAtProvider(
+  c: Deps,
+  providerKey: string,
+  tokens: OwedToken[],
+): Promise<{
+  outcome: UpstreamRevocation | null;
+  remaining: OwedToken[];
+  errorClass: string | undefined;
+}> {
+  if (tokens.length === 0) return { outcome: null, remaining: [], errorClass: undefined };
+  const provider = await c.providers.get(providerKey);
+  if (!provider?.metadata.revocation_endpoint) {
+    return { outcome: 'not_supported', remaining: [], errorClass: undefined };
+  }
+  const remaining: OwedToken[] = [];
+  let errorClass: string | undefined;
+  for (const owed of tokens) {
+    try {
+      await c.oauth.revoke(provider, owed.token, owed.hint);
+    } catch (error) {
+      remaining.push(owed);
+      errorClass ??= classifyUpstreamError(error).errorClass;
+    }
+  }
+  return { outcome: remaining.length > 0 ? 'failed' : 'succeeded', remaining, errorClass };
+}
+
+/**
+ * The `connections` columns that record what is still owed upstream: the tokens sealed
+ * under the current key (AAD binds them to this row), the attempt count and next retry.
+ */
+export function pendingRevocationColumns(
+  c: Pick<Container, 'keyring'>,
+  connectionId: string,
+  remaining: OwedToken[],
+  now: Date,
+  attempts: number,
+) {
+  if (remaining.length === 0) {
+    return {
+      pendingRevocation: null,
+      pendingRevocationKeyId: null,
+      revocationAttempts: attempts,
+      revocationRetryAt: null,
+    };
+  }
+  return {
+    pendingRevocation: c.keyring.encrypt(JSON.stringify(remaining), ctx(connectionId)),
+    pendingRevocationKeyId: c.keyring.currentKid,
+    revocationAttempts: attempts,
+    revocationRetryAt: nextRetryAt(now, attempts),
+  };
+}
+
+/** Decrypts `connections.pending_revocation`. */
+export function openPendingRevocation(
+  c: Pick<Container, 'keyring'>,
+  connectionId: string,
+  sealed: Uint8Array,
+  keyId: string,
+): OwedToken[] {
+  return JSON.parse(c.keyring.decrypt(sealed, keyId, ctx(connectionId))) as OwedToken[];
+}

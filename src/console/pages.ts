@@ -1,0 +1,298 @@
+import type { ProviderSummary, ServiceSummary } from '../admin/directory.js';
+import type {
+  PresentedAdminConnection,
+  PresentedAuditEvent,
+  PresentedConnection,
+} from '../admin/present.js';
+import { CONNECTION_STATUSES, type ConnectionFilters } from '../admin/schemas.js';
+import { html, page, type SafeHtml } from '../http/html.js';
+
+/** Hidden CSRF field of every console form. */
+const csrfField = (csrf: string) => html`<input type="hidden" name="csrf" value="${csrf}" />`;
+
+const when = (iso: string | null) => (iso === null ? '—' : iso.replace('T', ' ').slice(0, 19));
+
+const badge = (status: string) => html`<span class="badge ${status}">${status}</span>`;
+
+/** A signed-in page: navigation, sign-out, then the body. */
+function layout(title: string, csrf: string, body: SafeHtml): string {
+  return page(
+    title,
+    html`<header class="console">
+        <nav aria-label="Console">
+          <a href="/console/connections">Connections</a>
+          <a href="/console/providers">Providers</a>
+          <a href="/console/services">Services</a>
+        </nav>
+        <form class="inline" method="post" action="/console/sign-out">
+          ${csrfField(csrf)}<button type="submit">Sign out</button>
+        </form>
+      </header>
+      ${body}`,
+  );
+}
+
+/**
+ * The sign-in page. `csrf` is the double-submit value also set as a cookie.
+ *
+ * @example
+ * res.send(signInPage({ csrf, error: 'That token is not the admin token.' }));
+ */
+export function signInPage(input: { csrf: string; error?: string }): string {
+  return page(
+    'Sign in',
+    html`<h1>Token Broker console</h1>
+      ${input.error ? html`<div class="error" role="alert"><p>${input.error}</p></div>` : ''}
+      <form method="post" action="/console/sign-in" class="stack">
+        ${csrfField(input.csrf)}
+        <label for="token">Admin API token</label>
+        <input id="token" name="token" type="password" autocomplete="current-password" required />
+        <button type="submit">Sign in</button>
+      </form>`,
+  );
+}
+
+const filterQuery = (f: Partial<ConnectionFilters>, cursor: string) =>
+  new URLSearchParams(
+    Object.entries({ provider: f.provider, subject: f.subject, status: f.status, cursor }).filter(
+      (e): e is [string, string] => typeof e[1] === 'string',
+    ),
+  ).toString();
+
+/** The connections list with its filter form and a next-page link. */
+export function connectionsPage(input: {
+  csrf: string;
+  filters: Partial<ConnectionFilters>;
+  connections: PresentedConnection[];
+  nextCursor: string | null;
+}): string {
+  const f = input.filters;
+  const rows = input.connections.map(
+    (cn) =>
+      html`<tr>
+        <td><a href="/console/connections/${cn.id}">${cn.id}</a></td>
+        <td>${cn.provider}</td>
+        <td>${cn.subject}</td>
+        <td>${badge(cn.status)}</td>
+        <td>${when(cn.expires_at)}</td>
+        <td>${when(cn.last_refreshed_at)}</td>
+      </tr>`,
+  );
+  return layout(
+    'Connections',
+    input.csrf,
+    html`<h1>Connections</h1>
+      <form method="get" action="/console/connections" class="filters">
+        <label>Provider <input name="provider" value="${f.provider ?? ''}" /></label>
+        <label>Subject <input name="subject" value="${f.subject ?? ''}" /></label>
+        <label
+          >Status
+          <select name="status">
+            <option value="">any</option>
+            ${CONNECTION_STATUSES.map(
+              (s) =>
+                html`<option value="${s}" ${f.status === s ? html`selected` : ''}>${s}</option>`,
+            )}
+          </select></label
+        >
+        <button type="submit">Filter</button>
+      </form>
+      ${
+        rows.length === 0
+          ? html`<p>No connections match.</p>`
+          : html`<table>
+              <thead>
+                <tr>
+                  <th>Connection</th>
+                  <th>Provider</th>
+                  <th>Subject</th>
+                  <th>Status</th>
+                  <th>Expires</th>
+                  <th>Last refresh</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${rows}
+              </tbody>
+            </table>`
+      }
+      ${
+        input.nextCursor
+          ? html`<p>
+              <a href="/console/connections?${filterQuery(f, input.nextCursor)}">Next page</a>
+            </p>`
+          : ''
+      }`,
+  );
+}
+
+/** A connection, its revoke button and its audit trail. */
+export function connectionPage(input: {
+  csrf: string;
+  connection: PresentedAdminConnection;
+  audit: PresentedAuditEvent[];
+  notice?: string;
+}): string {
+  const cn = input.connection;
+  const fields: [string, unknown][] = [
+    ['Provider', cn.provider],
+    ['Subject', cn.subject],
+    ['Scopes', cn.scopes.join(' ') || '—'],
+    ['Expires', when(cn.expires_at)],
+    ['Created', when(cn.created_at)],
+    ['Updated', when(cn.updated_at)],
+    ['Last refresh', when(cn.last_refreshed_at)],
+    ['Last error', cn.last_error ?? '—'],
+    ['Revoked', when(cn.revoked_at)],
+    ['Upstream revocation', cn.upstream_revocation ?? '—'],
+  ];
+  return layout(
+    `Connection ${cn.id}`,
+    input.csrf,
+    html`<h1>Connection <code>${cn.id}</code> ${badge(cn.status)}</h1>
+      ${input.notice ? html`<p class="notice" role="status">${input.notice}</p>` : ''}
+      <dl>
+        ${fields.map(
+          ([k, v]) =>
+            html`<dt>${k}</dt>
+              <dd>${v}</dd>`,
+        )}
+      </dl>
+      ${
+        cn.status === 'revoked'
+          ? ''
+          : html`<p>
+              <a class="button danger" href="/console/connections/${cn.id}/revoke">Revoke…</a>
+            </p>`
+      }
+      <h2>Audit trail</h2>
+      ${
+        input.audit.length === 0
+          ? html`<p>No audit events yet.</p>`
+          : html`<table>
+              <thead>
+                <tr>
+                  <th>When</th>
+                  <th>Actor</th>
+                  <th>Action</th>
+                  <th>Outcome</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${input.audit.map(
+                  (e) =>
+                    html`<tr>
+                      <td>${when(e.at)}</td>
+                      <td>${e.actor_type}${e.actor_id ? html` <code>${e.actor_id}</code>` : ''}</td>
+                      <td>${e.action}</td>
+                      <td>${e.outcome}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }`,
+  );
+}
+
+/** The confirmation step before a revocation. */
+export function revokeConfirmPage(input: {
+  csrf: string;
+  connection: PresentedConnection;
+}): string {
+  const cn = input.connection;
+  return layout(
+    'Revoke connection',
+    input.csrf,
+    html`<h1>Revoke connection <code>${cn.id}</code>?</h1>
+      <p>
+        The tokens of <strong>${cn.subject}</strong> at <strong>${cn.provider}</strong> are revoked
+        at the provider and erased here. Services lose access at once; the user has to connect
+        again. This cannot be undone.
+      </p>
+      <form method="post" action="/console/connections/${cn.id}/revoke">
+        ${csrfField(input.csrf)}
+        <button type="submit" class="danger">Revoke connection</button>
+        <a href="/console/connections/${cn.id}">Cancel</a>
+      </form>`,
+  );
+}
+
+/** Registered providers (no secrets). */
+export function providersPage(input: { csrf: string; providers: ProviderSummary[] }): string {
+  return layout(
+    'Providers',
+    input.csrf,
+    html`<h1>Providers</h1>
+      ${
+        input.providers.length === 0
+          ? html`<p>No providers registered.</p>`
+          : html`<table>
+              <thead>
+                <tr>
+                  <th>Key</th>
+                  <th>Name</th>
+                  <th>Issuer</th>
+                  <th>Client id</th>
+                  <th>Auth</th>
+                  <th>Revocation</th>
+                  <th>Connections</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${input.providers.map(
+                  (p) =>
+                    html`<tr>
+                      <td>
+                        <a href="/console/connections?provider=${encodeURIComponent(p.key)}"
+                          >${p.key}</a
+                        >
+                      </td>
+                      <td>${p.displayName}</td>
+                      <td>${p.issuer ?? '—'}</td>
+                      <td><code>${p.clientId}</code></td>
+                      <td>${p.clientAuthMethod}</td>
+                      <td>${p.revocationSupported ? 'RFC 7009' : 'none'}</td>
+                      <td>${p.connections}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }`,
+  );
+}
+
+/** Registered services (no credentials). */
+export function servicesPage(input: { csrf: string; services: ServiceSummary[] }): string {
+  return layout(
+    'Services',
+    input.csrf,
+    html`<h1>Services</h1>
+      ${
+        input.services.length === 0
+          ? html`<p>No services registered.</p>`
+          : html`<table>
+              <thead>
+                <tr>
+                  <th>Id</th>
+                  <th>Name</th>
+                  <th>Allowed providers</th>
+                  <th>Allowed return_to</th>
+                  <th>Created</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${input.services.map(
+                  (s) =>
+                    html`<tr>
+                      <td><code>${s.id}</code></td>
+                      <td>${s.name}</td>
+                      <td>${s.allowedProviders.join(', ') || '—'}</td>
+                      <td>${s.allowedReturnTo.join(', ') || '—'}</td>
+                      <td>${when(s.createdAt.toISOString())}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }`,
+  );
+}

@@ -1,0 +1,176 @@
+import { errorResponse, type PathItems } from './shared.js';
+
+const admin = [{ admin: [] }];
+const query = (name: string, description: string, schema: object = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+const page = [
+  query('limit', 'page size, 1–100', { type: 'integer', minimum: 1, maximum: 100, default: 50 }),
+  query('cursor', 'next_cursor of the previous page'),
+];
+const idPath = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const html = { 'text/html': { schema: { type: 'string' } } };
+
+const connection = {
+  type: 'object',
+  required: [
+    'id',
+    'provider',
+    'subject',
+    'status',
+    'scopes',
+    'expires_at',
+    'created_at',
+    'updated_at',
+    'last_refreshed_at',
+    'last_error',
+  ],
+  properties: {
+    id: { type: 'string' },
+    provider: { type: 'string' },
+    subject: { type: 'string' },
+    status: { enum: ['active', 'reauthorization_required', 'revoked'] },
+    scopes: { type: 'array', items: { type: 'string' } },
+    expires_at: { type: ['string', 'null'], format: 'date-time' },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+    last_refreshed_at: { type: ['string', 'null'], format: 'date-time' },
+    last_error: { type: ['string', 'null'] },
+  },
+};
+
+const json = (schema: object) => ({ 'application/json': { schema } });
+
+/** Admin API for connections, revocation and the audit trail, and the console's pages. */
+export const adminPaths: PathItems = {
+  '/admin/connections': {
+    get: {
+      summary: 'List connections, newest first',
+      security: admin,
+      parameters: [
+        query('provider', 'provider key'),
+        query('subject', 'subject'),
+        query('status', 'active | reauthorization_required | revoked'),
+        ...page,
+      ],
+      responses: {
+        '200': {
+          description: '{data, next_cursor}',
+          content: json({
+            type: 'object',
+            properties: {
+              data: { type: 'array', items: connection },
+              next_cursor: { type: ['string', 'null'] },
+            },
+          }),
+        },
+        '400': errorResponse,
+        '401': errorResponse,
+      },
+    },
+  },
+  '/admin/connections/revoke': {
+    post: {
+      summary: 'Revoke every connection of a provider and/or subject',
+      security: admin,
+      requestBody: {
+        content: json({
+          type: 'object',
+          minProperties: 1,
+          properties: { provider: { type: 'string' }, subject: { type: 'string' } },
+        }),
+      },
+      responses: {
+        '200': { description: '{revoked, upstream_failed, connection_ids}' },
+        '400': errorResponse,
+        '401': errorResponse,
+      },
+    },
+  },
+  '/admin/connections/{id}': {
+    get: {
+      summary: 'One connection, with revoked_at and upstream_revocation',
+      security: admin,
+      parameters: [idPath],
+      responses: {
+        '200': {
+          description: 'connection',
+          content: json({
+            ...connection,
+            properties: {
+              ...connection.properties,
+              revoked_at: { type: ['string', 'null'], format: 'date-time' },
+              upstream_revocation: { enum: ['succeeded', 'failed', 'not_supported', null] },
+            },
+          }),
+        },
+        '401': errorResponse,
+        '404': errorResponse,
+      },
+    },
+    delete: {
+      summary: 'Revoke (RFC 7009 upstream, tokens erased, connection.revoked); idempotent',
+      security: admin,
+      parameters: [idPath],
+      responses: { '204': { description: 'revoked' }, '401': errorResponse, '404': errorResponse },
+    },
+  },
+  '/admin/audit': {
+    get: {
+      summary: 'Who read, refreshed or revoked which connection, when (newest first)',
+      security: admin,
+      parameters: [
+        query('connection_id', 'connection id'),
+        query('action', 'e.g. connection.revoke, token.read'),
+        query('actor', 'actor id: admin or a service id'),
+        query('since', 'ISO 8601 instant, inclusive', { type: 'string', format: 'date-time' }),
+        query('until', 'ISO 8601 instant, inclusive', { type: 'string', format: 'date-time' }),
+        ...page,
+      ],
+      responses: {
+        '200': { description: '{data, next_cursor}' },
+        '400': errorResponse,
+        '401': errorResponse,
+      },
+    },
+  },
+};
+
+const consolePage = (summary: string, parameters: object[] = []) => ({
+  get: {
+    summary,
+    tags: ['console'],
+    parameters,
+    responses: { '200': { description: 'HTML', content: html }, '303': { description: 'sign in' } },
+  },
+});
+const consoleForm = (summary: string, parameters: object[] = []) => ({
+  post: {
+    summary: `${summary} (form, CSRF token required)`,
+    tags: ['console'],
+    parameters,
+    responses: {
+      '303': { description: 'redirect' },
+      '403': { description: 'bad CSRF token', content: html },
+    },
+  },
+});
+
+/** The admin web console: server-rendered HTML, session cookie, CSRF-protected forms. */
+export const consolePaths: PathItems = {
+  '/console': consolePage('Sign-in page'),
+  '/console/sign-in': consoleForm('Sign in with the admin token'),
+  '/console/sign-out': consoleForm('Sign out'),
+  '/console/connections': consolePage('Connections with filters'),
+  '/console/connections/{id}': consolePage('A connection and its audit trail', [idPath]),
+  '/console/connections/{id}/revoke': {
+    ...consolePage('Revocation confirmation', [idPath]),
+    ...consoleForm('Revoke', [idPath]),
+  },
+  '/console/providers': consolePage('Providers'),
+  '/console/services': consolePage('Services'),
+};

@@ -1,0 +1,166 @@
+import { DELIVERY_STATUSES } from '../../webhooks/deliveries.js';
+import { WEBHOOK_EVENT_TYPES } from '../../webhooks/outbox.js';
+import { errorResponse, type PathItems } from './shared.js';
+
+const security = [{ admin: [] }];
+const json = (schema: Record<string, unknown>) => ({
+  content: { 'application/json': { schema } },
+});
+const nullable = (type: string) => ({ type: [type, 'null'] });
+
+const endpoint = {
+  type: 'object',
+  required: ['id', 'url', 'events', 'enabled', 'created_at', 'updated_at'],
+  properties: {
+    id: { type: 'string' },
+    url: { type: 'string', format: 'uri' },
+    events: {
+      type: 'array',
+      items: { type: 'string', enum: WEBHOOK_EVENT_TYPES },
+      description: 'Event types sent to this endpoint; empty means all',
+    },
+    enabled: { type: 'boolean' },
+    disabled_reason: nullable('string'),
+    previous_secret_expires_at: {
+      ...nullable('string'),
+      description: 'Until then the secret replaced by the last rotation signs too',
+    },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+};
+const withSecret = {
+  allOf: [
+    endpoint,
+    {
+      type: 'object',
+      required: ['secret'],
+      properties: {
+        secret: { type: 'string', description: 'whsec_<base64>; shown in this response only' },
+      },
+    },
+  ],
+};
+const endpointBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    url: { type: 'string', format: 'uri', description: 'http(s) URL' },
+    events: { type: 'array', items: { type: 'string', enum: WEBHOOK_EVENT_TYPES } },
+    enabled: { type: 'boolean' },
+  },
+};
+const delivery = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    event_id: { type: 'string', description: 'Also the webhook-id header of every attempt' },
+    type: { type: 'string', enum: WEBHOOK_EVENT_TYPES },
+    endpoint_id: { type: 'string' },
+    status: { type: 'string', enum: DELIVERY_STATUSES },
+    attempts: { type: 'integer' },
+    last_status_code: nullable('integer'),
+    last_latency_ms: nullable('integer'),
+    last_error: nullable('string'),
+    next_attempt_at: nullable('string'),
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+};
+const page = (item: Record<string, unknown>) => ({
+  type: 'object',
+  required: ['data', 'next_cursor'],
+  properties: { data: { type: 'array', items: item }, next_cursor: nullable('string') },
+});
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const query = (name: string, schema: Record<string, unknown>) => ({ name, in: 'query', schema });
+const paging = [
+  query('limit', { type: 'integer', minimum: 1, maximum: 100, default: 50 }),
+  query('cursor', { type: 'string', description: 'next_cursor of the previous page' }),
+];
+const errors = { '400': errorResponse, '401': errorResponse };
+
+/** Outbound webhook endpoints, the delivery log and replay. */
+export const webhookPaths: PathItems = {
+  '/admin/webhooks': {
+    post: {
+      summary: 'Register a webhook endpoint (the signing secret is shown once)',
+      security,
+      requestBody: { required: true, ...json({ ...endpointBody, required: ['url'] }) },
+      responses: { '201': { description: 'created', ...json(withSecret) }, ...errors },
+    },
+    get: {
+      summary: 'List webhook endpoints',
+      security,
+      parameters: paging,
+      responses: { '200': { description: 'endpoints', ...json(page(endpoint)) }, ...errors },
+    },
+  },
+  '/admin/webhooks/{id}': {
+    get: {
+      summary: 'One webhook endpoint',
+      security,
+      parameters: [idParam],
+      responses: {
+        '200': { description: 'endpoint', ...json(endpoint) },
+        ...errors,
+        '404': errorResponse,
+      },
+    },
+    patch: {
+      summary: 'Change url, events or enabled (enabling clears disabled_reason)',
+      security,
+      parameters: [idParam],
+      requestBody: { required: true, ...json(endpointBody) },
+      responses: {
+        '200': { description: 'endpoint', ...json(endpoint) },
+        ...errors,
+        '404': errorResponse,
+      },
+    },
+    delete: {
+      summary: 'Delete a webhook endpoint and its deliveries',
+      security,
+      parameters: [idParam],
+      responses: { '204': { description: 'deleted' }, ...errors, '404': errorResponse },
+    },
+  },
+  '/admin/webhooks/{id}/rotate-secret': {
+    post: {
+      summary: 'New signing secret (shown once); the previous one also signs for 24 h',
+      security,
+      parameters: [idParam],
+      responses: {
+        '200': { description: 'rotated', ...json(withSecret) },
+        ...errors,
+        '404': errorResponse,
+      },
+    },
+  },
+  '/admin/webhook-deliveries': {
+    get: {
+      summary: 'The delivery log, newest first',
+      security,
+      parameters: [
+        query('status', { type: 'string', enum: DELIVERY_STATUSES }),
+        query('endpoint_id', { type: 'string' }),
+        query('type', { type: 'string', enum: WEBHOOK_EVENT_TYPES }),
+        ...paging,
+      ],
+      responses: { '200': { description: 'deliveries', ...json(page(delivery)) }, ...errors },
+    },
+  },
+  '/admin/webhook-deliveries/{id}/replay': {
+    post: {
+      summary: 'Send a delivery again, with the same webhook-id',
+      security,
+      parameters: [idParam],
+      responses: {
+        '202': { description: 'queued', ...json(delivery) },
+        ...errors,
+        '404': errorResponse,
+        '409': errorResponse,
+      },
+    },
+  },
+};

@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { parse as parseCookies, serialize } from 'cookie';
+import type { Request, RequestHandler, Response } from 'express';
+import { listAuditEvents } from '../../admin/audit-query.js';
+import { getConnection, listConnections } from '../../admin/connections.js';
+import { listProviderSummaries, listServiceSummaries } from '../../admin/directory.js';
+import { presentAdminConnection, presentAuditEvent } from '../../admin/present.js';
+import { presentConnection } from '../../connections/present.js';
+import { revokeConnection } from '../../admin/revoke.js';
+import { connectionFilters, idParam } from '../../admin/schemas.js';
+import {
+  connectionPage,
+  connectionsPage,
+  providersPage,
+  revokeConfirmPage,
+  servicesPage,
+  signInPage,
+} from '../../console/pages.js';
+import { createConsoleSessions, SESSION_TTL_MS } from '../../console/session.js';
+import type { Container } from '../../container.js';
+import { BrokerError } from '../../errors/index.js';
+import { secretEquals } from '../middleware/admin-auth.js';
+import type { RouteTable } from '../router.js';
+import { parse } from '../validate.js';
+
+const SESSION_COOKIE = 'tb_console';
+/** Double-submit token of the sign-in form, before there is a session to tie it to. */
+const SIGN_IN_COOKIE = 'tb_console_signin';
+
+const csrfRejected = () =>
+  new BrokerError(
+    'access_denied',
+    'This form has expired or did not come from the console. Go back, reload the page and try again.',
+  );
+
+/** Form fields left empty mean "no filter". */
+const nonEmpty = (query: Request['query']) =>
+  Object.fromEntries(Object.entries(query).filter(([, v]) => v !== ''));
+
+/** The admin web console: sign-in, connections, revocation, providers and services. */
+export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
+  const sessions = createConsoleSessions({
+    adminApiToken: c.config.adminApiToken,
+    clock: c.clock,
+  });
+  const secure = c.config.publicUrl.startsWith('https:');
+  const cookieOptions = { httpOnly: true, sameSite: 'strict', secure, path: '/console' } as const;
+  const cookies = (req: Request) => parseCookies(req.headers.cookie ?? '');
+  const actor = { type: 'admin', id: 'admin' } as const;
+
+  const renderSignIn = (res: Response, status: number, error?: string) => {
+    const csrf = randomBytes(16).toString('base64url');
+    res.append('Set-Cookie', serialize(SIGN_IN_COOKIE, csrf, { ...cookieOptions, maxAge: 3600 }));
+    res
+      .status(status)
+      .type('html')
+      .send(signInPage({ csrf, ...(error ? { error } : {}) }));
+  };
+
+  /** Pages need a session: without one the browser goes to the sign-in page. */
+  const signedIn: RequestHandler = (req, res, next) => {
+    const session = sessions.verify(cookies(req)[SESSION_COOKIE]);
+    if (!session) {
+      res.redirect(303, '/console');
+      return;
+    }
+    res.locals.csrf = sessions.csrfToken(session);
+    next();
+  };
+  /** Every POST form carries the session's CSRF token. */
+  const csrfChecked: RequestHandler = (req, res, next) => {
+    const session = sessions.verify(cookies(req)[SESSION_COOKIE]);
+    const token = (req.body as Record<string, unknown> | undefined)?.csrf;
+    next(session && sessions.checkCsrf(session, token) ? undefined : csrfRejected());
+  };
+  const csrf = (res: Response) => res.locals.csrf as string;
+
+  routes.add('GET', '/console', (req, res) => {
+    if (sessions.verify(cookies(req)[SESSION_COOKIE])) res.redirect(303, '/console/connections');
+    else renderSignIn(res, 200);
+  });
+
+  routes.add('POST', '/console/sign-in', (req, res, next) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const expected = cookies(req)[SIGN_IN_COOKIE];
+    if (!expected || typeof body.csrf !== 'string' || !secretEquals(body.csrf, expected)) {
+      next(csrfRejected());
+      return;
+    }
+    if (typeof body.token !== 'string' || !secretEquals(body.token, c.config.adminApiToken)) {
+      renderSignIn(res, 401, 'That is not the admin API token.');
+      return;
+    }
+    res.append('Set-Cookie', serialize(SIGN_IN_COOKIE, '', { ...cookieOptions, maxAge: 0 }));
+    res.append(
+      'Set-Cookie',
+      serialize(SESSION_COOKIE, sessions.issue(), {
+        ...cookieOptions,
+        maxAge: SESSION_TTL_MS / 1000,
+      }),
+    );
+    res.redirect(303, '/console/connections');
+  });
+
+  routes.add('POST', '/console/sign-out', csrfChecked, (_req, res) => {
+    res.append('Set-Cookie', serialize(SESSION_COOKIE, '', { ...cookieOptions, maxAge: 0 }));
+    res.redirect(303, '/console');
+  });
+
+  routes.add('GET', '/console/connections', signedIn, async (req, res) => {
+    const filters = parse(connectionFilters, nonEmpty(req.query));
+    const result = await listConnections(c.db.prisma, filters);
+    res.type('html').send(
+      connectionsPage({
+        csrf: csrf(res),
+        filters,
+        connections: result.data.map(presentConnection),
+        nextCursor: result.nextCursor,
+      }),
+    );
+  });
+
+  routes.add('GET', '/console/connections/:id', signedIn, async (req, res) => {
+    const { id } = parse(idParam, req.params);
+    const connection = presentAdminConnection(await getConnection(c.db.prisma, id));
+    const audit = await listAuditEvents(c.db.prisma, { connection_id: id, limit: 100 });
+    const notice =
+      req.query.revoked === '1'
+        ? connection.upstream_revocation === 'failed'
+          ? 'Connection revoked here; the provider did not confirm yet and is retried in the background.'
+          : 'Connection revoked.'
+        : undefined;
+    res.type('html').send(
+      connectionPage({
+        csrf: csrf(res),
+        connection,
+        audit: audit.data.map(presentAuditEvent),
+        ...(notice ? { notice } : {}),
+      }),
+    );
+  });
+
+  routes.add('GET', '/console/connections/:id/revoke', signedIn, async (req, res) => {
+    const { id } = parse(idParam, req.params);
+    const connection = presentConnection(await getConnection(c.db.prisma, id));
+    res.type('html').send(revokeConfirmPage({ csrf: csrf(res), connection }));
+  });
+
+  routes.add('POST', '/console/connections/:id/revoke', csrfChecked, async (req, res) => {
+    const { id } = parse(idParam, req.params);
+    await revokeConnection(c, id, actor);
+    res.redirect(303, `/console/connections/${encodeURIComponent(id)}?revoked=1`);
+  });
+
+  routes.add('GET', '/console/providers', signedIn, async (_req, res) => {
+    const providers = await listProviderSummaries(c.db.prisma);
+    res.type('html').send(providersPage({ csrf: csrf(res), providers }));
+  });
+
+  routes.add('GET', '/console/services', signedIn, async (_req, res) => {
+    const services = await listServiceSummaries(c.db.prisma);
+    res.type('html').send(servicesPage({ csrf: csrf(res), services }));
+  });
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import type { Container } from '../../container.js';
+import { DELIVERY_STATUSES } from '../../webhooks/deliveries.js';
+import { presentEndpoint } from '../../webhooks/endpoints.js';
+import { WEBHOOK_EVENT_TYPES } from '../../webhooks/outbox.js';
+import { requireAdmin } from '../middleware/admin-auth.js';
+import type { RouteTable } from '../router.js';
+import { parse } from '../validate.js';
+
+const url = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .max(2048, 'must be at most 2048 characters');
+const events = z
+  .array(z.enum(WEBHOOK_EVENT_TYPES, { error: `must be one of ${WEBHOOK_EVENT_TYPES.join(', ')}` }))
+  .max(WEBHOOK_EVENT_TYPES.length)
+  .transform((list) => [...new Set(list)]);
+
+const createBody = z.strictObject({
+  url,
+  events: events.default([]),
+  enabled: z.boolean().default(true),
+});
+const patchBody = z.strictObject({
+  url: url.optional(),
+  events: events.optional(),
+  enabled: z.boolean().optional(),
+});
+const id = z.object({ id: z.string().min(1).max(64) });
+const limit = z.coerce.number().int().min(1).max(100).default(50);
+const cursor = z.string().min(1).max(512).optional();
+const listQuery = z.object({ limit, cursor });
+const deliveryQuery = z.object({
+  status: z.enum(DELIVERY_STATUSES).optional(),
+  endpoint_id: z.string().min(1).max(64).optional(),
+  type: z.enum(WEBHOOK_EVENT_TYPES).optional(),
+  limit,
+  cursor,
+});
+
+/** Webhook endpoints, the delivery log and replay (admin). */
+export function registerWebhookRoutes(routes: RouteTable, c: Container): void {
+  const admin = requireAdmin(c.config.adminApiToken);
+  const { endpoints, deliveries } = c.webhooks;
+
+  routes.add('POST', '/admin/webhooks', admin, async (req, res) => {
+    const body = parse(createBody, req.body ?? {});
+    const { endpoint, secret } = await endpoints.create(body);
+    res.status(201).json({ ...presentEndpoint(endpoint), secret });
+  });
+
+  routes.add('GET', '/admin/webhooks', admin, async (req, res) => {
+    res.json(await endpoints.list(parse(listQuery, req.query)));
+  });
+
+  routes.add('GET', '/admin/webhooks/:id', admin, async (req, res) => {
+    res.json(presentEndpoint(await endpoints.get(parse(id, req.params).id)));
+  });
+
+  routes.add('PATCH', '/admin/webhooks/:id', admin, async (req, res) => {
+    const patch = parse(patchBody, req.body ?? {});
+    const updated = await endpoints.update(parse(id, req.params).id, {
+      ...(patch.url === undefined ? {} : { url: patch.url }),
+      ...(patch.events === undefined ? {} : { events: patch.events }),
+      ...(patch.enabled === undefined ? {} : { enabled: patch.enabled }),
+    });
+    res.json(presentEndpoint(updated));
+  });
+
+  routes.add('DELETE', '/admin/webhooks/:id', admin, async (req, res) => {
+    await endpoints.remove(parse(id, req.params).id);
+    res.status(204).end();
+  });
+
+  routes.add('POST', '/admin/webhooks/:id/rotate-secret', admin, async (req, res) => {
+    const { endpoint, secret } = await endpoints.rotateSecret(parse(id, req.params).id);
+    res.json({ ...presentEndpoint(endpoint), secret });
+  });
+
+  routes.add('GET', '/admin/webhook-deliveries', admin, async (req, res) => {
+    const q = parse(deliveryQuery, req.query);
+    res.json(
+      await deliveries.list({
+        status: q.status,
+        endpointId: q.endpoint_id,
+        type: q.type,
+        limit: q.limit,
+        cursor: q.cursor,
+      }),
+    );
+  });
+
+  routes.add('POST', '/admin/webhook-deliveries/:id/replay', admin, async (req, res) => {
+    res.status(202).json(await deliveries.replay(parse(id, req.params).id));
+  });
+}

@@ -1,0 +1,15 @@
+import type { BackgroundJob } from './bootstrap.js';
+import type { Container } from './container.js';
+import { createRevocationRetryJob } from './admin/revocation-retry.js';
+import { createWebhookWorker } from './webhooks/worker.js';
+
+/**
+ * The background jobs every replica runs by default; `main.ts` hands this to
+ * `startBroker`, tests pass their own.
+ *
+ * @example
+ * await startBroker(config, logger, { jobs: defaultJobs });
+ */
+export function defaultJobs(c: Container): BackgroundJob[] {
+  return [createWebhookWorker(c), createRevocationRetryJob(c)];
+}

@@ -1,0 +1,126 @@
+import type { Clock } from '../clock.js';
+import type { PrismaClient } from '../db/client.js';
+import { conflict, notFound } from '../errors/index.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { WEBHOOK_CHANNEL } from './outbox.js';
+import { decodeCursor, encodeCursor, type Page } from './cursor.js';
+
+/** Delivery states: waiting (or in flight), done, or given up. */
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** A delivery as the admin API shows it. */
+export interface DeliveryView {
+  id: string;
+  event_id: string;
+  type: string;
+  endpoint_id: string;
+  status: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+type DeliveryRow = Prisma.WebhookDeliveryGetPayload<{
+  include: { event: { select: { type: true } } };
+}>;
+
+/** Shapes a delivery row for responses; `next_attempt_at` is null once it is settled. */
+export function presentDelivery(row: DeliveryRow): DeliveryView {
+  return {
+    id: row.id,
+    event_id: row.eventId,
+    type: row.event.type,
+    endpoint_id: row.endpointId,
+    status: row.status,
+    attempts: row.attempts,
+    last_status_code: row.lastStatusCode,
+    last_latency_ms: row.lastLatencyMs,
+    last_error: row.lastError,
+    next_attempt_at: row.status === 'pending' ? row.nextAttemptAt.toISOString() : null,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+export interface DeliveryQuery {
+  status?: DeliveryStatus | undefined;
+  endpointId?: string | undefined;
+  type?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/**
+ * The delivery log and replay.
+ *
+ * @example
+ * const deliveries = createDeliveryService({ prisma, clock });
+ * await deliveries.list({ status: 'failed', limit: 20 });
+ */
+export function createDeliveryService(deps: { prisma: PrismaClient; clock: Clock }) {
+  const { prisma } = deps;
+  return {
+    /** Deliveries, newest first, filtered by status, endpoint and event type. */
+    async list(query: DeliveryQuery): Promise<Page<DeliveryView>> {
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      const where: Prisma.WebhookDeliveryWhereInput = {
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.endpointId ? { endpointId: query.endpointId } : {}),
+        ...(query.type ? { event: { type: query.type } } : {}),
+        ...(after
+          ? {
+              OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }],
+            }
+          : {}),
+      };
+      const rows = await prisma.webhookDelivery.findMany({
+        where,
+        include: { event: { select: { type: true } } },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        data: page.map(presentDelivery),
+        next_cursor:
+          rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      };
+    },
+
+    /**
+     * Queues a delivery again, due now, with a fresh retry schedule. The message keeps its
+     * `webhook-id` (the event id), so receivers can recognise it.
+     *
+     * @throws not_found; conflict when its endpoint is disabled.
+     */
+    async replay(id: string): Promise<DeliveryView> {
+      const row = await prisma.webhookDelivery.findUnique({
+        where: { id },
+        include: { endpoint: { select: { enabled: true } } },
+      });
+      if (!row) throw notFound('webhook delivery');
+      if (!row.endpoint.enabled)
+        throw conflict('the webhook endpoint is disabled; enable it first');
+      const updated = await prisma.webhookDelivery.update({
+        where: { id },
+        data: {
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: deps.clock.now(),
+          leaseExpiresAt: null,
+        },
+        include: { event: { select: { type: true } } },
+      });
+      await prisma.$executeRaw`SELECT pg_notify(${WEBHOOK_CHANNEL}, '')`;
+      return presentDelivery(updated);
+    },
+  };
+}
+
+export type DeliveryService = ReturnType<typeof createDeliveryService>;

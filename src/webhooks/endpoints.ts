@@ -1,0 +1,217 @@
+import { isIP } from 'node:net';
+import type { Clock } from '../clock.js';
+import type { PrismaClient } from '../db/client.js';
+import { invalidRequest, notFound } from '../errors/index.js';
+import type { WebhookEndpoint } from '../generated/prisma/client.js';
+import { newId } from '../ids.js';
+import type { Keyring } from '../vault/keyring.js';
+import { decodeCursor, encodeCursor, type Page } from './cursor.js';
+import { hostOf, isPrivateAddress } from './destination.js';
+import type { WebhookEventType } from './outbox.js';
+import { generateSecret } from './signing.js';
+
+/** How long the secret replaced by a rotation keeps signing beside the new one. */
+export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+export interface EndpointInput {
+  url: string;
+  events: WebhookEventType[];
+  enabled: boolean;
+}
+
+/** An endpoint as the admin API shows it: never its secret. */
+export interface EndpointView {
+  id: string;
+  url: string;
+  events: string[];
+  enabled: boolean;
+  disabled_reason: string | null;
+  previous_secret_expires_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The secrets an endpoint signs with right now: current first, then the one in overlap. */
+export interface SigningSecrets {
+  current: string;
+  previous: string | undefined;
+}
+
+/** Shapes an endpoint row for responses. */
+export function presentEndpoint(row: WebhookEndpoint): EndpointView {
+  return {
+    id: row.id,
+    url: row.url,
+    events: row.events,
+    enabled: row.enabled,
+    disabled_reason: row.disabledReason,
+    previous_secret_expires_at: row.previousSecretExpiresAt?.toISOString() ?? null,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+const ctx = (id: string, field: 'secret' | 'previous_secret') => ({
+  table: 'webhook_endpoints',
+  id,
+  field,
+});
+
+/**
+ * Decrypts the secrets an endpoint signs with at `now`.
+ *
+ * @example signingSecrets(row, keyring, new Date()) // { current: 'whsec_…', previous: undefined }
+ */
+export function signingSecrets(
+  row: {
+    id: string;
+    keyId: string;
+    secret: Uint8Array;
+    previousSecret: Uint8Array | null;
+    previousSecretExpiresAt: Date | null;
+  },
+  keyring: Keyring,
+  now: Date,
+): SigningSecrets {
+  const inOverlap =
+    row.previousSecret !== null &&
+    row.previousSecretExpiresAt !== null &&
+    row.previousSecretExpiresAt > now;
+  return {
+    current: keyring.decrypt(row.secret, row.keyId, ctx(row.id, 'secret')),
+    previous:
+      inOverlap && row.previousSecret
+        ? keyring.decrypt(row.previousSecret, row.keyId, ctx(row.id, 'previous_secret'))
+        : undefined,
+  };
+}
+
+/**
+ * Admin operations on webhook endpoints.
+ *
+ * @example
+ * const endpoints = createEndpointService({ prisma, keyring, clock, allowPrivateUrls: false });
+ * const { endpoint, secret } = await endpoints.create({ url, events: [], enabled: true });
+ */
+export function createEndpointService(deps: {
+  prisma: PrismaClient;
+  keyring: Keyring;
+  clock: Clock;
+  allowPrivateUrls: boolean;
+}) {
+  const { prisma, keyring, clock } = deps;
+
+  /** @throws invalid_request for a literal loopback/private address when those are refused. */
+  const checkUrl = (url: string) => {
+    if (deps.allowPrivateUrls) return;
+    const host = hostOf(new URL(url));
+    if (
+      host === 'localhost' ||
+      host.endsWith('.localhost') ||
+      (isIP(host) && isPrivateAddress(host))
+    )
+      throw invalidRequest('url: loopback and private-range destinations are not allowed');
+  };
+
+  const find = async (id: string) => {
+    const row = await prisma.webhookEndpoint.findUnique({ where: { id } });
+    if (!row) throw notFound('webhook endpoint');
+    return row;
+  };
+
+  return {
+    /** Registers an endpoint; the returned secret is never shown again. */
+    async create(input: EndpointInput): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+      checkUrl(input.url);
+      const id = newId('whep');
+      const secret = generateSecret();
+      const endpoint = await prisma.webhookEndpoint.create({
+        data: {
+          id,
+          url: input.url,
+          events: input.events,
+          enabled: input.enabled,
+          keyId: keyring.currentKid,
+          secret: keyring.encrypt(secret, ctx(id, 'secret')),
+        },
+      });
+      return { endpoint, secret };
+    },
+
+    /** Endpoints, oldest first, `limit` at a time. */
+    async list(query: { limit: number; cursor?: string | undefined }): Promise<Page<EndpointView>> {
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      const rows = await prisma.webhookEndpoint.findMany({
+        ...(after
+          ? {
+              where: {
+                OR: [
+                  { createdAt: { gt: after.at } },
+                  { createdAt: after.at, id: { gt: after.id } },
+                ],
+              },
+            }
+          : {}),
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        data: page.map(presentEndpoint),
+        next_cursor:
+          rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      };
+    },
+
+    /** @throws not_found */
+    get: find,
+
+    /** Changes url, events or enabled; enabling again clears the failure record. */
+    async update(id: string, patch: Partial<EndpointInput>): Promise<WebhookEndpoint> {
+      await find(id);
+      if (patch.url !== undefined) checkUrl(patch.url);
+      return prisma.webhookEndpoint.update({
+        where: { id },
+        data: {
+          ...(patch.url === undefined ? {} : { url: patch.url }),
+          ...(patch.events === undefined ? {} : { events: patch.events }),
+          ...(patch.enabled === undefined
+            ? {}
+            : patch.enabled
+              ? { enabled: true, disabledReason: null, failingSince: null }
+              : { enabled: false }),
+        },
+      });
+    },
+
+    /** @throws not_found */
+    async remove(id: string): Promise<void> {
+      const { count } = await prisma.webhookEndpoint.deleteMany({ where: { id } });
+      if (count === 0) throw notFound('webhook endpoint');
+    },
+
+    /**
+     * Replaces the secret. The replaced one keeps signing beside it for
+     * ROTATION_OVERLAP_MS, so receivers can switch without dropping a message.
+     */
+    async rotateSecret(id: string): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+      const row = await find(id);
+      const { current } = signingSecrets(row, keyring, clock.now());
+      const secret = generateSecret();
+      // Both ciphertexts move to the current key: the row has one key_id.
+      const endpoint = await prisma.webhookEndpoint.update({
+        where: { id },
+        data: {
+          keyId: keyring.currentKid,
+          secret: keyring.encrypt(secret, ctx(id, 'secret')),
+          previousSecret: keyring.encrypt(current, ctx(id, 'previous_secret')),
+          previousSecretExpiresAt: new Date(clock.now().getTime() + ROTATION_OVERLAP_MS),
+        },
+      });
+      return { endpoint, secret };
+    },
+  };
+}
+
+export type EndpointService = ReturnType<typeof createEndpointService>;
