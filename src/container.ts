@@ -1,12 +1,24 @@
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import type { Clock } from './clock.js';
+import { createConnect, type Connect } from './connect/index.js';
 import type { ResolvedConfig } from './config/index.js';
 import type { Database } from './db/client.js';
 import type { Logger } from './observability/logger.js';
 import { traceProviderCalls } from './observability/spans.js';
-import { createProviderOAuth, type ProviderOAuth } from './providers/oauth-client.js';
+import { createProviderOAuth } from './providers/oauth-client.js';
+import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
+import { withResilience, type ResilientOAuth } from './providers/resilience.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
+import { createClientAuthenticator } from './services/client-auth.js';
+import {
+  createServiceConnections,
+  type ServiceConnections,
+} from './services/service-connections.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
+import { createBrokerJwt } from './tokens/broker-jwt.js';
+import { createSigningKeys, type SigningKeys } from './tokens/signing-keys.js';
+import { createTokenEndpoint, type TokenEndpoint } from './tokens/token-endpoint.js';
+import { createTokenService, type TokenService } from './tokens/token-service.js';
 import { Keyring } from './vault/keyring.js';
 import { createDeliveryService, type DeliveryService } from './webhooks/deliveries.js';
 import { createEndpointService, type EndpointService } from './webhooks/endpoints.js';
@@ -22,10 +34,23 @@ export interface Container {
   clock: Clock;
   keyring: Keyring;
   providers: ProviderStore;
-  oauth: ProviderOAuth;
+  /** Provider calls behind a per-provider circuit breaker and safe retries. */
+  oauth: ResilientOAuth;
   audit: AuditLog;
   services: ServiceStore;
   webhooks: { endpoints: EndpointService; deliveries: DeliveryService };
+  /** The broker's JWT signing keys (JWKS, rotation). */
+  signingKeys: SigningKeys;
+  /** Connections as a service sees them (policy applied). */
+  serviceConnections: ServiceConnections;
+  /** The token read path and the one refresh mechanism. */
+  tokens: TokenService;
+  /** `POST /oauth/token`. */
+  tokenEndpoint: TokenEndpoint;
+  /** Admin management of providers (create, update, delete, discovery refresh). */
+  providerRegistry: ProviderRegistry;
+  /** Connect sessions and the browser consent flow. */
+  connect: Connect;
 }
 
 /**
@@ -41,21 +66,75 @@ export function createContainer(deps: {
   clock: Clock;
 }): Container {
   const keyring = new Keyring(deps.config.encryptionKeys);
+  const { prisma, pool } = deps.db;
+  const { clock, logger } = deps;
+  const issuer = deps.config.publicUrl;
+  const providers = createProviderStore({ prisma, keyring });
+  // Outermost span: one provider.<call> span covers the resilience layer's retries.
+  const oauth = traceProviderCalls(
+    withResilience(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS })),
+  );
+  const audit = createAuditLog({ pool, logger });
+  const signingKeys = createSigningKeys({ prisma, keyring, clock });
+  const brokerJwt = createBrokerJwt({ keys: signingKeys, clock, issuer });
+  const services = createServiceStore({ prisma, brokerJwt });
+  const tokens = createTokenService({
+    prisma,
+    pool,
+    keyring,
+    providers,
+    oauth,
+    audit,
+    clock,
+    logger,
+    refreshWindowSeconds: deps.config.refreshWindowSeconds,
+  });
+  const providerRegistry = createProviderRegistry({
+    prisma,
+    keyring,
+    providers,
+    clock,
+    logger,
+    timeoutSeconds: PROVIDER_TIMEOUT_SECONDS,
+  });
+  const clients = createClientAuthenticator({
+    prisma,
+    services,
+    clock,
+    audiences: [`${issuer}/oauth/token`, issuer],
+  });
   return {
     ...deps,
     keyring,
-    providers: createProviderStore({ prisma: deps.db.prisma, keyring }),
-    oauth: traceProviderCalls(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS })),
-    audit: createAuditLog({ pool: deps.db.pool, logger: deps.logger }),
-    services: createServiceStore({ prisma: deps.db.prisma }),
+    providers,
+    oauth,
+    audit,
+    services,
+    signingKeys,
+    tokens,
+    serviceConnections: createServiceConnections({ prisma }),
+    tokenEndpoint: createTokenEndpoint({ clients, jwt: brokerJwt, tokens, clock }),
     webhooks: {
       endpoints: createEndpointService({
-        prisma: deps.db.prisma,
+        prisma,
         keyring,
-        clock: deps.clock,
+        clock,
         allowPrivateUrls: deps.config.webhookAllowPrivateUrls,
       }),
-      deliveries: createDeliveryService({ prisma: deps.db.prisma, clock: deps.clock }),
+      deliveries: createDeliveryService({ prisma, clock }),
     },
+    providerRegistry,
+    connect: createConnect({
+      prisma,
+      keyring,
+      providers,
+      registry: providerRegistry,
+      oauth,
+      clock,
+      logger,
+      audit,
+      publicUrl: deps.config.publicUrl,
+      refreshWindowSeconds: deps.config.refreshWindowSeconds,
+    }),
   };
 }

@@ -5,9 +5,13 @@ import { methodNotAllowed, notFound } from '../errors/index.js';
 import { errorHandler } from './middleware/errors.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
 import { RouteTable } from './router.js';
+import { registerConnectRoutes } from './routes/connect.js';
 import { registerAdminConnectionRoutes } from './routes/admin-connections.js';
 import { registerConsoleRoutes } from './routes/console.js';
+import { registerOAuthTokenRoutes } from './routes/oauth-token.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import { registerProviderRoutes } from './routes/providers.js';
+import { registerServiceApiRoutes } from './routes/service-api.js';
 import { registerServiceRoutes } from './routes/services.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 
@@ -38,9 +42,13 @@ export function buildRoutes(c: Container): RouteTable {
   const routes = new RouteTable();
   registerOpsRoutes(routes, c);
   registerServiceRoutes(routes, c);
+  registerProviderRoutes(routes, c);
+  registerConnectRoutes(routes, c);
   registerAdminConnectionRoutes(routes, c);
   registerConsoleRoutes(routes, c);
   registerWebhookRoutes(routes, c);
+  registerServiceApiRoutes(routes, c);
+  registerOAuthTokenRoutes(routes, c);
   return routes;
 }
 

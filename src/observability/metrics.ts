@@ -24,3 +24,32 @@ export const webhookBacklog = new Gauge({
   help: 'Webhook events not yet fanned out plus deliveries waiting to be sent',
   registers: [registry],
 });
+
+export const tokenReads = new Counter({
+  name: 'token_broker_token_reads_total',
+  help: 'Token reads by services (REST and token exchange) by provider and outcome',
+  labelNames: ['provider', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const refreshes = new Counter({
+  name: 'token_broker_refreshes_total',
+  help: 'Refresh grants sent to providers, by provider and outcome (success, permanent, transient)',
+  labelNames: ['provider', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const refreshDuration = new Histogram({
+  name: 'token_broker_refresh_duration_seconds',
+  help: 'Duration of refresh grants at the provider',
+  labelNames: ['provider'] as const,
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
+export const upstreamErrors = new Counter({
+  name: 'token_broker_upstream_errors_total',
+  help: 'Provider failures by provider and error class (invalid_grant, http_503, timeout, …)',
+  labelNames: ['provider', 'class'] as const,
+  registers: [registry],
+});

@@ -68,6 +68,48 @@ async function clientAuth(p: ProviderRecord): Promise<client.ClientAuth> {
   }
 }
 
+/** Non-standard error codes some providers use, and their RFC 6749 equivalents. */
+const ERROR_ALIASES: Record<string, string> = {
+  bad_verification_code: 'invalid_grant',
+  bad_refresh_token: 'invalid_grant',
+  invalid_code: 'invalid_grant',
+  invalid_refresh_token: 'invalid_grant',
+  incorrect_client_credentials: 'invalid_client',
+};
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+/**
+ * Smooths provider dialects at the token endpoint into RFC 6749 before openid-client
+ * reads them: errors answered with 200 and `{"error": …}` (GitHub, Slack) become the 400
+ * of §5.2 (`bad_verification_code` → `invalid_grant`), and a missing or unusual
+ * `token_type` (Slack's `bot`) is read as `Bearer`, which is how those tokens are used.
+ */
+function tokenDialects(tokenEndpoint: string | undefined): client.CustomFetch {
+  const target = URL.canParse(tokenEndpoint ?? '')
+    ? new URL(tokenEndpoint ?? '').href
+    : tokenEndpoint;
+  return async (url, init) => {
+    const response = await fetch(url, init as RequestInit);
+    if (url !== target || response.status !== 200) return response;
+    if (!response.headers.get('content-type')?.includes('json')) return response;
+    const body = (await response
+      .clone()
+      .json()
+      .catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (typeof body !== 'object' || body === null) return response;
+    if (typeof body.error === 'string' && body.access_token === undefined) {
+      return json(400, { error: ERROR_ALIASES[body.error] ?? body.error });
+    }
+    const type = typeof body.token_type === 'string' ? body.token_type.toLowerCase() : undefined;
+    if (typeof body.access_token === 'string' && type !== 'bearer' && type !== 'dpop') {
+      return json(200, { ...body, token_type: 'Bearer' });
+    }
+    return response;
+  };
+}
+
 /**
  * openid-client configurations per provider, rebuilt when the provider changes.
  * Every call has a timeout; failures come out classified (upstream-errors.ts).
@@ -78,23 +120,72 @@ async function clientAuth(p: ProviderRecord): Promise<client.ClientAuth> {
  */
 export function createProviderOAuth(options: { timeoutSeconds: number }) {
   const cache = new Map<string, { version: number; config: Promise<client.Configuration> }>();
+  // Connection-level template placeholders give one provider several endpoint sets.
+  const cacheKey = (p: ProviderRecord) =>
+    `${p.key}\u0000${p.metadata.authorization_endpoint}\u0000${p.metadata.token_endpoint}`;
 
   function configuration(p: ProviderRecord): Promise<client.Configuration> {
-    const hit = cache.get(p.key);
+    const key = cacheKey(p);
+    const hit = cache.get(key);
     if (hit && hit.version === p.updatedAt.getTime()) return hit.config;
     const config = (async () => {
       const c = new client.Configuration(p.metadata, p.clientId, undefined, await clientAuth(p));
       c.timeout = options.timeoutSeconds;
+      c[client.customFetch] = tokenDialects(p.metadata.token_endpoint);
       if (isLoopbackHttp(p.metadata)) client.allowInsecureRequests(c);
+      // openid-client trusts TLS for ID tokens from the token endpoint unless told to
+      // verify their signatures too (OIDC Core §3.1.3.7 allows either; we want both).
+      if (p.metadata.jwks_uri) client.enableNonRepudiationChecks(c);
       return c;
     })();
-    cache.set(p.key, { version: p.updatedAt.getTime(), config });
-    config.catch(() => cache.delete(p.key));
+    cache.set(key, { version: p.updatedAt.getTime(), config });
+    config.catch(() => cache.delete(key));
     return config;
   }
 
   return {
     configuration,
+
+    /**
+     * The URL to send the browser to: pushed first (RFC 9126) when the provider
+     * advertises a PAR endpoint, so the parameters never travel through the browser.
+     * @throws TransientUpstreamError or PermanentUpstreamError when PAR fails.
+     */
+    async authorizationUrl(p: ProviderRecord, params: Record<string, string>): Promise<URL> {
+      const config = await configuration(p);
+      if (!p.metadata.pushed_authorization_request_endpoint) {
+        return client.buildAuthorizationUrl(config, params);
+      }
+      try {
+        return await client.buildAuthorizationUrlWithPAR(config, params);
+      } catch (error) {
+        throw classifyUpstreamError(error);
+      }
+    },
+
+    /**
+     * Validates an authorization response (state, `iss`) and redeems its code with the
+     * PKCE verifier; for OpenID Connect also validates the ID token (signature, iss, aud,
+     * exp, nonce). Errors are openid-client's, unclassified: the caller tells a denied
+     * consent from a bad ID token from a provider that is down.
+     */
+    async authorizationCodeGrant(
+      p: ProviderRecord,
+      callbackUrl: URL,
+      checks: { state: string; codeVerifier: string; nonce: string | undefined },
+    ): Promise<TokenResult> {
+      const response = await client.authorizationCodeGrant(
+        await configuration(p),
+        callbackUrl,
+        {
+          pkceCodeVerifier: checks.codeVerifier,
+          expectedState: checks.state,
+          ...(checks.nonce === undefined ? {} : { expectedNonce: checks.nonce }),
+        },
+        p.tokenParams,
+      );
+      return toTokenResult(response);
+    },
 
     /**
      * Runs a refresh_token grant.
@@ -135,7 +226,7 @@ export function createProviderOAuth(options: { timeoutSeconds: number }) {
 
 export type ProviderOAuth = ReturnType<typeof createProviderOAuth>;
 
-/** Normalises an openid-client token response. */
+/** Normalises an openid-client token response (it lowercases `token_type`; RFC 6750 spells it `Bearer`). */
 export function toTokenResult(
   r: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
 ): TokenResult {
@@ -143,7 +234,7 @@ export function toTokenResult(
     accessToken: r.access_token,
     refreshToken: r.refresh_token,
     idToken: r.id_token,
-    tokenType: r.token_type ?? 'Bearer',
+    tokenType: r.token_type?.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer',
     expiresIn: r.expiresIn(),
     scope: r.scope,
   };

@@ -18,9 +18,12 @@ export interface NewService {
   jwks?: { keys: object[] } | undefined;
 }
 
+/** Three base64url segments: worth verifying as a broker JWT. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
 type ServiceRow = Awaited<ReturnType<PrismaClient['service']['findFirstOrThrow']>>;
 
-const toPrincipal = (s: ServiceRow): ServicePrincipal => ({
+export const toPrincipal = (s: ServiceRow): ServicePrincipal => ({
   id: s.id,
   name: s.name,
   allowedProviders: s.allowedProviders,
@@ -34,7 +37,11 @@ const toPrincipal = (s: ServiceRow): ServicePrincipal => ({
  * const { service, apiKey } = await services.create({ name: 'billing', allowedProviders: ['github'], allowedReturnTo: [] });
  * await services.authenticateApiKey(apiKey); // ServicePrincipal
  */
-export function createServiceStore(deps: { prisma: PrismaClient }) {
+export function createServiceStore(deps: {
+  prisma: PrismaClient;
+  /** Verifies broker JWTs (`POST /oauth/token`); its `sub` is the service id. */
+  brokerJwt: { verify(token: string): Promise<{ sub: string } | undefined> };
+}) {
   const { prisma } = deps;
   return {
     /** Creates a service with one API key and a client secret, both returned only here. */
@@ -73,12 +80,20 @@ export function createServiceStore(deps: { prisma: PrismaClient }) {
     },
 
     /**
-     * The service behind a presented bearer credential, or undefined. API keys only for
-     * now; broker JWTs join here.
+     * The service behind a presented bearer credential — an API key or a broker JWT —
+     * or undefined (unknown, malformed, expired, or its service deleted).
      */
-    authenticate(credential: string): Promise<ServicePrincipal | undefined> {
-      return this.authenticateApiKey(credential);
+    async authenticate(credential: string): Promise<ServicePrincipal | undefined> {
+      if (apiKeyId(credential)) return this.authenticateApiKey(credential);
+      if (!JWT_SHAPE.test(credential)) return undefined;
+      const claims = await deps.brokerJwt.verify(credential);
+      if (!claims) return undefined;
+      const row = await prisma.service.findUnique({ where: { id: claims.sub } });
+      return row ? toPrincipal(row) : undefined;
     },
+
+    /** The service with an OAuth `client_id` (for `POST /oauth/token`), or undefined. */
+    findByClientId: (clientId: string) => prisma.service.findUnique({ where: { clientId } }),
 
     /** The service owning a presented API key, or undefined (unknown, malformed, or deleted). */
     async authenticateApiKey(key: string): Promise<ServicePrincipal | undefined> {

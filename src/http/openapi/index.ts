@@ -1,6 +1,9 @@
 import { adminPaths, consolePaths } from './admin.js';
+import { connectPaths } from './connect.js';
 import { opsPaths } from './ops.js';
+import { providerPaths } from './providers.js';
 import { servicePaths } from './services.js';
+import { tokenPaths } from './tokens.js';
 import { webhookPaths } from './webhooks.js';
 
 /**
@@ -36,6 +39,15 @@ export function buildOpenApi(publicUrl: string) {
         },
       },
     },
-    paths: { ...opsPaths, ...servicePaths, ...adminPaths, ...consolePaths, ...webhookPaths },
+    paths: {
+      ...opsPaths,
+      ...servicePaths,
+      ...adminPaths,
+      ...consolePaths,
+      ...webhookPaths,
+      ...providerPaths,
+      ...connectPaths,
+      ...tokenPaths,
+    },
   };
 }

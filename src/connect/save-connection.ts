@@ -1,0 +1,98 @@
+import type { PrismaClient } from '../db/client.js';
+import { newId } from '../ids.js';
+import type { TokenResult } from '../providers/oauth-client.js';
+import type { Keyring } from '../vault/keyring.js';
+import { sealTokenSet } from '../vault/token-set.js';
+import { enqueueEvent } from '../webhooks/outbox.js';
+
+/** Spreads the refresher's work so connections made together are not refreshed together. */
+const REFRESH_JITTER_MS = 30_000;
+
+export interface NewGrant {
+  providerKey: string;
+  subject: string;
+  tokens: TokenResult;
+  scopes: string[];
+  connectionConfig: Record<string, string>;
+  now: Date;
+  refreshWindowSeconds: number;
+}
+
+/** When the refresher should look at a token set: expiry minus the window, a little jittered. */
+export function nextRefreshAt(
+  expiresAt: Date | null,
+  hasRefreshToken: boolean,
+  now: Date,
+  windowSeconds: number,
+): Date | null {
+  if (!expiresAt || !hasRefreshToken) return null;
+  const at =
+    expiresAt.getTime() - windowSeconds * 1000 - Math.floor(Math.random() * REFRESH_JITTER_MS);
+  return new Date(Math.max(now.getTime(), at));
+}
+
+/**
+ * Stores a consented grant: upserts the connection for `(provider, subject)` (keeping its
+ * id when it exists), replaces its token set encrypted, and writes `connection.created`
+ * to the webhook outbox — all in one transaction.
+ *
+ * @example
+ * const { connection, reconnected } = await saveConnection(prisma, keyring, grant);
+ */
+export async function saveConnection(prisma: PrismaClient, keyring: Keyring, g: NewGrant) {
+  const expiresAt =
+    g.tokens.expiresIn === undefined ? null : new Date(g.now.getTime() + g.tokens.expiresIn * 1000);
+  const state = {
+    status: 'active',
+    scopes: g.scopes,
+    expiresAt,
+    lastError: null,
+    nextRefreshAt: nextRefreshAt(
+      expiresAt,
+      g.tokens.refreshToken !== undefined,
+      g.now,
+      g.refreshWindowSeconds,
+    ),
+    refreshFailures: 0,
+    revokedAt: null,
+    connectionConfig: g.connectionConfig,
+  };
+  return prisma.$transaction(async (tx) => {
+    const existing = await tx.connection.findUnique({
+      where: { providerKey_subject: { providerKey: g.providerKey, subject: g.subject } },
+      select: { id: true },
+    });
+    const id = existing?.id ?? newId('conn');
+    const connection = await tx.connection.upsert({
+      where: { providerKey_subject: { providerKey: g.providerKey, subject: g.subject } },
+      create: { id, providerKey: g.providerKey, subject: g.subject, ...state },
+      update: state,
+    });
+    const sealed = sealTokenSet(keyring, connection.id, {
+      accessToken: g.tokens.accessToken,
+      refreshToken: g.tokens.refreshToken,
+      idToken: g.tokens.idToken,
+      tokenType: g.tokens.tokenType,
+      expiresAt,
+    });
+    await tx.tokenSet.upsert({
+      where: { connectionId: connection.id },
+      create: { connectionId: connection.id, ...sealed },
+      update: { ...sealed, version: { increment: 1 }, refreshTokenUsedAt: null },
+    });
+    const reconnected = existing !== null;
+    await enqueueEvent(
+      tx,
+      'connection.created',
+      {
+        connection_id: connection.id,
+        provider: g.providerKey,
+        subject: g.subject,
+        status: 'active',
+        ...(reconnected ? { reconnected: true } : {}),
+      },
+      g.now,
+    );
+    return { connection, reconnected };
+  });
+}

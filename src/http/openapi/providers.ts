@@ -1,0 +1,109 @@
+import { errorResponse, type PathItems } from './shared.js';
+
+const admin = [{ admin: [] }];
+const params = { type: 'object', additionalProperties: { type: 'string' } };
+
+const providerBody = {
+  type: 'object',
+  required: ['key', 'client_id'],
+  description:
+    'Exactly one source: `template`, `issuer` (OIDC / RFC 8414 discovery), or `authorization_endpoint` + `token_endpoint` (plain OAuth 2.0; `issuer` then only names it).',
+  properties: {
+    key: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{1,62}$' },
+    display_name: { type: 'string' },
+    template: {
+      type: 'string',
+      description: 'a built-in template, see /admin/providers/templates',
+    },
+    issuer: { type: 'string', format: 'uri' },
+    authorization_endpoint: { type: 'string', format: 'uri' },
+    token_endpoint: { type: 'string', format: 'uri' },
+    revocation_endpoint: { type: 'string', format: 'uri' },
+    client_id: { type: 'string' },
+    client_secret: {
+      type: ['string', 'null'],
+      writeOnly: true,
+      description: 'write-only; left out on PUT keeps the stored one, null removes it',
+    },
+    client_key: {
+      type: ['object', 'null'],
+      writeOnly: true,
+      description: 'private JWK for private_key_jwt; write-only',
+    },
+    client_auth_method: {
+      enum: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    },
+    scopes: { type: 'array', items: { type: 'string' } },
+    scope_separator: { enum: [' ', ',', '+'] },
+    authorization_params: params,
+    token_params: params,
+    config: { ...params, description: "values of the template's provider-level placeholders" },
+  },
+};
+
+const provider = { description: 'the provider, without client_secret / client_key' };
+
+/** Admin management of providers and the template catalog. */
+export const providerPaths: PathItems = {
+  '/admin/providers': {
+    post: {
+      summary: 'Register a provider',
+      security: admin,
+      requestBody: { content: { 'application/json': { schema: providerBody } } },
+      responses: {
+        '201': provider,
+        '400': errorResponse,
+        '401': errorResponse,
+        '409': errorResponse,
+        '502': errorResponse,
+      },
+    },
+    get: {
+      summary: 'List providers',
+      security: admin,
+      parameters: [
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+        { name: 'cursor', in: 'query', schema: { type: 'string' } },
+      ],
+      responses: { '200': { description: '{data, next_cursor}' }, '401': errorResponse },
+    },
+  },
+  '/admin/providers/templates': {
+    get: {
+      summary: 'The built-in provider catalog',
+      security: admin,
+      responses: {
+        '200': { description: '{data: [{template, display_name, …}]}' },
+        '401': errorResponse,
+      },
+    },
+  },
+  '/admin/providers/{key}': {
+    get: {
+      summary: 'One provider',
+      security: admin,
+      responses: { '200': provider, '401': errorResponse, '404': errorResponse },
+    },
+    put: {
+      summary: 'Replace a provider’s configuration',
+      security: admin,
+      requestBody: { content: { 'application/json': { schema: providerBody } } },
+      responses: {
+        '200': provider,
+        '400': errorResponse,
+        '401': errorResponse,
+        '404': errorResponse,
+      },
+    },
+    delete: {
+      summary: 'Delete a provider; 409 while it has connections that are not revoked',
+      security: admin,
+      responses: {
+        '204': { description: 'deleted' },
+        '401': errorResponse,
+        '404': errorResponse,
+        '409': errorResponse,
+      },
+    },
+  },
+};

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { Container } from '../../container.js';
+import { invalidRequest } from '../../errors/index.js';
+import { authorizationServerMetadata } from '../../tokens/token-endpoint.js';
+import type { RouteTable } from '../router.js';
+import { parse } from '../validate.js';
+
+/** Form parameters; a repeated one arrives as an array and is refused (RFC 6749 §3.2). */
+const param = z.string().max(8192).optional();
+const tokenForm = z.object({
+  grant_type: z.string({ error: 'grant_type is required' }).min(1).max(256),
+  scope: param,
+  resource: param,
+  subject_token: param,
+  subject_token_type: param,
+  requested_token_type: param,
+  client_id: param,
+  client_secret: param,
+  client_assertion_type: param,
+  client_assertion: param,
+});
+
+/** How long clients may cache the JWKS and the metadata. */
+const DISCOVERY_MAX_AGE_SECONDS = 60;
+
+/** `POST /oauth/token`, its RFC 8414 metadata and the broker's JWKS. */
+export function registerOAuthTokenRoutes(routes: RouteTable, c: Container): void {
+  routes.add('POST', '/oauth/token', async (req, res) => {
+    if (!req.is('application/x-www-form-urlencoded')) {
+      throw invalidRequest('the body must be application/x-www-form-urlencoded');
+    }
+    const params = parse(tokenForm, req.body);
+    const answer = await c.tokenEndpoint.handle(req.headers.authorization, params);
+    res.set(answer.headers).set('Pragma', 'no-cache').json(answer.body);
+  });
+
+  routes.add('GET', '/.well-known/oauth-authorization-server', (_req, res) => {
+    res.set('Cache-Control', `public, max-age=${DISCOVERY_MAX_AGE_SECONDS}`);
+    res.json(authorizationServerMetadata(c.config.publicUrl));
+  });
+
+  routes.add('GET', '/.well-known/jwks.json', async (_req, res) => {
+    res.set('Cache-Control', `public, max-age=${DISCOVERY_MAX_AGE_SECONDS}`);
+    res.json(await c.signingKeys.publicJwks());
+  });
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { PROVIDER_KEY, RESERVED_PROVIDER_KEYS } from './provider-key.js';
+
+/** Authorization request parameters the broker sets itself; a provider may not override them. */
+const RESERVED_AUTHORIZATION_PARAMS = new Set([
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'nonce',
+  'scope',
+  'request',
+  'request_uri',
+  'response_mode',
+]);
+
+/** Token request parameters the broker sets itself. */
+const RESERVED_TOKEN_PARAMS = new Set([
+  'grant_type',
+  'code',
+  'redirect_uri',
+  'code_verifier',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+  'refresh_token',
+]);
+
+const params = (reserved: Set<string>) =>
+  z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'invalid parameter name'),
+      z.string().max(2000),
+    )
+    .refine((m) => Object.keys(m).length <= 30, 'at most 30 parameters')
+    .refine(
+      (m) => !Object.keys(m).some((k) => reserved.has(k)),
+      'sets a parameter the broker controls',
+    );
+
+const url = z.string().max(2048);
+
+/** A scope token (RFC 6749 §3.3): printable ASCII without space, quote or backslash. */
+export const SCOPE = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/, 'invalid scope');
+
+const privateJwk = z
+  .object({ kty: z.enum(['RSA', 'EC', 'OKP']), d: z.string().min(1) })
+  .passthrough()
+  .describe('private JWK for private_key_jwt');
+
+/** The body of `POST /admin/providers` and `PUT /admin/providers/{key}` (API.md plus extras). */
+export const providerBody = z.strictObject({
+  key: z
+    .string()
+    .regex(PROVIDER_KEY, 'must match ^[a-z0-9][a-z0-9_-]{1,62}$')
+    .refine((k) => !RESERVED_PROVIDER_KEYS.has(k), 'is reserved'),
+  display_name: z.string().trim().min(1).max(200).optional(),
+  template: z.string().max(64).optional(),
+  issuer: url.optional(),
+  authorization_endpoint: url.optional(),
+  token_endpoint: url.optional(),
+  revocation_endpoint: url.optional(),
+  client_id: z.string().min(1).max(512),
+  /** Omitted on PUT: the stored secret is kept; null removes it. */
+  client_secret: z.string().min(1).max(4096).nullable().optional(),
+  client_key: privateJwk.nullable().optional(),
+  client_auth_method: z
+    .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+    .optional(),
+  scopes: z.array(SCOPE).max(100).optional(),
+  scope_separator: z.enum([' ', ',', '+']).optional(),
+  authorization_params: params(RESERVED_AUTHORIZATION_PARAMS).optional(),
+  token_params: params(RESERVED_TOKEN_PARAMS).optional(),
+  /** Values of the template's provider-level placeholders, e.g. `{"tenant": "contoso"}`. */
+  config: z.record(z.string().max(64), z.string().max(255)).optional(),
+});
+
+export type ProviderBody = z.output<typeof providerBody>;
+
+/** `PUT` takes the same body; its `key` may be left out (the path names the provider). */
+export const providerUpdateBody = providerBody.extend({ key: providerBody.shape.key.optional() });
+
+export type ProviderUpdateBody = z.output<typeof providerUpdateBody>;

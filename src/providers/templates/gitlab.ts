@@ -1,0 +1,28 @@
+import { HOST_LABEL, type ProviderTemplate } from './types.js';
+
+/** GitLab.com or a self-managed instance (`{host}`); OpenID Connect when `openid` is requested. */
+export const gitlab: ProviderTemplate = {
+  template: 'gitlab',
+  displayName: 'GitLab',
+  docsUrl: 'https://docs.gitlab.com/api/oauth2/',
+  issuer: 'https://{host}',
+  authorizationEndpoint: 'https://{host}/oauth/authorize',
+  tokenEndpoint: 'https://{host}/oauth/token',
+  revocationEndpoint: 'https://{host}/oauth/revoke',
+  jwksUri: 'https://{host}/oauth/discovery/keys',
+  userinfoEndpoint: 'https://{host}/oauth/userinfo',
+  scopes: ['read_user'],
+  scopeSeparator: ' ',
+  clientAuthMethod: 'client_secret_basic',
+  authorizationParams: {},
+  tokenParams: {},
+  placeholders: [
+    {
+      name: 'host',
+      level: 'provider',
+      description: 'host name of the GitLab instance',
+      default: 'gitlab.com',
+      pattern: HOST_LABEL,
+    },
+  ],
+};

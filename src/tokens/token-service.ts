@@ -1,0 +1,200 @@
+import type pg from 'pg';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import type { PrismaClient } from '../db/client.js';
+import { BrokerError, notFound, upstreamUnavailable } from '../errors/index.js';
+import type { Logger } from '../observability/logger.js';
+import { tokenReads } from '../observability/metrics.js';
+import type { ProviderOAuth } from '../providers/oauth-client.js';
+import type { ProviderStore } from '../providers/store.js';
+import type { Keyring } from '../vault/keyring.js';
+import { createRefresher, expiresWithin, type Actor, type RefreshOutcome } from './refresh.js';
+import { createTokenStore, type TokenSnapshot } from './token-store.js';
+
+/** Retry-After (seconds) when a provider failed without saying when to come back. */
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+/** A connection's current access token as handed to a service. */
+export interface TokenView {
+  connectionId: string;
+  provider: string;
+  accessToken: string;
+  tokenType: string;
+  expiresAt: Date | null;
+  scopes: string[];
+  idToken: string | undefined;
+}
+
+export interface TokenRead {
+  token: TokenView;
+  /** Set when a needed refresh failed transiently and the still-valid token is served. */
+  refreshError?: 'upstream_unavailable';
+}
+
+/** A service's view: it may only reach connections of its allowed providers. */
+export interface TokenCaller {
+  id: string;
+  allowedProviders: readonly string[];
+}
+
+export type TokenAction = 'token.read' | 'token.exchange' | 'connection.refresh';
+
+const view = (s: TokenSnapshot): TokenView => {
+  const t = s.tokens!;
+  return {
+    connectionId: s.connectionId,
+    provider: s.providerKey,
+    accessToken: t.accessToken,
+    tokenType: t.tokenType,
+    expiresAt: t.expiresAt,
+    scopes: s.scopes,
+    idToken: t.idToken,
+  };
+};
+
+const reauthorizationRequired = () =>
+  new BrokerError('reauthorization_required', 'the connection needs the user to consent again');
+
+/** Errors for a connection the caller may see but that has no usable token. */
+function ensureActive(s: TokenSnapshot): asserts s is TokenSnapshot & { tokens: object } {
+  if (s.status === 'revoked') throw new BrokerError('revoked', 'the connection was revoked');
+  if (s.status !== 'active' || !s.tokens) throw reauthorizationRequired();
+}
+
+/**
+ * The token read path: a token valid for at least `min_ttl` seconds, refreshed first when
+ * needed (single-flight, see refresh.ts), with the transient/permanent split of API.md.
+ *
+ * @example
+ * const tokens = createTokenService({ prisma, pool, keyring, providers, oauth, audit, clock, logger, refreshWindowSeconds: 300 });
+ * const { token, refreshError } = await tokens.read(service, 'conn_…', { minTtlSeconds: 60 });
+ */
+export function createTokenService(deps: {
+  prisma: PrismaClient;
+  pool: pg.Pool;
+  keyring: Keyring;
+  providers: ProviderStore;
+  oauth: ProviderOAuth;
+  audit: AuditLog;
+  clock: Clock;
+  logger: Logger;
+  refreshWindowSeconds: number;
+}) {
+  const store = createTokenStore(deps);
+  const refresher = createRefresher({ ...deps, store });
+
+  /** The connection if the caller may see it; 404 otherwise (existence is not leaked). */
+  async function visible(caller: TokenCaller, id: string): Promise<TokenSnapshot> {
+    const snap = await store.snapshot(id);
+    if (!snap || !caller.allowedProviders.includes(snap.providerKey)) {
+      throw notFound('connection');
+    }
+    return snap;
+  }
+
+  async function afterRefresh(
+    caller: TokenCaller,
+    id: string,
+    outcome: RefreshOutcome,
+  ): Promise<TokenRead> {
+    const snap = await visible(caller, id);
+    ensureActive(snap);
+    if (outcome.kind !== 'failed') return { token: view(snap) };
+    const { error } = outcome;
+    if (error.permanent) throw reauthorizationRequired();
+    const expiresAt = snap.tokens.expiresAt;
+    if (expiresAt === null || expiresAt > deps.clock.now()) {
+      return { token: view(snap), refreshError: 'upstream_unavailable' };
+    }
+    throw upstreamUnavailable('the provider could not refresh the token', {
+      retryAfterSeconds: error.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
+      cause: error,
+    });
+  }
+
+  async function readOrRefresh(
+    caller: TokenCaller,
+    id: string,
+    opts: { minTtlSeconds: number; force: boolean },
+  ): Promise<{ read: TokenRead; provider: string }> {
+    const snap = await visible(caller, id);
+    ensureActive(snap);
+    const now = deps.clock.now();
+    if (!opts.force && !expiresWithin(snap.tokens.expiresAt, opts.minTtlSeconds, now)) {
+      return { read: { token: view(snap) }, provider: snap.providerKey };
+    }
+    const outcome = await refresher.refresh(id, snap.providerKey, {
+      force: opts.force,
+      minTtlSeconds: opts.minTtlSeconds,
+      seenVersion: snap.version,
+      actor: { type: 'service', id: caller.id },
+    });
+    return { read: await afterRefresh(caller, id, outcome), provider: snap.providerKey };
+  }
+
+  function audit(
+    caller: TokenCaller,
+    id: string,
+    action: TokenAction,
+    provider: string | null,
+    outcome: string,
+  ) {
+    tokenReads.inc({ provider: provider ?? 'unknown', outcome });
+    deps.audit.record({
+      actorType: 'service',
+      actorId: caller.id,
+      action,
+      connectionId: id,
+      providerKey: provider,
+      outcome,
+    });
+  }
+
+  return {
+    /**
+     * A token valid for at least `minTtlSeconds` (refreshing first when needed), or with
+     * `force` a freshly refreshed one.
+     * @throws BrokerError not_found (unknown or outside the caller's policy), revoked (410),
+     *   reauthorization_required (409), upstream_unavailable (503 with Retry-After).
+     */
+    async read(
+      caller: TokenCaller,
+      id: string,
+      opts: { minTtlSeconds: number; force?: boolean; action?: TokenAction },
+    ): Promise<TokenRead> {
+      const action = opts.action ?? (opts.force ? 'connection.refresh' : 'token.read');
+      try {
+        const { read, provider } = await readOrRefresh(caller, id, {
+          minTtlSeconds: opts.minTtlSeconds,
+          force: opts.force ?? false,
+        });
+        audit(caller, id, action, provider, read.refreshError ? 'stale' : 'success');
+        return read;
+      } catch (error) {
+        const code = error instanceof BrokerError ? error.code : 'server_error';
+        audit(caller, id, action, null, code);
+        throw error;
+      }
+    },
+
+    /**
+     * Refreshes a connection on behalf of the broker itself (the background refresher):
+     * no policy, no errors for provider failures — the outcome says what happened.
+     */
+    async refresh(
+      id: string,
+      opts: { minTtlSeconds: number; force?: boolean; actor?: Actor },
+    ): Promise<RefreshOutcome> {
+      const snap = await store.snapshot(id);
+      if (!snap || snap.status !== 'active' || !snap.tokens) return { kind: 'inactive' };
+      return refresher.refresh(id, snap.providerKey, {
+        force: opts.force ?? false,
+        minTtlSeconds: opts.minTtlSeconds,
+        seenVersion: snap.version,
+        actor: opts.actor ?? { type: 'system', id: null },
+      });
+    },
+  };
+}
+
+export type TokenService = ReturnType<typeof createTokenService>;

@@ -1,0 +1,71 @@
+import request from 'supertest';
+import type { TestBroker } from '../support/broker.js';
+
+/** The app every test sends users back to. */
+export const APP_ORIGIN = 'https://app.example.com';
+
+/** Creates a service through the admin API; returns its API key. */
+export async function createService(
+  broker: TestBroker,
+  allowedProviders: string[],
+  name = 'Acme CRM',
+): Promise<{ id: string; apiKey: string }> {
+  const res = await request(broker.url)
+    .post('/admin/services')
+    .set('Authorization', `Bearer ${broker.adminToken}`)
+    .send({ name, allowed_providers: allowedProviders, allowed_return_to: [APP_ORIGIN] })
+    .expect(201);
+  return { id: res.body.id, apiKey: res.body.api_key };
+}
+
+/** Registers a provider through the admin API. */
+export async function registerProvider(broker: TestBroker, body: object): Promise<void> {
+  await request(broker.url)
+    .post('/admin/providers')
+    .set('Authorization', `Bearer ${broker.adminToken}`)
+    .send(body)
+    .expect(201);
+}
+
+/** Mints a connect session; returns the 201 body. */
+export async function connectSession(
+  broker: TestBroker,
+  apiKey: string,
+  body: object,
+): Promise<{ id: string; token: string; connect_url: string; expires_at: string }> {
+  const res = await request(broker.url)
+    .post('/v1/connect-sessions')
+    .set('Authorization', `Bearer ${apiKey}`)
+    .send(body)
+    .expect(201);
+  return res.body;
+}
+
+/** `name=value` of the first Set-Cookie header. */
+export const cookieOf = (res: Response) =>
+  (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+
+/**
+ * Walks a consent flow over plain HTTP against a provider whose authorization endpoint
+ * redirects straight back (the fake): `/connect` → provider → the callback URL, returning
+ * the callback URL and the browser-binding cookie without calling the callback yet.
+ */
+export async function flowUntilCallback(connectUrl: string) {
+  const start = await fetch(connectUrl, { redirect: 'manual' });
+  if (start.status !== 302) throw new Error(`connect answered ${start.status}`);
+  const cookie = cookieOf(start);
+  const authorize = new URL(start.headers.get('location') ?? '');
+  const back = await fetch(authorize, { redirect: 'manual' });
+  return { callbackUrl: back.headers.get('location') ?? '', cookie, authorize, start };
+}
+
+/** Calls the callback like the browser would (cookie optional), without following redirects. */
+export const callback = (url: string, cookie?: string) =>
+  fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+
+/** The query of a redirect to the app. */
+export function returned(res: Response): Record<string, string> {
+  const location = res.headers.get('location') ?? '';
+  if (!location.startsWith(APP_ORIGIN)) throw new Error(`not a redirect to the app: ${res.status}`);
+  return Object.fromEntries(new URL(location).searchParams);
+}

@@ -1,0 +1,69 @@
+import {
+  assertEndpointUrl,
+  forConnection,
+  placeholderValues,
+  templateMetadata,
+} from '../../src/providers/metadata.js';
+import type { ProviderRecord } from '../../src/providers/oauth-client.js';
+import { TEMPLATES } from '../../src/providers/templates/index.js';
+import { HOST_LABEL, type ProviderTemplate } from '../../src/providers/templates/types.js';
+
+/** A template with a per-connection placeholder (the shape of a Shopify-like provider). */
+const shop: ProviderTemplate = {
+  template: 'shop',
+  displayName: 'Shop',
+  docsUrl: 'https://example.com',
+  authorizationEndpoint: 'https://{shop}.shop.example/oauth/authorize',
+  tokenEndpoint: 'https://{shop}.shop.example/oauth/token',
+  scopes: [],
+  scopeSeparator: ',',
+  clientAuthMethod: 'client_secret_post',
+  authorizationParams: {},
+  tokenParams: {},
+  placeholders: [
+    { name: 'shop', level: 'connection', description: 'shop name', pattern: HOST_LABEL },
+  ],
+};
+
+describe('provider metadata and placeholders', () => {
+  it('every built-in template yields https endpoints with its defaults', () => {
+    for (const t of TEMPLATES.values()) {
+      const m = templateMetadata(t, placeholderValues(t.placeholders, 'provider', {}, 'config'));
+      for (const url of [m.authorization_endpoint!, m.token_endpoint!]) {
+        expect(() => assertEndpointUrl(t.template, url)).not.toThrow();
+        expect(url).not.toMatch(/[{}]/);
+      }
+    }
+  });
+
+  it('leaves connection-level placeholders for the connection, then fills them', () => {
+    const metadata = templateMetadata(shop, {});
+    expect(metadata.token_endpoint).toBe('https://{shop}.shop.example/oauth/token');
+    const values = placeholderValues(shop.placeholders, 'connection', { shop: 'acme' }, 'cc');
+    const record = { key: 'shop', template: 'shop', metadata } as unknown as ProviderRecord;
+    expect(forConnection(record, values).metadata).toMatchObject({
+      authorization_endpoint: 'https://acme.shop.example/oauth/authorize',
+      token_endpoint: 'https://acme.shop.example/oauth/token',
+    });
+    expect(forConnection(record, {})).toBe(record);
+    expect(() => placeholderValues(shop.placeholders, 'connection', {}, 'cc')).toThrow(
+      'cc.shop: required',
+    );
+    expect(() => placeholderValues(shop.placeholders, 'connection', { shop: 'a/b' }, 'cc')).toThrow(
+      'cc.shop: invalid value',
+    );
+  });
+
+  it.each([
+    ['https://idp.example.com/auth', true],
+    ['http://127.0.0.1:8080/auth', true],
+    ['http://localhost/auth', true],
+    ['http://idp.example.com/auth', false],
+    ['https://user:pw@idp.example.com/auth', false],
+    ['ftp://idp.example.com', false],
+    ['not a url', false],
+  ])('endpoint %s allowed: %s', (url, ok) => {
+    if (ok) expect(() => assertEndpointUrl('x', url)).not.toThrow();
+    else expect(() => assertEndpointUrl('x', url)).toThrow();
+  });
+});
