@@ -7,8 +7,11 @@ import request from 'supertest';
 import { traceProviderCalls, withSpan } from '../../src/observability/spans.js';
 import { redactPath, redactQuery, tracingEnabled } from '../../src/observability/tracing-config.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
+import { bearer, brokerClient, createService } from '../tokens/support.js';
 import { startTestBroker, testEncryptionKey } from '../support/broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { buildConnection, buildProvider } from '../support/factories.js';
+import { startUpstream } from '../support/upstream.js';
 
 interface OtlpSpan {
   traceId: string;
@@ -69,6 +72,42 @@ describe('broker spans', () => {
       ['provider.refresh', { 'token_broker.provider': 'github' }],
     ]);
     expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain('rt-secret');
+  });
+
+  it('records a token.refresh span around the provider.refresh call of a forced refresh', async () => {
+    const upstream = await startUpstream({ clients: [brokerClient] });
+    const broker = await startTestBroker();
+    try {
+      const { keyring } = broker.container;
+      const provider = await buildProvider(broker.db.prisma, keyring, upstream);
+      const service = await createService(broker, [provider.key]);
+      const issued = await upstream.issueTokens('broker', 'alice');
+      const { id } = await buildConnection(broker.db.prisma, keyring, {
+        providerKey: provider.key,
+        accessToken: issued.access_token,
+        refreshToken: issued.refresh_token,
+        expiresAt: new Date(Date.now() + 3600_000),
+      });
+      exporter.reset();
+      await request(broker.url)
+        .post(`/v1/connections/${id}/refresh`)
+        .set(bearer(service.api_key))
+        .expect(200);
+      const spans = exporter.getFinishedSpans().map((s) => [s.name, s.attributes]);
+      expect(spans).toEqual(
+        expect.arrayContaining([
+          ['provider.refresh', { 'token_broker.provider': provider.key }],
+          [
+            'token.refresh',
+            { 'token_broker.provider': provider.key, 'token_broker.connection_id': id },
+          ],
+        ]),
+      );
+      expect(JSON.stringify(spans)).not.toContain(issued.refresh_token);
+    } finally {
+      await broker.close();
+      await upstream.close();
+    }
   });
 
   it('marks a failed withSpan with the error class, not its message', async () => {
