@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrator.js';
 import { createApp } from './http/app.js';
 import { createFastPath } from './http/fast-path.js';
+import { observePool } from './observability/db-metrics.js';
 import type { Logger } from './observability/logger.js';
 
 export interface RunningBroker {
@@ -89,6 +90,7 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   const { config: resolved, embedded } = await resolveConfig(raw, logger);
   const db = createDatabase(resolved.databaseUrl);
+  observePool(db.pool);
   try {
     const { applied } = await migrate(db.pool);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');

@@ -52,6 +52,7 @@ program
 
 registerConnectionCommands(program, json);
 registerCatalogCommands(program, json);
+program.addCommand((await import('./doctor.js')).doctorCommand());
 
 try {
   await program.parseAsync(process.argv);
