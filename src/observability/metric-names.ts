@@ -42,6 +42,11 @@ export const METRIC_CATALOG = {
     ['provider', 'outcome'],
     'Token reads by services (REST and token exchange) by provider and outcome (success or the error code)',
   ),
+  token_broker_cache_lookups_total: broker(
+    'counter',
+    ['cache', 'result'],
+    'Read cache lookups by cache and result: hit, miss, off (change feed not fresh: database read)',
+  ),
   token_broker_refreshes_total: broker(
     'counter',
     ['provider', 'outcome'],
