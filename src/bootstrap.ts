@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrator.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './observability/logger.js';
+import { loadTemplatesFile } from './providers/templates/file.js';
 
 export interface RunningBroker {
   url: string;
@@ -86,6 +87,7 @@ export async function startBroker(
   logger: Logger,
   options: { clock?: Clock; jobs?: (c: Container) => BackgroundJob[] } = {},
 ): Promise<RunningBroker> {
+  if (raw.providerTemplatesFile) await loadTemplatesFile(raw.providerTemplatesFile);
   const { config: resolved, embedded } = await resolveConfig(raw, logger);
   const db = createDatabase(resolved.databaseUrl);
   try {

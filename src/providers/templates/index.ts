@@ -76,16 +76,17 @@ export const TEMPLATES: ReadonlyMap<string, ProviderTemplate> = catalog;
 /** A template by name, or undefined. */
 export const findTemplate = (name: string): ProviderTemplate | undefined => catalog.get(name);
 
+const BUILT_IN_NAMES = new Set(BUILT_IN_TEMPLATES.map((t) => t.template));
+
 /**
  * Adds site-specific templates (from `PROVIDER_TEMPLATES_FILE`) after checking them like
- * the built-in ones; a built-in template cannot be replaced.
+ * the built-in ones; a built-in template cannot be replaced, a site one is (reloads).
  * @throws Error naming the first invalid or clashing template.
  */
 export function registerTemplates(templates: readonly ProviderTemplate[]): void {
   validateCatalog(templates);
   for (const t of templates) {
-    const existing = catalog.get(t.template);
-    if (existing && existing !== t) throw new Error(`template ${t.template} already exists`);
+    if (BUILT_IN_NAMES.has(t.template)) throw new Error(`template ${t.template} is built in`);
   }
   for (const t of templates) catalog.set(t.template, t);
 }
