@@ -75,10 +75,9 @@ export function classifyUpstreamError(error: unknown): UpstreamError {
   // provider refusing the client itself: as permanent as invalid_client in a body.
   if (error instanceof client.WWWAuthenticateChallengeError && error.status === 401) {
     const code = error.cause[0]?.parameters.error;
-    return new PermanentUpstreamError(
-      code && PERMANENT_CODES.has(code) ? code : 'invalid_client',
-      { cause: error },
-    );
+    return new PermanentUpstreamError(code && PERMANENT_CODES.has(code) ? code : 'invalid_client', {
+      cause: error,
+    });
   }
   if (error instanceof client.ClientError) {
     const code = (error as { code?: string }).code ?? '';

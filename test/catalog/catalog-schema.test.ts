@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { placeholderValues, templateMetadata } from '../../src/providers/metadata.js';
 import {
   templateSchema,
@@ -75,6 +76,12 @@ describe('the provider catalog', () => {
       for (const name of left) expect(connectionLevel).toContain(name);
     },
   );
+
+  it('docs/PROVIDERS.md lists every template', async () => {
+    const doc = await readFile(new URL('../../docs/PROVIDERS.md', import.meta.url), 'utf8');
+    for (const t of BUILT_IN_TEMPLATES)
+      expect(doc).toContain(`| [\`${t.template}\`](${t.docsUrl})`);
+  });
 
   it('documents the quirks the issue names', () => {
     expect(findTemplate('google')!.authorizationParams).toMatchObject({
