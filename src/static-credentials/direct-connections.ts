@@ -16,9 +16,7 @@ import { classifyUpstreamError } from '../providers/upstream-errors.js';
 import type { ServicePrincipal } from '../services/service-store.js';
 import type { Keyring } from '../vault/keyring.js';
 import type { DirectConnectionBody } from './schema.js';
-
-/** The `token_type` a static credential is served with: how the service sends it. */
-export const STATIC_TOKEN_TYPES = { api_key: 'ApiKey', basic: 'Basic' } as const;
+import { STATIC_TOKEN_TYPES } from './token-types.js';
 
 const staticToken = (accessToken: string, tokenType: string): TokenResult => ({
   accessToken,
