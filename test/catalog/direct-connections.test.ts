@@ -7,6 +7,7 @@ describe('connections without a browser: client credentials and static credentia
   let broker: TestBroker;
   let upstream: Upstream;
   let apiKey: string;
+  let service: { client_id: string; client_secret: string };
   let offsetMs = 0;
   const clock = { now: () => new Date(Date.now() + offsetMs) };
 
@@ -46,7 +47,9 @@ describe('connections without a browser: client credentials and static credentia
       scopes: ['api'],
     });
     await admin({ key: 'notion', template: 'notion', client_id: 'n', client_secret: 's' });
-    ({ api_key: apiKey } = await createService(broker, ['idp', 'notion', 'ghost', 'wrong-secret']));
+    const created = await createService(broker, ['idp', 'notion', 'ghost', 'wrong-secret']);
+    ({ api_key: apiKey } = created);
+    service = created;
   });
   afterAll(async () => {
     await upstream?.close();
@@ -173,6 +176,30 @@ describe('connections without a browser: client credentials and static credentia
     expect(again.body.id).toBe(id);
     expect((await token(id).expect(200)).body.access_token).toBe('rotated');
     expect(broker.logs.text).not.toContain(secret);
+  });
+
+  it('a token exchange (RFC 8693) hands out a static credential with its own scheme', async () => {
+    const res = await create({
+      type: 'api_key',
+      provider: 'notion',
+      subject: 'exchange',
+      api_key: 'k-1',
+    }).expect(201);
+    const form = (body: Record<string, string>) =>
+      request(broker.url)
+        .post('/oauth/token')
+        .auth(service.client_id, service.client_secret)
+        .type('form')
+        .send(body)
+        .expect(200);
+    const jwt = await form({ grant_type: 'client_credentials' });
+    const exchanged = await form({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      resource: res.body.id as string,
+      subject_token: jwt.body.access_token as string,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    });
+    expect(exchanged.body).toMatchObject({ access_token: 'k-1', token_type: 'ApiKey' });
   });
 
   it('basic: served as the base64 of user:password with token_type Basic', async () => {
