@@ -9,6 +9,7 @@ import { createDatabase } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrator.js';
 import { createApp } from './http/app.js';
+import { observePool } from './observability/db-metrics.js';
 import type { Logger } from './observability/logger.js';
 import { loadTemplatesFile } from './providers/templates/file.js';
 
@@ -90,6 +91,7 @@ export async function startBroker(
   if (raw.providerTemplatesFile) await loadTemplatesFile(raw.providerTemplatesFile);
   const { config: resolved, embedded } = await resolveConfig(raw, logger);
   const db = createDatabase(resolved.databaseUrl);
+  observePool(db.pool);
   try {
     const { applied } = await migrate(db.pool);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');

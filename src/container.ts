@@ -5,6 +5,7 @@ import type { ResolvedConfig } from './config/index.js';
 import type { Database } from './db/client.js';
 import { createDeviceSessions, type DeviceSessions } from './device/device-sessions.js';
 import type { Logger } from './observability/logger.js';
+import { traceProviderCalls } from './observability/spans.js';
 import { createProviderOAuth } from './providers/oauth-client.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { withResilience, type ResilientOAuth } from './providers/resilience.js';
@@ -78,7 +79,10 @@ export function createContainer(deps: {
   const { clock, logger } = deps;
   const issuer = deps.config.publicUrl;
   const providers = createProviderStore({ prisma, keyring });
-  const oauth = withResilience(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS }));
+  // Outermost span: one provider.<call> span covers the resilience layer's retries.
+  const oauth = traceProviderCalls(
+    withResilience(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS })),
+  );
   const audit = createAuditLog({ pool, logger });
   const signingKeys = createSigningKeys({ prisma, keyring, clock });
   const brokerJwt = createBrokerJwt({ keys: signingKeys, clock, issuer });

@@ -1,4 +1,9 @@
-import { configSchema, SECRET_VARIABLES, type ConfigVariable } from './schema.js';
+import {
+  configSchema,
+  PRODUCTION_REQUIRED,
+  SECRET_VARIABLES,
+  type ConfigVariable,
+} from './schema.js';
 
 export interface EncryptionKey {
   kid: string;
@@ -75,13 +80,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     providerTemplatesFile: c.PROVIDER_TEMPLATES_FILE,
   };
   if (config.nodeEnv === 'production') {
-    for (const [variable, value] of [
-      ['DATABASE_URL', config.databaseUrl],
-      ['TOKEN_ENCRYPTION_KEYS', config.encryptionKeys],
-      ['ADMIN_API_TOKEN', config.adminApiToken],
-      ['PUBLIC_URL', config.publicUrl],
-    ] as const) {
-      if (value === undefined) {
+    for (const variable of PRODUCTION_REQUIRED) {
+      if (c[variable] === undefined) {
         throw new ConfigError(variable, `${variable} is required when NODE_ENV=production`);
       }
     }

@@ -23,6 +23,27 @@ export const CONFIG_DOCS = {
 
 export type ConfigVariable = keyof typeof CONFIG_DOCS;
 
+/**
+ * The documented default (markdown) of every variable the schema leaves optional, where
+ * the value is derived at start-up rather than given by the schema. Variables with a
+ * schema `.default()` are documented from the schema itself (`npm run docs:config`).
+ */
+export const CONFIG_DEFAULT_NOTES: Partial<Record<ConfigVariable, string>> = {
+  PUBLIC_URL: '`http://localhost:${PORT}`',
+  DATABASE_URL: 'embedded',
+  TOKEN_ENCRYPTION_KEYS: 'generated under `DATA_DIR`',
+  ADMIN_API_TOKEN: 'generated, printed once',
+  WEBHOOK_ALLOW_PRIVATE_URLS: '`false` in production, `true` otherwise',
+};
+
+/** Variables `NODE_ENV=production` refuses to start without. */
+export const PRODUCTION_REQUIRED: readonly ConfigVariable[] = [
+  'DATABASE_URL',
+  'TOKEN_ENCRYPTION_KEYS',
+  'ADMIN_API_TOKEN',
+  'PUBLIC_URL',
+];
+
 const KID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 const encryptionKeys = z.string().transform((value, ctx) => {

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
 import type { Logger } from '../observability/logger.js';
 import { refreshDuration, refreshes, upstreamErrors } from '../observability/metrics.js';
+import { withSpan } from '../observability/spans.js';
 import { forConnection } from '../providers/metadata.js';
 import type { ProviderOAuth, TokenResult } from '../providers/oauth-client.js';
 import type { ProviderStore } from '../providers/store.js';
@@ -234,7 +235,11 @@ export function createRefresher(deps: {
       if (running) return running;
       const cooled = cooling.get(id);
       if (cooled && cooled.until > Date.now()) return Promise.resolve(cooled.outcome);
-      const flight = run(id, req)
+      const flight = withSpan(
+        'token.refresh',
+        { 'token_broker.provider': provider, 'token_broker.connection_id': id },
+        () => run(id, req),
+      )
         .then((outcome) => {
           record(id, provider, req, outcome);
           coolDown(id, outcome);
