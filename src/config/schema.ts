@@ -34,6 +34,7 @@ export const CONFIG_DEFAULT_NOTES: Partial<Record<ConfigVariable, string>> = {
   TOKEN_ENCRYPTION_KEYS: 'generated under `DATA_DIR`',
   ADMIN_API_TOKEN: 'generated, printed once',
   WEBHOOK_ALLOW_PRIVATE_URLS: '`false` in production, `true` otherwise',
+  PROVIDER_TEMPLATES_FILE: 'unset: built-in templates only',
 };
 
 /** Variables `NODE_ENV=production` refuses to start without. */
