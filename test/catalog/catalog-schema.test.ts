@@ -1,4 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTemplatesFile } from '../../src/providers/templates/file.js';
 import { placeholderValues, templateMetadata } from '../../src/providers/metadata.js';
 import {
   templateSchema,
@@ -145,6 +148,37 @@ describe('the provider catalog', () => {
     const check = () => placeholderValues(ghe.placeholders, 'provider', { host }, 'config');
     if (ok) expect(check()).toEqual({ host });
     else expect(check).toThrow('invalid value');
+  });
+
+  it('PROVIDER_TEMPLATES_FILE: a bad file or a clash with a built-in template stops the start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'templates-'));
+    const write = async (name: string, body: unknown) => {
+      const path = join(dir, name);
+      await writeFile(path, JSON.stringify(body));
+      return path;
+    };
+    const hubspot = { ...findTemplate('hubspot')!, placeholders: [] };
+    await expect(loadTemplatesFile(await write('a.json', { not: 'an array' }))).rejects.toThrow(
+      'must be a JSON array',
+    );
+    await expect(loadTemplatesFile(await write('b.json', [hubspot]))).rejects.toThrow(
+      'template hubspot is built in',
+    );
+    const loose = {
+      ...hubspot,
+      template: 'acme',
+      tokenEndpoint: 'https://{host}/token',
+      placeholders: [{ name: 'host', level: 'provider', description: 'h', pattern: '.*' }],
+    };
+    await expect(loadTemplatesFile(await write('c.json', [loose]))).rejects.toThrow(
+      /c\.json: template acme: .*must be anchored/,
+    );
+    expect(findTemplate('acme')).toBeUndefined();
+    await loadTemplatesFile(await write('d.json', [{ ...hubspot, template: 'acme' }]));
+    expect(findTemplate('acme')).toMatchObject({
+      template: 'acme',
+      tokenEndpoint: hubspot.tokenEndpoint,
+    });
   });
 
   it('refuses an entry with an undeclared placeholder, a loose pattern or a secret field', () => {

@@ -87,6 +87,31 @@ describe('connections without a browser: client credentials and static credentia
     expect(JSON.stringify(res.body)).not.toMatch(/machine-secret|client_id/);
   });
 
+  it('GET /admin/providers/templates lists the whole catalog with its quirks', async () => {
+    await request(broker.url).get('/admin/providers/templates').expect(401);
+    const res = await request(broker.url)
+      .get('/admin/providers/templates')
+      .set(bearer(broker.adminToken))
+      .expect(200);
+    expect(res.body.data.length).toBeGreaterThanOrEqual(25);
+    const qb = res.body.data.find((t: { template: string }) => t.template === 'quickbooks');
+    expect(qb).toMatchObject({
+      tokens_expire: true,
+      rotates_refresh_tokens: true,
+      callback_params: ['realmId'],
+      client_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code'],
+    });
+    const shop = res.body.data.find((t: { template: string }) => t.template === 'shopify');
+    expect(shop.placeholders).toEqual([
+      expect.objectContaining({
+        name: 'shop',
+        level: 'connection',
+        pattern: '^[a-z0-9][a-z0-9-]*\\.myshopify\\.com$',
+      }),
+    ]);
+  });
+
   it('client_credentials: gets a machine token, renews it by expiry with one grant for many readers', async () => {
     const res = await create({
       type: 'client_credentials',
