@@ -227,6 +227,24 @@ describe('connections without a browser: client credentials and static credentia
     expect(exchanged.body).toMatchObject({ access_token: 'k-1', token_type: 'ApiKey' });
   });
 
+  it('revoking a static credential forgets it without sending it to the revocation endpoint', async () => {
+    const res = await create({
+      type: 'api_key',
+      provider: 'idp',
+      subject: 'key-holder',
+      api_key: 'k-2',
+    }).expect(201);
+    const id = res.body.id as string;
+    await request(broker.url).delete(`/v1/connections/${id}`).set(bearer(apiKey)).expect(204);
+    const row = await broker.db.prisma.connection.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({
+      status: 'revoked',
+      upstreamRevocation: null,
+      pendingRevocation: null,
+    });
+    expect((await token(id).expect(410)).body.error).toBe('revoked');
+  });
+
   it('basic: served as the base64 of user:password with token_type Basic', async () => {
     const res = await create({
       type: 'basic',
