@@ -12,6 +12,7 @@ import { createApp } from './http/app.js';
 import { createFastPath } from './http/fast-path.js';
 import { observePool } from './observability/db-metrics.js';
 import type { Logger } from './observability/logger.js';
+import { loadTemplatesFile } from './providers/templates/file.js';
 
 export interface RunningBroker {
   url: string;
@@ -88,6 +89,7 @@ export async function startBroker(
   logger: Logger,
   options: { clock?: Clock; jobs?: (c: Container) => BackgroundJob[] } = {},
 ): Promise<RunningBroker> {
+  if (raw.providerTemplatesFile) await loadTemplatesFile(raw.providerTemplatesFile);
   const { config: resolved, embedded } = await resolveConfig(raw, logger);
   const db = createDatabase(resolved.databaseUrl);
   observePool(db.pool);

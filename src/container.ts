@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import { createConnect, type Connect } from './connect/index.js';
 import type { ResolvedConfig } from './config/index.js';
 import type { Database } from './db/client.js';
+import { createDeviceSessions, type DeviceSessions } from './device/device-sessions.js';
 import type { Logger } from './observability/logger.js';
 import { traceProviderCalls } from './observability/spans.js';
 import { createProviderOAuth } from './providers/oauth-client.js';
@@ -16,6 +17,10 @@ import {
   type ServiceConnections,
 } from './services/service-connections.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
+import {
+  createDirectConnections,
+  type DirectConnections,
+} from './static-credentials/direct-connections.js';
 import { createBrokerJwt } from './tokens/broker-jwt.js';
 import { createSigningKeys, type SigningKeys } from './tokens/signing-keys.js';
 import { createTokenEndpoint, type TokenEndpoint } from './tokens/token-endpoint.js';
@@ -54,6 +59,10 @@ export interface Container {
   providerRegistry: ProviderRegistry;
   /** Connect sessions and the browser consent flow. */
   connect: Connect;
+  /** Connections made without a browser: client credentials, API keys, basic auth. */
+  directConnections: DirectConnections;
+  /** RFC 8628 device authorizations. */
+  deviceSessions: DeviceSessions;
 }
 
 /**
@@ -108,8 +117,20 @@ export function createContainer(deps: {
     clock,
     audiences: [`${issuer}/oauth/token`, issuer],
   });
+  const grantDeps = {
+    prisma,
+    keyring,
+    providers,
+    oauth,
+    audit,
+    clock,
+    logger,
+    refreshWindowSeconds: deps.config.refreshWindowSeconds,
+  };
   return {
     ...deps,
+    directConnections: createDirectConnections(grantDeps),
+    deviceSessions: createDeviceSessions(grantDeps),
     keyring,
     providers,
     oauth,

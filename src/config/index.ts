@@ -27,6 +27,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** Whether webhook deliveries may reach loopback and private-range addresses. */
   webhookAllowPrivateUrls: boolean;
+  /** Extra provider templates loaded at start (docs/PROVIDERS.md). */
+  providerTemplatesFile: string | undefined;
 }
 
 /** Thrown for a bad environment; its message is one line naming the variable. */
@@ -75,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     dataDir: c.DATA_DIR,
     bodyLimitBytes: c.BODY_LIMIT_BYTES,
     webhookAllowPrivateUrls: c.WEBHOOK_ALLOW_PRIVATE_URLS ?? c.NODE_ENV !== 'production',
+    providerTemplatesFile: c.PROVIDER_TEMPLATES_FILE,
   };
   if (config.nodeEnv === 'production') {
     for (const variable of PRODUCTION_REQUIRED) {

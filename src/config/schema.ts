@@ -17,6 +17,8 @@ export const CONFIG_DOCS = {
   BODY_LIMIT_BYTES: 'largest accepted request body',
   WEBHOOK_ALLOW_PRIVATE_URLS:
     'true lets webhooks reach loopback and private-range addresses; false refuses them (SSRF)',
+  PROVIDER_TEMPLATES_FILE:
+    'JSON file of extra provider templates (docs/PROVIDERS.md), checked like the built-in ones at start',
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_DOCS;
@@ -32,6 +34,7 @@ export const CONFIG_DEFAULT_NOTES: Partial<Record<ConfigVariable, string>> = {
   TOKEN_ENCRYPTION_KEYS: 'generated under `DATA_DIR`',
   ADMIN_API_TOKEN: 'generated, printed once',
   WEBHOOK_ALLOW_PRIVATE_URLS: '`false` in production, `true` otherwise',
+  PROVIDER_TEMPLATES_FILE: 'unset: built-in templates only',
 };
 
 /** Variables `NODE_ENV=production` refuses to start without. */
@@ -109,6 +112,7 @@ export const configSchema = z.object({
     .enum(['true', 'false'], { error: 'must be true or false' })
     .transform((v) => v === 'true')
     .optional(),
+  PROVIDER_TEMPLATES_FILE: z.string().min(1).max(4096).optional(),
 });
 
 /** Variables whose values must never be echoed in an error message. */

@@ -131,6 +131,8 @@ export function withResilience(
     ...oauth,
     refresh: (p, refreshToken) => run(refreshRetry, p, () => oauth.refresh(p, refreshToken)),
     revoke: (p, token, hint) => run(revokeRetry, p, () => oauth.revoke(p, token, hint)),
+    // A client credentials grant holds no single-use secret: repeating it is always safe.
+    clientCredentials: (p, scopes) => run(revokeRetry, p, () => oauth.clientCredentials(p, scopes)),
     /** The breaker state of one provider (for tests, metrics and the doctor). */
     circuitState: (provider: string) =>
       breakers.get(provider)?.breaker.state ?? CircuitState.Closed,
