@@ -22,6 +22,9 @@ const MAX_BUFFER = 50_000;
 /**
  * Audit trail writer. Entries are buffered in memory and written in one multi-row INSERT
  * every 250 ms (or 500 entries), keeping the token read path free of a synchronous write.
+ * Identical entries recorded now without detail (the same service reading the same
+ * connection with the same outcome) within one window become one row with `detail.count` and `detail.last_at`:
+ * a hot read path writes a row per caller and connection, not per request.
  * A crash loses at most the last ~250 ms of entries; `stop()` flushes on graceful shutdown.
  *
  * @example
@@ -29,7 +32,20 @@ const MAX_BUFFER = 50_000;
  */
 export function createAuditLog(deps: { pool: pg.Pool; logger: Logger }) {
   let buffer: AuditEntry[] = [];
+  /** Entries without detail in the current window, by everything but their time. */
+  let repeated = new Map<string, { entry: AuditEntry; count: number; lastAt: Date }>();
   let dropped = 0;
+
+  /** Moves the window's coalesced entries into the buffer, oldest first. */
+  function closeWindow(): void {
+    if (repeated.size === 0) return;
+    for (const { entry, count, lastAt } of repeated.values()) {
+      buffer.push(
+        count === 1 ? entry : { ...entry, detail: { count, last_at: lastAt.toISOString() } },
+      );
+    }
+    repeated = new Map();
+  }
   let flushing: Promise<void> | undefined;
 
   /** One INSERT … SELECT unnest() of eight array parameters, however many rows (cheap to parse). */
@@ -55,6 +71,7 @@ export function createAuditLog(deps: { pool: pg.Pool; logger: Logger }) {
 
   async function flush(): Promise<void> {
     if (flushing) return flushing;
+    closeWindow();
     flushing = (async () => {
       while (buffer.length > 0) {
         // Taken out before the write: reads keep appending to `buffer` meanwhile.
@@ -86,7 +103,20 @@ export function createAuditLog(deps: { pool: pg.Pool; logger: Logger }) {
 
   return {
     record(entry: AuditEntry): void {
-      buffer.push(entry.at ? entry : { ...entry, at: new Date() });
+      const at = entry.at ?? new Date();
+      if (entry.detail === undefined && entry.at === undefined) {
+        const key = `${entry.actorType}\u0000${entry.actorId}\u0000${entry.action}\u0000${entry.connectionId}\u0000${entry.providerKey}\u0000${entry.outcome}`;
+        const seen = repeated.get(key);
+        if (seen) {
+          seen.count++;
+          seen.lastAt = at;
+          return;
+        }
+        repeated.set(key, { entry: { ...entry, at }, count: 1, lastAt: at });
+        if (repeated.size >= MAX_BATCH) void flush();
+        return;
+      }
+      buffer.push(entry.at ? entry : { ...entry, at });
       // Oldest dropped a batch at a time: shifting a 50,000-entry array per read would be O(n).
       if (buffer.length > MAX_BUFFER + MAX_BATCH) {
         const excess = buffer.length - MAX_BUFFER;
