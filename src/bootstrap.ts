@@ -9,6 +9,7 @@ import { createDatabase } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrator.js';
 import { createApp } from './http/app.js';
+import { answerClientError } from './http/middleware/errors.js';
 import type { Logger } from './observability/logger.js';
 
 export interface RunningBroker {
@@ -97,6 +98,7 @@ export async function startBroker(
     throw error;
   }
   const server = createServer();
+  server.on('clientError', answerClientError);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(resolved.port, ok);
