@@ -13,6 +13,7 @@ import {
   createServiceConnections,
   type ServiceConnections,
 } from './services/service-connections.js';
+import { createRateLimits, type RateLimits } from './ratelimit/index.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
 import { createBrokerJwt } from './tokens/broker-jwt.js';
 import { createSigningKeys, type SigningKeys } from './tokens/signing-keys.js';
@@ -50,6 +51,8 @@ export interface Container {
   providerRegistry: ProviderRegistry;
   /** Connect sessions and the browser consent flow. */
   connect: Connect;
+  /** Shared fixed-window counters and the failed-authentication guard. */
+  rateLimits: RateLimits;
 }
 
 /**
@@ -120,6 +123,7 @@ export function createContainer(deps: {
       deliveries: createDeliveryService({ prisma, clock }),
     },
     providerRegistry,
+    rateLimits: createRateLimits({ pool, clock, ...deps.config.rateLimits }),
     connect: createConnect({
       prisma,
       keyring,

@@ -22,6 +22,7 @@ interface HttpError {
  * contract's codes.
  */
 function fromHttpError(error: unknown): BrokerError | undefined {
+  if (error instanceof BrokerError) return undefined;
   const e = error as HttpError | null;
   if (e?.type === 'entity.too.large') {
     return new BrokerError('payload_too_large', 'request body is too large');
@@ -67,10 +68,17 @@ export function renderErrorPage(error: BrokerError): string {
   );
 }
 
-/** The one error middleware: logs unexposed errors with their cause, answers JSON or HTML. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, req: Request, res: Response, _next) => {
+/**
+ * The one error middleware: logs unexposed errors with their cause, answers JSON or HTML.
+ * `onUnauthorized` runs before a 401 is sent (failed-authentication counting).
+ */
+export function errorHandler(
+  logger: Logger,
+  onUnauthorized?: (res: Response) => Promise<void>,
+): ErrorRequestHandler {
+  return async (error: unknown, req: Request, res: Response, _next) => {
     const brokerError = fromHttpError(error) ?? toBrokerError(error);
+    if (brokerError.status === 401 && onUnauthorized) await onUnauthorized(res);
     if (brokerError.status >= 500) {
       logger.error(
         { req_id: res.getHeader('X-Request-Id'), err: describeError(brokerError) },
