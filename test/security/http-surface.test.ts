@@ -53,7 +53,7 @@ describe('HTTP attack surface', () => {
     const admin = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.entries(ops)
         .filter(([, op]) => op.security?.some((s) => 'admin' in s))
-        .map(([method, op]) => [method, path.replace(/\{\w+\}/g, 'x')] as const),
+        .map(([method]) => [method, path.replace(/\{\w+\}/g, 'x')] as const),
     );
     expect(admin.length).toBeGreaterThan(15);
     for (const [method, path] of admin) {
