@@ -51,7 +51,8 @@ describe('Postgres restarted under load', () => {
 
   /** Keeps WORKERS token reads (and list calls) in flight until `stop()`; collects answers. */
   function load() {
-    const answers: { status: number; error?: string; retryAfter?: string }[] = [];
+    const answers: { status: number; error: string | undefined; retryAfter: string | undefined }[] =
+      [];
     let running = true;
     const worker = async (i: number) => {
       while (running) {
