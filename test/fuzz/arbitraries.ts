@@ -321,9 +321,13 @@ const methodArb = (op: Operation) =>
  */
 export function requestArb(op: Operation, ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {
   const paramNames = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
-  const readOnly = op.method === 'GET' || (op.method === 'POST' && op.path.endsWith('/refresh'));
-  const params = fc.tuple(
-    ...paramNames.map((n) => paramValue(readOnly ? (ctx.realIds[n] ?? []) : [])),
+  // Real ids only where the request cannot destroy them (the final health check reads them).
+  const readOnly = (method: string) =>
+    method === 'GET' || method === 'HEAD' || (method === 'POST' && op.path.endsWith('/refresh'));
+  const methodAndParams = methodArb(op).chain((method) =>
+    fc
+      .tuple(...paramNames.map((n) => paramValue(readOnly(method) ? (ctx.realIds[n] ?? []) : [])))
+      .map((params) => ({ method, params })),
   );
   const extraHeaders = fc.dictionary(
     fc.constantFrom(
@@ -345,8 +349,7 @@ export function requestArb(op: Operation, ctx: FuzzContext): fc.Arbitrary<FuzzRe
   );
   return fc
     .record({
-      method: methodArb(op),
-      params,
+      target: methodAndParams,
       mutate: pathMutation,
       query: queryArb(op.queryNames),
       auth: authHeader(op, ctx),
@@ -354,7 +357,8 @@ export function requestArb(op: Operation, ctx: FuzzContext): fc.Arbitrary<FuzzRe
       headers: extraHeaders,
       body: bodyArb(op),
     })
-    .map(({ method, params: values, mutate, query, auth, type, headers, body }) => {
+    .map(({ target, mutate, query, auth, type, headers, body }) => {
+      const { method, params: values } = target;
       let i = 0;
       const path = mutate(op.path.replace(/\{\w+\}/g, () => values[i++] ?? 'x')) + query;
       const sendsBody = method !== 'GET' && method !== 'HEAD' && body !== undefined;
