@@ -3,7 +3,9 @@ import type { Clock } from './clock.js';
 import { createConnect, type Connect } from './connect/index.js';
 import type { ResolvedConfig } from './config/index.js';
 import type { Database } from './db/client.js';
+import { createDeviceSessions, type DeviceSessions } from './device/device-sessions.js';
 import type { Logger } from './observability/logger.js';
+import { traceProviderCalls } from './observability/spans.js';
 import { createProviderOAuth } from './providers/oauth-client.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { withResilience, type ResilientOAuth } from './providers/resilience.js';
@@ -15,6 +17,10 @@ import {
 } from './services/service-connections.js';
 import { createRateLimits, type RateLimits } from './ratelimit/index.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
+import {
+  createDirectConnections,
+  type DirectConnections,
+} from './static-credentials/direct-connections.js';
 import { createBrokerJwt } from './tokens/broker-jwt.js';
 import { createSigningKeys, type SigningKeys } from './tokens/signing-keys.js';
 import { createTokenEndpoint, type TokenEndpoint } from './tokens/token-endpoint.js';
@@ -53,6 +59,10 @@ export interface Container {
   connect: Connect;
   /** Shared fixed-window counters and the failed-authentication guard. */
   rateLimits: RateLimits;
+  /** Connections made without a browser: client credentials, API keys, basic auth. */
+  directConnections: DirectConnections;
+  /** RFC 8628 device authorizations. */
+  deviceSessions: DeviceSessions;
 }
 
 /**
@@ -72,7 +82,10 @@ export function createContainer(deps: {
   const { clock, logger } = deps;
   const issuer = deps.config.publicUrl;
   const providers = createProviderStore({ prisma, keyring });
-  const oauth = withResilience(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS }));
+  // Outermost span: one provider.<call> span covers the resilience layer's retries.
+  const oauth = traceProviderCalls(
+    withResilience(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS })),
+  );
   const audit = createAuditLog({ pool, logger });
   const signingKeys = createSigningKeys({ prisma, keyring, clock });
   const brokerJwt = createBrokerJwt({ keys: signingKeys, clock, issuer });
@@ -102,8 +115,20 @@ export function createContainer(deps: {
     clock,
     audiences: [`${issuer}/oauth/token`, issuer],
   });
+  const grantDeps = {
+    prisma,
+    keyring,
+    providers,
+    oauth,
+    audit,
+    clock,
+    logger,
+    refreshWindowSeconds: deps.config.refreshWindowSeconds,
+  };
   return {
     ...deps,
+    directConnections: createDirectConnections(grantDeps),
+    deviceSessions: createDeviceSessions(grantDeps),
     keyring,
     providers,
     oauth,

@@ -1,4 +1,5 @@
 import type { ProviderRecord, TokenResult } from '../providers/oauth-client.js';
+import { connectionMetadata } from '../providers/connection-metadata.js';
 import { forConnection } from '../providers/metadata.js';
 import { callbackFailure } from './callback-errors.js';
 import { connectFlows } from './metrics.js';
@@ -201,6 +202,7 @@ export async function finishFlow(
     connectionConfig: config,
     now: claimed.now,
     refreshWindowSeconds: deps.refreshWindowSeconds,
+    metadata: connectionMetadata(provider, tokens.response, query),
   });
   connectFlows.inc({ provider: provider.key, outcome: 'completed' });
   audit(connection.id, 'success', reconnected);

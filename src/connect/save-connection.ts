@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../db/client.js';
 import { newId } from '../ids.js';
+import type { ConnectionMetadata } from '../providers/connection-metadata.js';
 import type { TokenResult } from '../providers/oauth-client.js';
 import type { Keyring } from '../vault/keyring.js';
 import { sealTokenSet } from '../vault/token-set.js';
@@ -16,23 +17,27 @@ export interface NewGrant {
   connectionConfig: Record<string, string>;
   now: Date;
   refreshWindowSeconds: number;
+  /** Non-secret extras from the token response or callback (connection-metadata.ts). */
+  metadata?: ConnectionMetadata;
+  /** How the connection gets tokens: `oauth2` (default), `client_credentials`, `api_key`, `basic`. */
+  authType?: string;
 }
 
 /** When the refresher should look at a token set: expiry minus the window, a little jittered. */
 export function nextRefreshAt(
   expiresAt: Date | null,
-  hasRefreshToken: boolean,
+  renewable: boolean,
   now: Date,
   windowSeconds: number,
 ): Date | null {
-  if (!expiresAt || !hasRefreshToken) return null;
+  if (!expiresAt || !renewable) return null;
   const at =
     expiresAt.getTime() - windowSeconds * 1000 - Math.floor(Math.random() * REFRESH_JITTER_MS);
   return new Date(Math.max(now.getTime(), at));
 }
 
 /**
- * Stores a consented grant: upserts the connection for `(provider, subject)` (keeping its
+ * Stores a consented grant (or a client credentials or static credentials one): upserts the connection for `(provider, subject)` (keeping its
  * id when it exists), replaces its token set encrypted, and writes `connection.created`
  * to the webhook outbox — all in one transaction.
  *
@@ -49,13 +54,15 @@ export async function saveConnection(prisma: PrismaClient, keyring: Keyring, g: 
     lastError: null,
     nextRefreshAt: nextRefreshAt(
       expiresAt,
-      g.tokens.refreshToken !== undefined,
+      g.tokens.refreshToken !== undefined || g.authType === 'client_credentials',
       g.now,
       g.refreshWindowSeconds,
     ),
     refreshFailures: 0,
     revokedAt: null,
     connectionConfig: g.connectionConfig,
+    metadata: g.metadata ?? {},
+    authType: g.authType ?? 'oauth2',
   };
   return prisma.$transaction(async (tx) => {
     const existing = await tx.connection.findUnique({

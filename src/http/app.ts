@@ -6,6 +6,7 @@ import { errorHandler } from './middleware/errors.js';
 import { countAuthFailure, rateLimits } from './middleware/rate-limit.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
 import { RouteTable } from './router.js';
+import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerConnectRoutes } from './routes/connect.js';
 import { registerAdminConnectionRoutes } from './routes/admin-connections.js';
 import { registerConsoleRoutes } from './routes/console.js';
@@ -50,6 +51,7 @@ export function buildRoutes(c: Container): RouteTable {
   registerWebhookRoutes(routes, c);
   registerServiceApiRoutes(routes, c);
   registerOAuthTokenRoutes(routes, c);
+  registerCatalogRoutes(routes, c);
   return routes;
 }
 
