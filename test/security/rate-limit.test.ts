@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { bearer, brokerClient, createService, type CreatedService } from '../tokens/support.js';
+import { waitFor } from '../webhooks/receiver.js';
 
 const LIMIT = 3;
 
@@ -154,5 +155,21 @@ describe('rate limits: configuration and the token read path', () => {
         .expect(200);
     }
     expect(await broker.db.prisma.rateLimitBucket.count()).toBe(0);
+  });
+
+  // Last: it leaves this IP blocked.
+  it('wrong admin tokens at the console sign-in count per IP', async () => {
+    const form = await request(broker.url).get('/console').expect(200);
+    const cookie = String(form.headers['set-cookie']?.[0]).split(';')[0] ?? '';
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form.text)?.[1] ?? '';
+    const signIn = () =>
+      request(broker.url)
+        .post('/console/sign-in')
+        .set('Cookie', cookie)
+        .type('form')
+        .send({ csrf, token: 'not-the-admin-token' });
+    for (let i = 0; i <= 2; i++) expect((await signIn()).status).toBe(401);
+    // Counted after the page is sent: wait for the last count to block the IP.
+    await waitFor(async () => (await signIn()).status === 429, 5_000, 'the sign-in block');
   });
 });

@@ -76,8 +76,10 @@ function budgetOf(c: Container, req: Request): { key: string; perMinute: number 
 export function rateLimits(c: Container): RequestHandler {
   const guard = c.rateLimits.authFailures;
   return (req, res, next) => {
+    const consoleSignIn = req.method === 'POST' && req.path === '/console/sign-in';
     const credential = credentialId(req);
-    const keys = credential ? [`ip:${clientIp(req)}`, credential] : [];
+    const ip = `ip:${clientIp(req)}`;
+    const keys = credential ? [ip, credential] : consoleSignIn ? [ip] : [];
     const blocked = keys.length > 0 ? guard.blockedFor(keys) : undefined;
     if (blocked !== undefined) {
       next(rateLimited(blocked));
@@ -85,6 +87,12 @@ export function rateLimits(c: Container): RequestHandler {
     }
     // The error handler counts a 401 against these before answering (see countAuthFailure).
     if (keys.length > 0) res.locals.authFailureKeys = keys;
+    // The console's sign-in page answers a wrong admin token itself: count it once sent.
+    if (consoleSignIn) {
+      res.on('finish', () => {
+        if (res.statusCode === 401) void countAuthFailure(c, res);
+      });
+    }
     const budget = budgetOf(c, req);
     if (!budget) {
       next();
