@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrator.js';
 import { createApp } from './http/app.js';
 import { createFastPath } from './http/fast-path.js';
+import { answerClientError } from './http/middleware/errors.js';
 import { observePool } from './observability/db-metrics.js';
 import type { Logger } from './observability/logger.js';
 import { loadTemplatesFile } from './providers/templates/file.js';
@@ -102,6 +103,7 @@ export async function startBroker(
     throw error;
   }
   const server = createServer();
+  server.on('clientError', answerClientError);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(resolved.port, ok);

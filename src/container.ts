@@ -16,6 +16,7 @@ import {
   createServiceConnections,
   type ServiceConnections,
 } from './services/service-connections.js';
+import { createRateLimits, type RateLimits } from './ratelimit/index.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
 import {
   createDirectConnections,
@@ -59,6 +60,8 @@ export interface Container {
   providerRegistry: ProviderRegistry;
   /** Connect sessions and the browser consent flow. */
   connect: Connect;
+  /** Shared fixed-window counters and the failed-authentication guard. */
+  rateLimits: RateLimits;
   /** Connections made without a browser: client credentials, API keys, basic auth. */
   directConnections: DirectConnections;
   /** RFC 8628 device authorizations. */
@@ -151,6 +154,7 @@ export function createContainer(deps: {
       deliveries: createDeliveryService({ prisma, clock }),
     },
     providerRegistry,
+    rateLimits: createRateLimits({ pool, clock, ...deps.config.rateLimits }),
     connect: createConnect({
       prisma,
       keyring,

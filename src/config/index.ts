@@ -25,6 +25,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   dataDir: string;
   bodyLimitBytes: number;
+  /** Per-minute limits (0 disables): token endpoint, connect flow, failed authentication. */
+  rateLimits: { tokenPerMinute: number; connectPerMinute: number; authFailuresPerMinute: number };
   /** Whether webhook deliveries may reach loopback and private-range addresses. */
   webhookAllowPrivateUrls: boolean;
   /** Extra provider templates loaded at start (docs/PROVIDERS.md). */
@@ -76,6 +78,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: c.LOG_LEVEL,
     dataDir: c.DATA_DIR,
     bodyLimitBytes: c.BODY_LIMIT_BYTES,
+    rateLimits: {
+      tokenPerMinute: c.RATE_LIMIT_TOKEN_PER_MINUTE,
+      connectPerMinute: c.RATE_LIMIT_CONNECT_PER_MINUTE,
+      authFailuresPerMinute: c.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+    },
     webhookAllowPrivateUrls: c.WEBHOOK_ALLOW_PRIVATE_URLS ?? c.NODE_ENV !== 'production',
     providerTemplatesFile: c.PROVIDER_TEMPLATES_FILE,
   };

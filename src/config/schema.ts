@@ -15,6 +15,12 @@ export const CONFIG_DOCS = {
   LOG_LEVEL: 'pino level: fatal, error, warn, info, debug, trace, silent',
   DATA_DIR: 'where development secrets and the embedded Postgres live',
   BODY_LIMIT_BYTES: 'largest accepted request body',
+  RATE_LIMIT_TOKEN_PER_MINUTE:
+    'POST /oauth/token requests a minute per client credential (all replicas together); 0 disables',
+  RATE_LIMIT_CONNECT_PER_MINUTE:
+    'POST /v1/connect-sessions a minute per service credential and GET /connect/* a minute per client IP; 0 disables',
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE:
+    'failed authentications a minute per client IP and per credential id before 429; 0 disables',
   WEBHOOK_ALLOW_PRIVATE_URLS:
     'true lets webhooks reach loopback and private-range addresses; false refuses them (SSRF)',
   PROVIDER_TEMPLATES_FILE:
@@ -80,6 +86,13 @@ const positiveInt = (max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(1).max(max));
 
+const nonNegativeInt = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(max));
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z
@@ -107,6 +120,9 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   BODY_LIMIT_BYTES: positiveInt(10 * 1024 * 1024).default(64 * 1024),
+  RATE_LIMIT_TOKEN_PER_MINUTE: nonNegativeInt(1_000_000).default(600),
+  RATE_LIMIT_CONNECT_PER_MINUTE: nonNegativeInt(1_000_000).default(120),
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: nonNegativeInt(1_000_000).default(100),
   // Defaulted in loadConfig: false in production, true elsewhere.
   WEBHOOK_ALLOW_PRIVATE_URLS: z
     .enum(['true', 'false'], { error: 'must be true or false' })

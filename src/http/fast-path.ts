@@ -3,7 +3,9 @@ import { parse as parseQuery } from 'node:querystring';
 import { trace } from '@opentelemetry/api';
 import type { Container } from '../container.js';
 import { bearerToken } from './middleware/admin-auth.js';
+import { rateLimited, toBrokerError } from '../errors/index.js';
 import { answerError } from './middleware/errors.js';
+import { authFailureKeys, recordAuthFailure } from './middleware/rate-limit.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
 import { setResponseHeaders } from './response-headers.js';
 import { readTokenRoute, sendToken, TOKEN_ROUTE } from './routes/service-api.js';
@@ -48,8 +50,18 @@ export function createFastPath(c: Container, next: RequestListener): RequestList
     trace.getActiveSpan()?.setAttribute('http.route', TOKEN_ROUTE).updateName(`GET ${TOKEN_ROUTE}`);
     observeRequest(c.logger, req, res, requestIdOf(req), () => TOKEN_ROUTE);
     setResponseHeaders(res);
-    serve(req, res, match[1], match[2] ?? '').catch((error: unknown) =>
-      answerError(c.logger, TOKEN_ROUTE, res, error),
-    );
+    // The same failed-authentication guard as the Express app's `rateLimits`, with no I/O.
+    const keys = authFailureKeys(req);
+    const blocked = keys.length > 0 ? c.rateLimits.authFailures.blockedFor(keys) : undefined;
+    if (blocked !== undefined) {
+      answerError(c.logger, TOKEN_ROUTE, res, rateLimited(blocked));
+      return;
+    }
+    serve(req, res, match[1], match[2] ?? '')
+      .catch(async (error: unknown) => {
+        if (toBrokerError(error).status === 401) await recordAuthFailure(c, keys);
+        throw error;
+      })
+      .catch((error: unknown) => answerError(c.logger, TOKEN_ROUTE, res, error));
   };
 }

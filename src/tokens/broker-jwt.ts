@@ -5,8 +5,11 @@ import { BROKER_JWT_ALG, BROKER_JWT_TTL_SECONDS, type SigningKeys } from './sign
 
 /** JWT `typ` of broker access tokens (RFC 9068), checked on verification. */
 const JWT_TYP = 'at+jwt';
-/** Clock skew tolerated between replicas when checking `exp` and `nbf`. */
-export const CLOCK_TOLERANCE_SECONDS = 5;
+/**
+ * Clock skew tolerated between replicas when checking `exp` and `nbf`: replicas ±30 s off
+ * true time are 60 s apart (test/faults/clock-skew.test.ts).
+ */
+export const CLOCK_TOLERANCE_SECONDS = 60;
 
 export interface BrokerJwtClaims {
   /** The service id. */

@@ -54,6 +54,8 @@ export async function startTestBroker(
     TOKEN_ENCRYPTION_KEYS: testEncryptionKey(),
     ADMIN_API_TOKEN: adminToken,
     REFRESH_CRON: 'off',
+    // Suites hammer deliberate 401s; the rate-limit suite sets its own limits.
+    RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0',
     LOG_LEVEL: 'info',
     ...options.env,
   });

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import { BrokerError, toBrokerError } from '../../errors/index.js';
 import type { Logger } from '../../observability/logger.js';
 import { html, page } from '../html.js';
@@ -11,20 +11,29 @@ export const isBrowserPath = (path: string) =>
   path === '/console' ||
   path.startsWith('/console/');
 
-interface BodyParserError {
+interface HttpError {
   type?: string;
   status?: number;
+  expose?: boolean;
 }
 
-/** Maps body-parser's failures to the contract's codes. */
-function fromBodyParser(error: unknown): BrokerError | undefined {
-  const e = error as BodyParserError | null;
-  if (typeof e?.type !== 'string') return undefined;
-  if (e.type === 'entity.too.large') {
+/**
+ * Maps the client errors of body-parser and the router (http-errors: a body that does not
+ * parse, an unsupported charset or encoding, a path that does not percent-decode) to the
+ * contract's codes.
+ */
+function fromHttpError(error: unknown): BrokerError | undefined {
+  if (error instanceof BrokerError) return undefined;
+  const e = error as HttpError | null;
+  if (e?.type === 'entity.too.large') {
     return new BrokerError('payload_too_large', 'request body is too large');
   }
-  if (e.status && e.status < 500) {
+  if (typeof e?.status !== 'number' || e.status < 400 || e.status >= 500) return undefined;
+  if (typeof e.type === 'string') {
     return new BrokerError('invalid_request', 'request body could not be parsed');
+  }
+  if (error instanceof URIError || e.expose === true) {
+    return new BrokerError('invalid_request', 'the request path or query could not be decoded');
   }
   return undefined;
 }
@@ -83,7 +92,7 @@ export function answerError(
   res: ServerResponse,
   error: unknown,
 ): void {
-  const brokerError = fromBodyParser(error) ?? toBrokerError(error);
+  const brokerError = fromHttpError(error) ?? toBrokerError(error);
   if (brokerError.status >= 500) {
     logger.error(
       { req_id: res.getHeader('X-Request-Id'), err: describeError(brokerError) },
@@ -103,9 +112,19 @@ export function answerError(
   sendJsonError(res, brokerError);
 }
 
-/** The one error middleware of the Express app (see {@link answerError}). */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, req, res, _next) => answerError(logger, req.path, res, error);
+/**
+ * The one error middleware of the Express app (see {@link answerError}).
+ * `onUnauthorized` runs before a 401 is sent (failed-authentication counting).
+ */
+export function errorHandler(
+  logger: Logger,
+  onUnauthorized?: (res: Response) => Promise<void>,
+): ErrorRequestHandler {
+  return async (error: unknown, req: Request, res: Response, _next) => {
+    const status = (fromHttpError(error) ?? toBrokerError(error)).status;
+    if (status === 401 && onUnauthorized) await onUnauthorized(res);
+    answerError(logger, req.path, res, error);
+  };
 }
 
 /** An error and its causes as plain data: class, code and message only, never a request body. */
@@ -118,4 +137,34 @@ export function describeError(error: unknown, depth = 0): unknown {
     stack: error.stack?.split('\n').slice(0, 6).join('\n'),
     cause: error.cause === undefined ? undefined : describeError(error.cause, depth + 1),
   };
+}
+
+/**
+ * Answers what Node's HTTP parser refuses before Express sees it (headers over the size
+ * limit, malformed request lines) with the contract's JSON error instead of a bare status.
+ *
+ * @example
+ * server.on('clientError', answerClientError);
+ */
+export function answerClientError(
+  error: Error & { code?: string; rawPacket?: Buffer },
+  socket: { writable: boolean; end(data: string): void; destroy(): void },
+): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify({
+    error: 'invalid_request',
+    error_description: tooLarge ? 'request headers are too large' : 'malformed HTTP request',
+  });
+  socket.end(
+    `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Cache-Control: no-store\r\nConnection: close\r\n\r\n' +
+      // A response to HEAD has no body, or the client reads it as the next response.
+      (error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ' ? '' : body),
+  );
 }

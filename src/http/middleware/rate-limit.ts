@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Request, RequestHandler, Response } from 'express';
+import type { Container } from '../../container.js';
+import { rateLimited } from '../../errors/index.js';
+import { apiKeyId } from '../../services/credentials.js';
+import { bearerToken } from './admin-auth.js';
+
+/** A short, non-reversible bucket name for a credential (never the credential itself). */
+const fingerprint = (value: string) =>
+  createHash('sha256').update(value).digest('base64url').slice(0, 22);
+
+const clientIp = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown';
+
+/** A parsed body field (Express); the raw fast path has no body. */
+const bodyField = (req: IncomingMessage, name: string): string => {
+  const value = (req as { body?: Record<string, unknown> }).body?.[name];
+  return typeof value === 'string' ? value : '';
+};
+
+/**
+ * The caller's credential as a bucket: the whole presented secret hashed, so that a
+ * caller cannot spend another service's budget by naming its client id.
+ */
+const credentialBucket = (req: Request) => {
+  const presented = [
+    req.headers.authorization ?? '',
+    bodyField(req, 'client_id'),
+    bodyField(req, 'client_secret'),
+    bodyField(req, 'client_assertion'),
+  ].join('\n');
+  return presented.trim() === '' ? `ip:${clientIp(req)}` : `cred:${fingerprint(presented)}`;
+};
+
+/**
+ * The id a failed authentication is counted against besides the IP: an API key's key id,
+ * the Basic client id, or a fingerprint of any other presented secret.
+ */
+function credentialId(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  const bearer = bearerToken(header);
+  if (bearer !== undefined) return `cred:${apiKeyId(bearer) ?? fingerprint(bearer)}`;
+  const basic = /^Basic +([A-Za-z0-9+/=]+)$/i.exec(header ?? '')?.[1];
+  if (basic) return `client:${Buffer.from(basic, 'base64').toString('utf8').split(':')[0]}`;
+  const clientId = bodyField(req, 'client_id');
+  if (clientId) return `client:${clientId}`;
+  return header ? `cred:${fingerprint(header)}` : undefined;
+}
+
+/**
+ * Which budget a request spends, if any: `POST /oauth/token` per client credential,
+ * `POST /v1/connect-sessions` per service credential, `GET /connect/*` per client IP.
+ */
+function budgetOf(c: Container, req: Request): { key: string; perMinute: number } | undefined {
+  const { tokenPerMinute, connectPerMinute } = c.rateLimits;
+  if (req.method === 'POST' && req.path === '/oauth/token' && tokenPerMinute > 0) {
+    return { key: `token:${credentialBucket(req)}`, perMinute: tokenPerMinute };
+  }
+  if (req.method === 'POST' && req.path === '/v1/connect-sessions' && connectPerMinute > 0) {
+    return { key: `connect-session:${credentialBucket(req)}`, perMinute: connectPerMinute };
+  }
+  if (req.method === 'GET' && req.path.startsWith('/connect/') && connectPerMinute > 0) {
+    return { key: `connect:ip:${clientIp(req)}`, perMinute: connectPerMinute };
+  }
+  return undefined;
+}
+
+/**
+ * Rate limits, in front of every route: the per-minute budgets of the token endpoint and
+ * the connect flow (one shared counter upsert each), and failed authentication per client
+ * IP and per credential id. The failure check costs no I/O, and only a 401 is counted (by
+ * the error handler, through `countAuthFailure`), so the token read path gets no database
+ * write per request.
+ *
+ * @example
+ * app.use(rateLimits(c));
+ */
+export function rateLimits(c: Container): RequestHandler {
+  const guard = c.rateLimits.authFailures;
+  return (req, res, next) => {
+    const consoleSignIn = req.method === 'POST' && req.path === '/console/sign-in';
+    const keys = authFailureKeys(req, consoleSignIn);
+    const blocked = keys.length > 0 ? guard.blockedFor(keys) : undefined;
+    if (blocked !== undefined) {
+      next(rateLimited(blocked));
+      return;
+    }
+    // The error handler counts a 401 against these before answering (see countAuthFailure).
+    if (keys.length > 0) res.locals.authFailureKeys = keys;
+    // The console's sign-in page answers a wrong admin token itself: count it once sent.
+    if (consoleSignIn) {
+      res.on('finish', () => {
+        if (res.statusCode === 401) void countAuthFailure(c, res);
+      });
+    }
+    const budget = budgetOf(c, req);
+    if (!budget) {
+      next();
+      return;
+    }
+    c.rateLimits.limiter
+      .hit(budget.key, budget.perMinute)
+      .then((d) => next(d.allowed ? undefined : rateLimited(d.retryAfterSeconds)))
+      .catch(next);
+  };
+}
+
+/**
+ * What a failed authentication of this request counts against: its client IP and the
+ * presented credential's id; the IP alone where `ipAlone` (a sign-in form) and nothing
+ * when no credential was presented. Shared by the Express app and the raw fast path.
+ */
+export function authFailureKeys(req: IncomingMessage, ipAlone = false): string[] {
+  const credential = credentialId(req);
+  const ip = `ip:${clientIp(req)}`;
+  return credential ? [ip, credential] : ipAlone ? [ip] : [];
+}
+
+/**
+ * Counts a failed authentication of this request (IP and credential id) before its 401 is
+ * sent, so that the next guess already meets the block.
+ *
+ * @example
+ * if (error.status === 401) await countAuthFailure(c, res);
+ */
+export async function countAuthFailure(c: Container, res: Response): Promise<void> {
+  const keys = res.locals.authFailureKeys as string[] | undefined;
+  if (keys) await recordAuthFailure(c, keys);
+}
+
+/** Counts one failed authentication; a counting failure is logged, never turned into a 5xx. */
+export async function recordAuthFailure(c: Container, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  try {
+    await c.rateLimits.authFailures.record(keys);
+  } catch (error) {
+    c.logger.warn({ err: String(error) }, 'counting a failed authentication failed');
+  }
+}
