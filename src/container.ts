@@ -84,6 +84,7 @@ export function createContainer(deps: {
     clock,
     logger,
     refreshWindowSeconds: deps.config.refreshWindowSeconds,
+    refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
   });
   const providerRegistry = createProviderRegistry({
     prisma,
@@ -131,6 +132,7 @@ export function createContainer(deps: {
       audit,
       publicUrl: deps.config.publicUrl,
       refreshWindowSeconds: deps.config.refreshWindowSeconds,
+      refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
     }),
   };
 }

@@ -201,6 +201,7 @@ export async function finishFlow(
     connectionConfig: config,
     now: claimed.now,
     refreshWindowSeconds: deps.refreshWindowSeconds,
+    refreshKeepAliveDays: deps.refreshKeepAliveDays,
   });
   connectFlows.inc({ provider: provider.key, outcome: 'completed' });
   audit(connection.id, 'success', reconnected);

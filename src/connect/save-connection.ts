@@ -1,12 +1,10 @@
 import type { PrismaClient } from '../db/client.js';
 import { newId } from '../ids.js';
 import type { TokenResult } from '../providers/oauth-client.js';
+import { nextRefreshAt } from '../refresh/schedule.js';
 import type { Keyring } from '../vault/keyring.js';
 import { sealTokenSet } from '../vault/token-set.js';
 import { enqueueEvent } from '../webhooks/outbox.js';
-
-/** Spreads the refresher's work so connections made together are not refreshed together. */
-const REFRESH_JITTER_MS = 30_000;
 
 export interface NewGrant {
   providerKey: string;
@@ -16,19 +14,7 @@ export interface NewGrant {
   connectionConfig: Record<string, string>;
   now: Date;
   refreshWindowSeconds: number;
-}
-
-/** When the refresher should look at a token set: expiry minus the window, a little jittered. */
-export function nextRefreshAt(
-  expiresAt: Date | null,
-  hasRefreshToken: boolean,
-  now: Date,
-  windowSeconds: number,
-): Date | null {
-  if (!expiresAt || !hasRefreshToken) return null;
-  const at =
-    expiresAt.getTime() - windowSeconds * 1000 - Math.floor(Math.random() * REFRESH_JITTER_MS);
-  return new Date(Math.max(now.getTime(), at));
+  refreshKeepAliveDays: number;
 }
 
 /**
@@ -48,10 +34,8 @@ export async function saveConnection(prisma: PrismaClient, keyring: Keyring, g: 
     expiresAt,
     lastError: null,
     nextRefreshAt: nextRefreshAt(
-      expiresAt,
-      g.tokens.refreshToken !== undefined,
-      g.now,
-      g.refreshWindowSeconds,
+      { windowSeconds: g.refreshWindowSeconds, keepAliveDays: g.refreshKeepAliveDays },
+      { expiresAt, hasRefreshToken: g.tokens.refreshToken !== undefined, now: g.now },
     ),
     refreshFailures: 0,
     revokedAt: null,

@@ -37,6 +37,8 @@ export interface Actor {
 export interface RefreshRequest {
   /** Refresh even when the token is still valid for `minTtlSeconds`. */
   force: boolean;
+  /** The refresher's sweep: refresh once next_refresh_at has come, whatever the token's lifetime. */
+  scheduled: boolean;
   minTtlSeconds: number;
   /** token_sets.version the caller saw: a different one after locking means someone else refreshed. */
   seenVersion: number | null;
@@ -154,7 +156,8 @@ export function createRefresher(deps: {
         const current = deps.store.open(row) as PlainTokenSet;
         if (row.tokenSet.version !== req.seenVersion) return { kind: 'current' };
         const valid = current.expiresAt === null || current.expiresAt > now;
-        if (!req.force) {
+        const due = req.scheduled && row.nextRefreshAt !== null && row.nextRefreshAt <= now;
+        if (!req.force && !due) {
           if (!expiresWithin(current.expiresAt, req.minTtlSeconds, now)) return { kind: 'current' };
           // A min_ttl longer than the provider's token lifetime must not refresh on every read.
           if (valid && refreshedWithin(row.lastRefreshedAt, now)) return { kind: 'current' };
