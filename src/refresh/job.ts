@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { BackgroundJob } from '../bootstrap.js';
 import type { Config } from '../config/index.js';
+import type { Logger } from '../observability/logger.js';
 import { exec, type SweepDeps, type SweepOptions } from './sweep.js';
 
 /** A claim outlives any one refresh (provider timeout and retries) with a wide margin. */
@@ -10,7 +11,15 @@ const LEASE_MS = 120_000;
 /** A sweep stops claiming after this long; the next tick carries on with the rest. */
 const BUDGET_MS = 60_000;
 /** Claims per batch, per slot of concurrency. */
-const CLAIMS_PER_SLOT = 4;
+const CLAIMS_PER_SLOT = 2;
+
+/** node-cron's own messages (e.g. a tick skipped while a sweep still runs) at debug level. */
+const cronLogger = (log: Logger) => ({
+  info: (message: string) => log.debug(message),
+  warn: (message: string) => log.debug(message),
+  error: (message: string | Error) => log.error({ err: String(message) }, 'node-cron error'),
+  debug: (message: string | Error) => log.debug(String(message)),
+});
 
 /** Sweep options from the configuration, for a replica identified by `owner`. */
 export function defaultSweepOptions(config: Config, owner: string): SweepOptions {
@@ -59,7 +68,11 @@ export function createRefreshJob(
   return {
     start() {
       if (expression === 'off') return;
-      task = cron.createTask(expression, sweep, { name: 'refresher', noOverlap: true });
+      task = cron.createTask(expression, sweep, {
+        name: 'refresher',
+        noOverlap: true,
+        logger: cronLogger(log),
+      });
       void task.start();
     },
     async stop() {

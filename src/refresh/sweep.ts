@@ -36,6 +36,11 @@ export interface SweepReport {
   backlog: number;
 }
 
+/** Connections of the pool left to the read path and the sweep's own claims. */
+const POOL_RESERVE = 2;
+/** Each refresh holds a pool connection for its transaction: never more than the pool has. */
+const poolShare = (max: number | undefined) => Math.max(1, (max ?? 10) - POOL_RESERVE);
+
 export type SweepDeps = Pick<Container, 'config' | 'db' | 'tokens' | 'clock' | 'logger'>;
 
 /**
@@ -62,7 +67,7 @@ export async function exec(c: SweepDeps, o: SweepOptions): Promise<SweepReport> 
     durationMs: 0,
     backlog: 0,
   };
-  const slots = new Semaphore(o.concurrency);
+  const slots = new Semaphore(Math.min(o.concurrency, poolShare(pool.options.max)));
   const perProvider = new Map<string, Semaphore>();
   const pending = new Set<Promise<void>>();
 

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
 import type { Logger } from '../observability/logger.js';
 import { refreshDuration, refreshes, upstreamErrors } from '../observability/metrics.js';
-import type { ProviderOAuth, TokenResult } from '../providers/oauth-client.js';
+import type { ProviderOAuth, ProviderRecord, TokenResult } from '../providers/oauth-client.js';
 import type { ProviderStore } from '../providers/store.js';
 import {
   classifyUpstreamError,
@@ -105,8 +105,11 @@ export function createRefresher(deps: {
     cooling.set(id, { until: now + seconds * 1000, outcome });
   }
 
-  async function callProvider(row: LockedConnection, refreshToken: string): Promise<TokenResult> {
-    const provider = await deps.providers.get(row.providerKey);
+  async function callProvider(
+    row: LockedConnection,
+    provider: ProviderRecord | undefined,
+    refreshToken: string,
+  ): Promise<TokenResult> {
     if (!provider) throw new PermanentUpstreamError('provider_removed');
     const stop = refreshDuration.startTimer({ provider: row.providerKey });
     try {
@@ -146,8 +149,15 @@ export function createRefresher(deps: {
     throw cause;
   }
 
-  async function run(id: string, req: RefreshRequest): Promise<RefreshOutcome> {
+  async function run(
+    id: string,
+    providerKey: string,
+    req: RefreshRequest,
+  ): Promise<RefreshOutcome> {
     let pending: Pending | undefined;
+    // Read before the transaction: a pool connection taken while one is held for the
+    // transaction deadlocks once every connection is held by a refresh.
+    const provider = await deps.providers.get(providerKey);
     try {
       return await deps.prisma.$transaction(async (tx) => {
         const row = await lockConnection(tx, id);
@@ -167,7 +177,7 @@ export function createRefresher(deps: {
         let result: TokenResult;
         try {
           if (!current.refreshToken) throw new PermanentUpstreamError('no_refresh_token');
-          result = await callProvider(row, current.refreshToken);
+          result = await callProvider(row, provider, current.refreshToken);
         } catch (e) {
           const error = classifyUpstreamError(e);
           await deps.store.writeFailure(tx, row, error, deps.clock.now());
@@ -223,7 +233,7 @@ export function createRefresher(deps: {
       if (running) return running;
       const cooled = cooling.get(id);
       if (cooled && cooled.until > Date.now()) return Promise.resolve(cooled.outcome);
-      const flight = run(id, req)
+      const flight = run(id, provider, req)
         .then((outcome) => {
           record(id, provider, req, outcome);
           coolDown(id, outcome);

@@ -2,12 +2,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { PrismaClient } from '../../src/db/client.js';
 import type { Keyring } from '../../src/vault/keyring.js';
-import { buildConnection } from '../support/factories.js';
+import { newId } from '../../src/ids.js';
+import { sealTokenSet } from '../../src/vault/token-set.js';
 import type { Upstream } from '../support/upstream.js';
 
 /**
- * `n` active connections each holding a real upstream grant, due for refresh at
- * `nextRefreshAt(i)`.
+ * `n` active connections each holding a real upstream grant, inserted in one batch;
+ * `schedule` gives each its stored expiry and next refresh time from the upstream expiry.
  */
 export async function seedConnections(
   prisma: PrismaClient,
@@ -15,25 +16,38 @@ export async function seedConnections(
   upstream: Upstream,
   providerKey: string,
   n: number,
-  schedule: (issuedExpiresAt: Date) => { expiresAt: Date | null; nextRefreshAt: Date | null },
+  schedule: (upstreamExpiresAt: Date) => { expiresAt: Date | null; nextRefreshAt: Date | null },
 ) {
-  const ids: string[] = [];
+  const rows = [];
   for (let i = 0; i < n; i++) {
-    const issued = await upstream.issueTokens('broker', `user-${i}-${Math.random()}`);
+    const issued = await upstream.issueTokens('broker', `user-${i}-${newId('conn')}`);
+    const id = newId('conn');
     const when = schedule(new Date(Date.now() + issued.expires_in * 1000));
-    const conn = await buildConnection(prisma, keyring, {
-      providerKey,
-      accessToken: issued.access_token,
-      refreshToken: issued.refresh_token,
-      expiresAt: when.expiresAt,
-    });
-    await prisma.connection.update({
-      where: { id: conn.id },
-      data: { nextRefreshAt: when.nextRefreshAt },
-    });
-    ids.push(conn.id);
+    rows.push({ id, subject: `user-${id}`, issued, ...when });
   }
-  return ids;
+  await prisma.connection.createMany({
+    data: rows.map((r) => ({
+      id: r.id,
+      providerKey,
+      subject: r.subject,
+      scopes: ['openid', 'offline_access', 'api'],
+      expiresAt: r.expiresAt,
+      nextRefreshAt: r.nextRefreshAt,
+    })),
+  });
+  await prisma.tokenSet.createMany({
+    data: rows.map((r) => ({
+      connectionId: r.id,
+      ...sealTokenSet(keyring, r.id, {
+        accessToken: r.issued.access_token,
+        refreshToken: r.issued.refresh_token,
+        idToken: undefined,
+        tokenType: 'Bearer',
+        expiresAt: r.expiresAt,
+      }),
+    })),
+  });
+  return rows.map((r) => r.id);
 }
 
 /**

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRefreshJob, defaultSweepOptions } from '../../src/refresh/job.js';
 import { refreshBacklog } from '../../src/refresh/metrics.js';
+import { createProviderStore } from '../../src/providers/store.js';
 import { exec } from '../../src/refresh/sweep.js';
+import { createTokenService } from '../../src/tokens/token-service.js';
 import { sealTokenSet } from '../../src/vault/token-set.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { buildProvider } from '../support/factories.js';
@@ -50,16 +52,16 @@ describe('the refresher sweep', () => {
     const [later] = await seed(1, inSeconds(3600), inSeconds(3000));
     const [revoked, reauth] = await seed(2, inSeconds(60), ago(1));
     await broker.db.prisma.connection.update({
-      where: { id: revoked },
+      where: { id: revoked! },
       data: { status: 'revoked' },
     });
     await broker.db.prisma.connection.update({
-      where: { id: reauth },
+      where: { id: reauth! },
       data: { status: 'reauthorization_required' },
     });
     const [leased] = await seed(1, inSeconds(60), ago(1));
     await broker.db.prisma.connection.update({
-      where: { id: leased },
+      where: { id: leased! },
       data: { leaseOwner: 'replica-elsewhere', leaseExpiresAt: inSeconds(60) },
     });
     const before = upstream.refreshGrants();
@@ -85,7 +87,7 @@ describe('the refresher sweep', () => {
 
     // A crashed replica's claim lapses; another replica then takes the connection over.
     await broker.db.prisma.connection.update({
-      where: { id: leased },
+      where: { id: leased! },
       data: { leaseExpiresAt: ago(1) },
     });
     expect(await exec(broker.container, options('replica-b'))).toMatchObject({
@@ -118,7 +120,7 @@ describe('the refresher sweep', () => {
     const [bad] = await seed(1, inSeconds(60), ago(1));
     // A refresh token the provider no longer knows: invalid_grant.
     await broker.db.prisma.tokenSet.update({
-      where: { connectionId: bad },
+      where: { connectionId: bad! },
       data: sealTokenSet(broker.container.keyring, bad!, {
         accessToken: 'at-old',
         refreshToken: 'rt-unknown-to-the-provider',
@@ -153,10 +155,30 @@ describe('the refresher sweep', () => {
     expect(broker.logs.text).not.toContain('rt-unknown-to-the-provider');
 
     await broker.db.prisma.connection.update({
-      where: { id: bad },
+      where: { id: bad! },
       data: { nextRefreshAt: ago(1) },
     });
     expect(await exec(broker.container, options('replica-a'))).toMatchObject({ claimed: 0 });
+  });
+
+  it('regression: more refreshes in flight than pool connections deadlocked on a provider lookup inside the transaction', async () => {
+    const c = broker.container;
+    const tokens = createTokenService({
+      ...c,
+      prisma: c.db.prisma,
+      pool: c.db.pool,
+      providers: createProviderStore({ prisma: c.db.prisma, keyring: c.keyring, ttlMs: 0 }),
+      refreshWindowSeconds: c.config.refreshWindowSeconds,
+      refreshKeepAliveDays: c.config.refreshKeepAliveDays,
+    });
+    const ids = await seed(30, inSeconds(60), ago(1));
+    const started = Date.now();
+    const outcomes = await Promise.all(
+      ids.map((id) => tokens.refresh(id, { minTtlSeconds: 300, scheduled: true })),
+    );
+    expect(outcomes.map((o) => o.kind)).toEqual(Array(30).fill('refreshed'));
+    // The transaction timeout (45 s) used to break the deadlock.
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('runs on a seconds cron and stops cleanly; REFRESH_CRON=off never sweeps', async () => {
