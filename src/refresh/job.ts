@@ -10,8 +10,8 @@ import { exec, type SweepDeps, type SweepOptions } from './sweep.js';
 const LEASE_MS = 120_000;
 /** A sweep stops claiming after this long; the next tick carries on with the rest. */
 const BUDGET_MS = 60_000;
-/** Claims per batch, per slot of concurrency. */
-const CLAIMS_PER_SLOT = 2;
+/** Claims per batch, per slot of concurrency: claimed work starts soon, leases stay short. */
+const CLAIMS_PER_SLOT = 1;
 
 /** node-cron's own messages (e.g. a tick skipped while a sweep still runs) at debug level. */
 const cronLogger = (log: Logger) => ({

@@ -3,6 +3,11 @@ const WINDOW_JITTER_MAX_MS = 30_000;
 /** Jitter spreading keep-alive refreshes: 10 % of the keep-alive period, at most this much. */
 const KEEPALIVE_JITTER_MAX_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/**
+ * A token is refreshed no sooner than this share of its remaining lifetime: a provider
+ * whose tokens live less than the window must not be refreshed on every sweep.
+ */
+const MIN_LIFETIME_SHARE = 1 / 3;
 
 /** Persisted back-off after a transient failure: 30 s doubling per consecutive failure… */
 export const BACKOFF_BASE_SECONDS = 30;
@@ -24,7 +29,8 @@ const spread = (periodMs: number, maxMs: number) => Math.random() * Math.min(per
  * When the refresher should next refresh a token set: its expiry minus the window, or —
  * when earlier, and for tokens that never expire — the refresh token's keep-alive
  * deadline (many providers expire refresh tokens left unused for weeks). Both are
- * jittered earlier so connections created together are not refreshed together. Null when
+ * jittered earlier so connections created together are not refreshed together; never
+ * before a third of the remaining lifetime (tokens shorter than the window). Null when
  * there is no refresh token (nothing the refresher could do).
  *
  * @example
@@ -36,16 +42,19 @@ export function nextRefreshAt(
 ): Date | null {
   if (!tokens.hasRefreshToken) return null;
   const candidates: number[] = [];
+  const now = tokens.now.getTime();
   if (tokens.expiresAt) {
     const window = schedule.windowSeconds * 1000;
-    candidates.push(tokens.expiresAt.getTime() - window - spread(window, WINDOW_JITTER_MAX_MS));
+    const expiry = tokens.expiresAt.getTime();
+    const floor = now + (expiry - now) * MIN_LIFETIME_SHARE;
+    candidates.push(Math.max(expiry - window - spread(window, WINDOW_JITTER_MAX_MS), floor));
   }
   if (schedule.keepAliveDays > 0) {
     const period = schedule.keepAliveDays * DAY_MS;
     candidates.push(tokens.now.getTime() + period - spread(period, KEEPALIVE_JITTER_MAX_MS));
   }
   if (candidates.length === 0) return null;
-  return new Date(Math.max(tokens.now.getTime(), Math.min(...candidates)));
+  return new Date(Math.max(now, Math.min(...candidates)));
 }
 
 /**
