@@ -25,5 +25,6 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# Applies pending migrations (under an advisory lock, so replicas may start together), then serves.
-CMD ["sh", "-c", "node dist/src/cli/main.js migrate && exec node dist/src/main.js"]
+# The broker applies pending migrations at start under a Postgres advisory lock, so replicas
+# may start together. The preload turns tracing on only when OTEL_* variables ask for it.
+CMD ["node", "--import", "./dist/src/observability/tracing.js", "dist/src/main.js"]

@@ -9,7 +9,9 @@ import { createDatabase } from './db/client.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrator.js';
 import { createApp } from './http/app.js';
+import { observePool } from './observability/db-metrics.js';
 import type { Logger } from './observability/logger.js';
+import { loadTemplatesFile } from './providers/templates/file.js';
 
 export interface RunningBroker {
   url: string;
@@ -86,8 +88,10 @@ export async function startBroker(
   logger: Logger,
   options: { clock?: Clock; jobs?: (c: Container) => BackgroundJob[] } = {},
 ): Promise<RunningBroker> {
+  if (raw.providerTemplatesFile) await loadTemplatesFile(raw.providerTemplatesFile);
   const { config: resolved, embedded } = await resolveConfig(raw, logger);
   const db = createDatabase(resolved.databaseUrl);
+  observePool(db.pool);
   try {
     const { applied } = await migrate(db.pool);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');

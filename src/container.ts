@@ -3,7 +3,9 @@ import type { Clock } from './clock.js';
 import { createConnect, type Connect } from './connect/index.js';
 import type { ResolvedConfig } from './config/index.js';
 import type { Database } from './db/client.js';
+import { createDeviceSessions, type DeviceSessions } from './device/device-sessions.js';
 import type { Logger } from './observability/logger.js';
+import { traceProviderCalls } from './observability/spans.js';
 import { createProviderOAuth } from './providers/oauth-client.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { withResilience, type ResilientOAuth } from './providers/resilience.js';
@@ -14,6 +16,10 @@ import {
   type ServiceConnections,
 } from './services/service-connections.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
+import {
+  createDirectConnections,
+  type DirectConnections,
+} from './static-credentials/direct-connections.js';
 import { createBrokerJwt } from './tokens/broker-jwt.js';
 import { createSigningKeys, type SigningKeys } from './tokens/signing-keys.js';
 import { createTokenEndpoint, type TokenEndpoint } from './tokens/token-endpoint.js';
@@ -50,6 +56,10 @@ export interface Container {
   providerRegistry: ProviderRegistry;
   /** Connect sessions and the browser consent flow. */
   connect: Connect;
+  /** Connections made without a browser: client credentials, API keys, basic auth. */
+  directConnections: DirectConnections;
+  /** RFC 8628 device authorizations. */
+  deviceSessions: DeviceSessions;
 }
 
 /**
@@ -69,7 +79,10 @@ export function createContainer(deps: {
   const { clock, logger } = deps;
   const issuer = deps.config.publicUrl;
   const providers = createProviderStore({ prisma, keyring });
-  const oauth = withResilience(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS }));
+  // Outermost span: one provider.<call> span covers the resilience layer's retries.
+  const oauth = traceProviderCalls(
+    withResilience(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS })),
+  );
   const audit = createAuditLog({ pool, logger });
   const signingKeys = createSigningKeys({ prisma, keyring, clock });
   const brokerJwt = createBrokerJwt({ keys: signingKeys, clock, issuer });
@@ -100,8 +113,21 @@ export function createContainer(deps: {
     clock,
     audiences: [`${issuer}/oauth/token`, issuer],
   });
+  const grantDeps = {
+    prisma,
+    keyring,
+    providers,
+    oauth,
+    audit,
+    clock,
+    logger,
+    refreshWindowSeconds: deps.config.refreshWindowSeconds,
+    refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
+  };
   return {
     ...deps,
+    directConnections: createDirectConnections(grantDeps),
+    deviceSessions: createDeviceSessions(grantDeps),
     keyring,
     providers,
     oauth,

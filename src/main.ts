@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config/index.js';
 import { startBroker } from './bootstrap.js';
 import { defaultJobs } from './jobs.js';
 import { createLogger } from './observability/logger.js';
+import { flushTraces } from './observability/spans.js';
 
 let config;
 try {
@@ -25,6 +26,7 @@ const shutdown = (signal: string) => {
   logger.info({ signal }, 'shutting down');
   broker
     .stop()
+    .then(flushTraces)
     .then(() => {
       logger.flush();
       process.exit(0);

@@ -1,6 +1,7 @@
 import type { Container } from '../container.js';
 import { classifyUpstreamError } from '../providers/upstream-errors.js';
 import type { PlainTokenSet } from '../vault/token-set.js';
+import { isStaticTokenType } from '../static-credentials/token-types.js';
 
 /** Outcome of the RFC 7009 calls for one connection. */
 export type UpstreamRevocation = 'succeeded' | 'failed' | 'not_supported';
@@ -19,11 +20,18 @@ const RETRY_MAX_MS = 6 * 3600_000;
 export const nextRetryAt = (now: Date, attempts: number) =>
   new Date(now.getTime() + Math.min(RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1), RETRY_MAX_MS));
 
-/** The refresh token first (it can mint more access tokens), then the access token (RFC 7009). */
-export const owedTokens = (t: PlainTokenSet): OwedToken[] => [
-  ...(t.refreshToken ? [{ token: t.refreshToken, hint: 'refresh_token' as const }] : []),
-  { token: t.accessToken, hint: 'access_token' as const },
-];
+/**
+ * The refresh token first (it can mint more access tokens), then the access token (RFC 7009).
+ * Static credentials (API keys, basic auth) are the customer's own, not OAuth tokens: the
+ * broker forgets them and never sends them to a revocation endpoint.
+ */
+export const owedTokens = (t: PlainTokenSet): OwedToken[] =>
+  isStaticTokenType(t.tokenType)
+    ? []
+    : [
+        ...(t.refreshToken ? [{ token: t.refreshToken, hint: 'refresh_token' as const }] : []),
+        { token: t.accessToken, hint: 'access_token' as const },
+      ];
 
 const ctx = (connectionId: string) => ({
   table: 'connections',

@@ -4,6 +4,7 @@ import { ConfigError } from '../config/index.js';
 import { migrate } from '../db/migrator.js';
 import { Keyring } from '../vault/keyring.js';
 import { rotateEncryptionKeys } from '../vault/rotate.js';
+import { registerCatalogCommands } from './catalog.js';
 import { registerConnectionCommands } from './connections.js';
 import { withContext } from './context.js';
 import { print } from './output.js';
@@ -50,6 +51,8 @@ program
   );
 
 registerConnectionCommands(program, json);
+registerCatalogCommands(program, json);
+program.addCommand((await import('./doctor.js')).doctorCommand());
 
 try {
   await program.parseAsync(process.argv);

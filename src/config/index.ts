@@ -1,4 +1,9 @@
-import { configSchema, SECRET_VARIABLES, type ConfigVariable } from './schema.js';
+import {
+  configSchema,
+  PRODUCTION_REQUIRED,
+  SECRET_VARIABLES,
+  type ConfigVariable,
+} from './schema.js';
 
 export interface EncryptionKey {
   kid: string;
@@ -26,6 +31,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** Whether webhook deliveries may reach loopback and private-range addresses. */
   webhookAllowPrivateUrls: boolean;
+  /** Extra provider templates loaded at start (docs/PROVIDERS.md). */
+  providerTemplatesFile: string | undefined;
 }
 
 /** Thrown for a bad environment; its message is one line naming the variable. */
@@ -76,15 +83,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     dataDir: c.DATA_DIR,
     bodyLimitBytes: c.BODY_LIMIT_BYTES,
     webhookAllowPrivateUrls: c.WEBHOOK_ALLOW_PRIVATE_URLS ?? c.NODE_ENV !== 'production',
+    providerTemplatesFile: c.PROVIDER_TEMPLATES_FILE,
   };
   if (config.nodeEnv === 'production') {
-    for (const [variable, value] of [
-      ['DATABASE_URL', config.databaseUrl],
-      ['TOKEN_ENCRYPTION_KEYS', config.encryptionKeys],
-      ['ADMIN_API_TOKEN', config.adminApiToken],
-      ['PUBLIC_URL', config.publicUrl],
-    ] as const) {
-      if (value === undefined) {
+    for (const variable of PRODUCTION_REQUIRED) {
+      if (c[variable] === undefined) {
         throw new ConfigError(variable, `${variable} is required when NODE_ENV=production`);
       }
     }

@@ -20,9 +20,33 @@ export const CONFIG_DOCS = {
   BODY_LIMIT_BYTES: 'largest accepted request body',
   WEBHOOK_ALLOW_PRIVATE_URLS:
     'true lets webhooks reach loopback and private-range addresses; false refuses them (SSRF)',
+  PROVIDER_TEMPLATES_FILE:
+    'JSON file of extra provider templates (docs/PROVIDERS.md), checked like the built-in ones at start',
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_DOCS;
+
+/**
+ * The documented default (markdown) of every variable the schema leaves optional, where
+ * the value is derived at start-up rather than given by the schema. Variables with a
+ * schema `.default()` are documented from the schema itself (`npm run docs:config`).
+ */
+export const CONFIG_DEFAULT_NOTES: Partial<Record<ConfigVariable, string>> = {
+  PUBLIC_URL: '`http://localhost:${PORT}`',
+  DATABASE_URL: 'embedded',
+  TOKEN_ENCRYPTION_KEYS: 'generated under `DATA_DIR`',
+  ADMIN_API_TOKEN: 'generated, printed once',
+  WEBHOOK_ALLOW_PRIVATE_URLS: '`false` in production, `true` otherwise',
+  PROVIDER_TEMPLATES_FILE: 'unset: built-in templates only',
+};
+
+/** Variables `NODE_ENV=production` refuses to start without. */
+export const PRODUCTION_REQUIRED: readonly ConfigVariable[] = [
+  'DATABASE_URL',
+  'TOKEN_ENCRYPTION_KEYS',
+  'ADMIN_API_TOKEN',
+  'PUBLIC_URL',
+];
 
 const KID = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -94,6 +118,7 @@ export const configSchema = z.object({
     .enum(['true', 'false'], { error: 'must be true or false' })
     .transform((v) => v === 'true')
     .optional(),
+  PROVIDER_TEMPLATES_FILE: z.string().min(1).max(4096).optional(),
 });
 
 /** Variables whose values must never be echoed in an error message. */

@@ -1,4 +1,5 @@
 import type { ProviderRecord, TokenResult } from '../providers/oauth-client.js';
+import { connectionMetadata } from '../providers/connection-metadata.js';
 import { forConnection } from '../providers/metadata.js';
 import { callbackFailure } from './callback-errors.js';
 import { connectFlows } from './metrics.js';
@@ -202,6 +203,7 @@ export async function finishFlow(
     now: claimed.now,
     refreshWindowSeconds: deps.refreshWindowSeconds,
     refreshKeepAliveDays: deps.refreshKeepAliveDays,
+    metadata: connectionMetadata(provider, tokens.response, query),
   });
   connectFlows.inc({ provider: provider.key, outcome: 'completed' });
   audit(connection.id, 'success', reconnected);

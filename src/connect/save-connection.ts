@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../db/client.js';
 import { newId } from '../ids.js';
+import type { ConnectionMetadata } from '../providers/connection-metadata.js';
 import type { TokenResult } from '../providers/oauth-client.js';
 import { nextRefreshAt } from '../refresh/schedule.js';
 import type { Keyring } from '../vault/keyring.js';
@@ -15,10 +16,14 @@ export interface NewGrant {
   now: Date;
   refreshWindowSeconds: number;
   refreshKeepAliveDays: number;
+  /** Non-secret extras from the token response or callback (connection-metadata.ts). */
+  metadata?: ConnectionMetadata;
+  /** How the connection gets tokens: `oauth2` (default), `client_credentials`, `api_key`, `basic`. */
+  authType?: string;
 }
 
 /**
- * Stores a consented grant: upserts the connection for `(provider, subject)` (keeping its
+ * Stores a consented grant (or a client credentials or static credentials one): upserts the connection for `(provider, subject)` (keeping its
  * id when it exists), replaces its token set encrypted, and writes `connection.created`
  * to the webhook outbox — all in one transaction.
  *
@@ -35,11 +40,17 @@ export async function saveConnection(prisma: PrismaClient, keyring: Keyring, g: 
     lastError: null,
     nextRefreshAt: nextRefreshAt(
       { windowSeconds: g.refreshWindowSeconds, keepAliveDays: g.refreshKeepAliveDays },
-      { expiresAt, hasRefreshToken: g.tokens.refreshToken !== undefined, now: g.now },
+      {
+        expiresAt,
+        hasRefreshToken: g.tokens.refreshToken !== undefined || g.authType === 'client_credentials',
+        now: g.now,
+      },
     ),
     refreshFailures: 0,
     revokedAt: null,
     connectionConfig: g.connectionConfig,
+    metadata: g.metadata ?? {},
+    authType: g.authType ?? 'oauth2',
   };
   return prisma.$transaction(async (tx) => {
     const existing = await tx.connection.findUnique({

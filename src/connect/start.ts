@@ -8,6 +8,7 @@ import { forConnection } from '../providers/metadata.js';
 import type { ProviderOAuth, ProviderRecord } from '../providers/oauth-client.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderStore } from '../providers/store.js';
+import { findTemplate } from '../providers/templates/index.js';
 import type { Keyring } from '../vault/keyring.js';
 import { connectFlows } from './metrics.js';
 import type { FlowOutcome } from './outcome.js';
@@ -79,6 +80,10 @@ async function spendSession(
   return linkError(410, message, 'invalid_request', session.service.name);
 }
 
+/** Where the scopes go: `scope`, or the template's own parameter (Slack user tokens: `user_scope`). */
+const scopeParameter = (p: ProviderRecord) =>
+  (p.template ? findTemplate(p.template)?.scopeParameter : undefined) ?? 'scope';
+
 /** The flow's secrets: state, PKCE verifier, nonce (OIDC only), browser binding. */
 function flowSecrets(scopes: string[]) {
   return {
@@ -136,7 +141,9 @@ export async function startFlow(deps: FlowDeps, token: string): Promise<FlowOutc
       ...provider.authorizationParams,
       response_type: 'code',
       redirect_uri: redirectUri(deps.publicUrl),
-      ...(session.scopes.length > 0 ? { scope: session.scopes.join(provider.scopeSeparator) } : {}),
+      ...(session.scopes.length > 0
+        ? { [scopeParameter(provider)]: session.scopes.join(provider.scopeSeparator) }
+        : {}),
       state,
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',

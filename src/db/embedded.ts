@@ -1,8 +1,8 @@
-import { chmod, chown, mkdir, readFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -62,8 +62,9 @@ export async function startEmbeddedPostgres(
     onError: (e: unknown) => onLog(String(e)),
   });
   if (userInfo().uid === 0) {
-    // initdb runs as `postgres`; it must be able to create the directory.
+    // initdb runs as `postgres`; it must be able to reach and create the directory.
     await chmod(parent, 0o755);
+    await allowTraversal(dirname(parent));
   }
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
     await embedded.initialise();
@@ -118,4 +119,13 @@ async function chownPostgres(path: string): Promise<void> {
   const id = async (flag: string) =>
     Number((await promisify(execFile)('id', [flag, 'postgres'])).stdout.trim());
   await chown(path, await id('-u'), await id('-g'));
+}
+
+/** Adds search (x) permission for others on `dir` and its ancestors where it is missing. */
+async function allowTraversal(dir: string): Promise<void> {
+  for (let d = dir; ; d = dirname(d)) {
+    const { mode } = await stat(d);
+    if ((mode & 0o001) === 0) await chmod(d, (mode & 0o7777) | 0o001);
+    if (dirname(d) === d) return;
+  }
 }

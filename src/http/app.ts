@@ -5,6 +5,7 @@ import { methodNotAllowed, notFound } from '../errors/index.js';
 import { errorHandler } from './middleware/errors.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
 import { RouteTable } from './router.js';
+import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerConnectRoutes } from './routes/connect.js';
 import { registerAdminConnectionRoutes } from './routes/admin-connections.js';
 import { registerConsoleRoutes } from './routes/console.js';
@@ -49,6 +50,7 @@ export function buildRoutes(c: Container): RouteTable {
   registerWebhookRoutes(routes, c);
   registerServiceApiRoutes(routes, c);
   registerOAuthTokenRoutes(routes, c);
+  registerCatalogRoutes(routes, c);
   return routes;
 }
 

@@ -1,3 +1,4 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -41,6 +42,16 @@ export const REDACTED_PATHS = [
 ];
 
 /**
+ * The active span's ids on every line written inside one, so logs and traces join up.
+ * Without tracing there is no active span and this adds nothing.
+ */
+function traceIds(): { trace_id?: string; span_id?: string } {
+  const context = trace.getActiveSpan()?.spanContext();
+  if (!context || !isSpanContextValid(context)) return {};
+  return { trace_id: context.traceId, span_id: context.spanId };
+}
+
+/**
  * JSON logs (pino) with secrets censored. `destination` lets tests capture output.
  *
  * @example
@@ -55,6 +66,7 @@ export function createLogger(options: { level: string; destination?: Destination
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      mixin: traceIds,
     },
     options.destination ?? pino.destination({ sync: false }),
   );

@@ -79,6 +79,8 @@ export function templateMetadata(
     authorization_endpoint: authorization,
     token_endpoint: fill(t.tokenEndpoint, values),
     revocation_endpoint: t.revocationEndpoint && fill(t.revocationEndpoint, values),
+    device_authorization_endpoint:
+      t.deviceAuthorizationEndpoint && fill(t.deviceAuthorizationEndpoint, values),
     jwks_uri: t.jwksUri && fill(t.jwksUri, values),
     userinfo_endpoint: t.userinfoEndpoint && fill(t.userinfoEndpoint, values),
   });
@@ -110,6 +112,7 @@ export function assertMetadataUrls(m: ServerMetadata): void {
     'revocation_endpoint',
     'jwks_uri',
     'pushed_authorization_request_endpoint',
+    'device_authorization_endpoint',
   ] as const) {
     const value = m[field];
     if (field === 'authorization_endpoint' || field === 'token_endpoint') {

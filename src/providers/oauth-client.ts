@@ -1,4 +1,5 @@
 import * as client from 'openid-client';
+import { findTemplate } from './templates/index.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 
 export type ClientAuthMethod =
@@ -35,6 +36,8 @@ export interface TokenResult {
   expiresIn: number | undefined;
   /** Granted scopes when the provider reported them. */
   scope: string | undefined;
+  /** The whole token response, for the template's non-secret extra fields (memory only). */
+  response?: Record<string, unknown>;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -80,25 +83,62 @@ const ERROR_ALIASES: Record<string, string> = {
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
+/** A form-encoded token response (old GitHub, some Facebook-era APIs) as JSON; numbers as numbers. */
+async function formAsJson(response: Response): Promise<Record<string, unknown> | undefined> {
+  const form = new URLSearchParams(await response.clone().text());
+  if (!form.has('access_token') && !form.has('error')) return undefined;
+  const body: Record<string, unknown> = Object.fromEntries(form);
+  if (typeof body.expires_in === 'string' && /^\d+$/.test(body.expires_in)) {
+    body.expires_in = Number(body.expires_in);
+  }
+  return body;
+}
+
+async function responseBody(response: Response): Promise<Record<string, unknown> | undefined> {
+  const type = response.headers.get('content-type') ?? '';
+  if (/x-www-form-urlencoded|text\/plain/.test(type)) return formAsJson(response);
+  if (!type.includes('json')) return undefined;
+  const body: unknown = await response
+    .clone()
+    .json()
+    .catch(() => undefined);
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
+}
+
+/** Slack user tokens: `authed_user.{access_token,…}` lifted to the top, the rest kept as is. */
+function lift(body: Record<string, unknown>, tokenPath: string | undefined) {
+  const nested = tokenPath === undefined ? undefined : body[tokenPath];
+  if (typeof nested !== 'object' || nested === null) return body;
+  const inner = nested as Record<string, unknown>;
+  if (typeof inner.access_token !== 'string') return body;
+  const lifted = { ...body, ...inner };
+  for (const key of ['refresh_token', 'expires_in', 'scope']) {
+    if (!(key in inner)) delete lifted[key];
+  }
+  return lifted;
+}
+
 /**
  * Smooths provider dialects at the token endpoint into RFC 6749 before openid-client
  * reads them: errors answered with 200 and `{"error": …}` (GitHub, Slack) become the 400
- * of §5.2 (`bad_verification_code` → `invalid_grant`), and a missing or unusual
- * `token_type` (Slack's `bot`) is read as `Bearer`, which is how those tokens are used.
+ * of §5.2 (`bad_verification_code` → `invalid_grant`), form-encoded bodies become JSON,
+ * a token nested under the template's `tokenPath` (Slack's `authed_user`) is lifted, and
+ * a missing or unusual `token_type` (Slack's `bot`) is read as `Bearer`, which is how
+ * those tokens are used.
  */
-function tokenDialects(tokenEndpoint: string | undefined): client.CustomFetch {
+function tokenDialects(
+  tokenEndpoint: string | undefined,
+  tokenPath: string | undefined,
+): client.CustomFetch {
   const target = URL.canParse(tokenEndpoint ?? '')
     ? new URL(tokenEndpoint ?? '').href
     : tokenEndpoint;
   return async (url, init) => {
     const response = await fetch(url, init as RequestInit);
     if (url !== target || response.status !== 200) return response;
-    if (!response.headers.get('content-type')?.includes('json')) return response;
-    const body = (await response
-      .clone()
-      .json()
-      .catch(() => undefined)) as Record<string, unknown> | undefined;
-    if (typeof body !== 'object' || body === null) return response;
+    const parsed = await responseBody(response);
+    if (parsed === undefined) return response;
+    const body = lift(parsed, tokenPath);
     if (typeof body.error === 'string' && body.access_token === undefined) {
       return json(400, { error: ERROR_ALIASES[body.error] ?? body.error });
     }
@@ -106,7 +146,9 @@ function tokenDialects(tokenEndpoint: string | undefined): client.CustomFetch {
     if (typeof body.access_token === 'string' && type !== 'bearer' && type !== 'dpop') {
       return json(200, { ...body, token_type: 'Bearer' });
     }
-    return response;
+    return body === parsed && response.headers.get('content-type')?.includes('json')
+      ? response
+      : json(200, body);
   };
 }
 
@@ -131,7 +173,10 @@ export function createProviderOAuth(options: { timeoutSeconds: number }) {
     const config = (async () => {
       const c = new client.Configuration(p.metadata, p.clientId, undefined, await clientAuth(p));
       c.timeout = options.timeoutSeconds;
-      c[client.customFetch] = tokenDialects(p.metadata.token_endpoint);
+      c[client.customFetch] = tokenDialects(
+        p.metadata.token_endpoint,
+        p.template ? findTemplate(p.template)?.tokenPath : undefined,
+      );
       if (isLoopbackHttp(p.metadata)) client.allowInsecureRequests(c);
       // openid-client trusts TLS for ID tokens from the token endpoint unless told to
       // verify their signatures too (OIDC Core §3.1.3.7 allows either; we want both).
@@ -205,6 +250,62 @@ export function createProviderOAuth(options: { timeoutSeconds: number }) {
     },
 
     /**
+     * Runs a client_credentials grant (a provider-level machine token).
+     * @throws PermanentUpstreamError (invalid_client, invalid_scope…) or TransientUpstreamError.
+     */
+    async clientCredentials(p: ProviderRecord, scopes: readonly string[]): Promise<TokenResult> {
+      try {
+        const response = await client.clientCredentialsGrant(await configuration(p), {
+          ...p.tokenParams,
+          ...(scopes.length > 0 ? { scope: scopes.join(p.scopeSeparator) } : {}),
+        });
+        return toTokenResult(response);
+      } catch (error) {
+        throw classifyUpstreamError(error);
+      }
+    },
+
+    /**
+     * Starts an RFC 8628 device authorization.
+     * @throws PermanentUpstreamError or TransientUpstreamError.
+     */
+    async deviceAuthorization(
+      p: ProviderRecord,
+      scopes: readonly string[],
+    ): Promise<client.DeviceAuthorizationResponse> {
+      try {
+        return await client.initiateDeviceAuthorization(await configuration(p), {
+          ...(scopes.length > 0 ? { scope: scopes.join(p.scopeSeparator) } : {}),
+        });
+      } catch (error) {
+        throw classifyUpstreamError(error);
+      }
+    },
+
+    /**
+     * One device_code token request (RFC 8628 §3.4), no waiting: `authorization_pending`
+     * and `slow_down` come back as a `pending` answer, the tokens once the user approved.
+     * @throws PermanentUpstreamError (access_denied, expired_token…) or TransientUpstreamError.
+     */
+    async deviceToken(
+      p: ProviderRecord,
+      deviceCode: string,
+    ): Promise<{ pending: 'authorization_pending' | 'slow_down' } | { tokens: TokenResult }> {
+      try {
+        const response = await client.genericGrantRequest(
+          await configuration(p),
+          'urn:ietf:params:oauth:grant-type:device_code',
+          { ...p.tokenParams, device_code: deviceCode },
+        );
+        return { tokens: toTokenResult(response) };
+      } catch (error) {
+        const code = (error as { error?: unknown }).error;
+        if (code === 'authorization_pending' || code === 'slow_down') return { pending: code };
+        throw classifyUpstreamError(error);
+      }
+    },
+
+    /**
      * RFC 7009 revocation; a provider without a revocation endpoint is a no-op (false).
      * @throws TransientUpstreamError or PermanentUpstreamError when the provider fails.
      */
@@ -237,5 +338,6 @@ export function toTokenResult(
     tokenType: r.token_type?.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer',
     expiresIn: r.expiresIn(),
     scope: r.scope,
+    response: { ...r },
   };
 }

@@ -77,19 +77,20 @@ export function withResilience(
   options: Partial<ResilienceOptions> = {},
 ): ResilientOAuth {
   const o = { ...DEFAULT_RESILIENCE, ...options };
-  const breakers = new Map<string, CircuitBreakerPolicy>();
+  const breakers = new Map<string, { version: number; breaker: CircuitBreakerPolicy }>();
 
-  const breakerFor = (provider: string) => {
-    let breaker = breakers.get(provider);
-    if (!breaker) {
-      breaker = circuitBreaker(
-        handleWhen((e) => e instanceof TransientUpstreamError),
-        { halfOpenAfter: o.halfOpenAfterMs, breaker: new ConsecutiveBreaker(o.breakerThreshold) },
-      );
-      breaker.onStateChange((state) => circuitStateGauge.set({ provider }, stateValue(state)));
-      circuitStateGauge.set({ provider }, 0);
-      breakers.set(provider, breaker);
-    }
+  /** A provider's breaker; a changed provider (new endpoints, new secret) starts closed. */
+  const breakerFor = (p: ProviderRecord) => {
+    const version = p.updatedAt.getTime();
+    const existing = breakers.get(p.key);
+    if (existing?.version === version) return existing.breaker;
+    const breaker = circuitBreaker(
+      handleWhen((e) => e instanceof TransientUpstreamError),
+      { halfOpenAfter: o.halfOpenAfterMs, breaker: new ConsecutiveBreaker(o.breakerThreshold) },
+    );
+    breaker.onStateChange((state) => circuitStateGauge.set({ provider: p.key }, stateValue(state)));
+    circuitStateGauge.set({ provider: p.key }, 0);
+    breakers.set(p.key, { version, breaker });
     return breaker;
   };
 
@@ -107,7 +108,7 @@ export function withResilience(
   const revokeRetry = retrying(() => true);
 
   async function run<T>(outer: IPolicy, p: ProviderRecord, call: () => Promise<T>): Promise<T> {
-    const breaker = breakerFor(p.key);
+    const breaker = breakerFor(p);
     try {
       return await wrap(outer, breaker).execute(async () => {
         try {
@@ -130,8 +131,11 @@ export function withResilience(
     ...oauth,
     refresh: (p, refreshToken) => run(refreshRetry, p, () => oauth.refresh(p, refreshToken)),
     revoke: (p, token, hint) => run(revokeRetry, p, () => oauth.revoke(p, token, hint)),
+    // A client credentials grant holds no single-use secret: repeating it is always safe.
+    clientCredentials: (p, scopes) => run(revokeRetry, p, () => oauth.clientCredentials(p, scopes)),
     /** The breaker state of one provider (for tests, metrics and the doctor). */
-    circuitState: (provider: string) => breakers.get(provider)?.state ?? CircuitState.Closed,
+    circuitState: (provider: string) =>
+      breakers.get(provider)?.breaker.state ?? CircuitState.Closed,
   };
 }
 

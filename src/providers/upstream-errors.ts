@@ -71,6 +71,14 @@ export function classifyUpstreamError(error: unknown): UpstreamError {
       cause: error,
     });
   }
+  // A 401 with WWW-Authenticate (oidc-provider, RFC 6749 §5.2 for Basic auth) is the
+  // provider refusing the client itself: as permanent as invalid_client in a body.
+  if (error instanceof client.WWWAuthenticateChallengeError && error.status === 401) {
+    const code = error.cause[0]?.parameters.error;
+    return new PermanentUpstreamError(code && PERMANENT_CODES.has(code) ? code : 'invalid_client', {
+      cause: error,
+    });
+  }
   if (error instanceof client.ClientError) {
     const code = (error as { code?: string }).code ?? '';
     const response =

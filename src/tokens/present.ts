@@ -1,7 +1,8 @@
 import type { TokenView } from './token-service.js';
 
 /**
- * The Token shape of API.md: `id_token` only when the provider issued one.
+ * The Token shape of API.md: `id_token` only when the provider issued one, `metadata`
+ * only when the connection has some.
  *
  * @example res.json(presentToken(read.token))
  */
@@ -14,4 +15,6 @@ export const presentToken = (t: TokenView) => ({
   connection_id: t.connectionId,
   provider: t.provider,
   ...(t.idToken === undefined ? {} : { id_token: t.idToken }),
+  // An extra field beyond API.md's Token, only when the template kept something.
+  ...(Object.keys(t.metadata).length > 0 ? { metadata: t.metadata } : {}),
 });

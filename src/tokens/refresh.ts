@@ -4,6 +4,8 @@ import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
 import type { Logger } from '../observability/logger.js';
 import { refreshDuration, refreshes, upstreamErrors } from '../observability/metrics.js';
+import { withSpan } from '../observability/spans.js';
+import { forConnection } from '../providers/metadata.js';
 import type { ProviderOAuth, ProviderRecord, TokenResult } from '../providers/oauth-client.js';
 import type { ProviderStore } from '../providers/store.js';
 import {
@@ -27,6 +29,9 @@ const WRITE_RETRIES = 3;
  * every read into a provider call and a `connection.refresh_failed` event.
  */
 const COOLDOWN_SECONDS = { default: 2, max: 30 };
+
+/** `connections.auth_type` of provider-level machine tokens, renewed by re-running the grant. */
+const CLIENT_CREDENTIALS = 'client_credentials';
 
 /** Who caused a refresh, for the audit trail. */
 export interface Actor {
@@ -105,15 +110,25 @@ export function createRefresher(deps: {
     cooling.set(id, { until: now + seconds * 1000, outcome });
   }
 
+  /**
+   * The one place a connection's tokens are renewed: a refresh_token grant, or for a
+   * client_credentials connection (no refresh token) the client_credentials grant again.
+   * Connection-level template placeholders (a shop, a subdomain) pick the endpoints.
+   */
   async function callProvider(
     row: LockedConnection,
-    provider: ProviderRecord | undefined,
-    refreshToken: string,
+    record: ProviderRecord | undefined,
+    current: PlainTokenSet,
   ): Promise<TokenResult> {
-    if (!provider) throw new PermanentUpstreamError('provider_removed');
+    if (!record) throw new PermanentUpstreamError('provider_removed');
+    const provider = forConnection(record, row.connectionConfig as Record<string, string>);
     const stop = refreshDuration.startTimer({ provider: row.providerKey });
     try {
-      return await deps.oauth.refresh(provider, refreshToken);
+      if (row.authType === CLIENT_CREDENTIALS) {
+        return await deps.oauth.clientCredentials(provider, row.scopes);
+      }
+      if (!current.refreshToken) throw new PermanentUpstreamError('no_refresh_token');
+      return await deps.oauth.refresh(provider, current.refreshToken);
     } catch (error) {
       throw classifyUpstreamError(error);
     } finally {
@@ -172,12 +187,12 @@ export function createRefresher(deps: {
           // A min_ttl longer than the provider's token lifetime must not refresh on every read.
           if (valid && refreshedWithin(row.lastRefreshedAt, now)) return { kind: 'current' };
         }
-        if (!current.refreshToken && valid) return { kind: 'current' };
+        const renewable = current.refreshToken !== undefined || row.authType === CLIENT_CREDENTIALS;
+        if (!renewable && valid) return { kind: 'current' };
         const requestedAt = now;
         let result: TokenResult;
         try {
-          if (!current.refreshToken) throw new PermanentUpstreamError('no_refresh_token');
-          result = await callProvider(row, provider, current.refreshToken);
+          result = await callProvider(row, provider, current);
         } catch (e) {
           const error = classifyUpstreamError(e);
           await deps.store.writeFailure(tx, row, error, deps.clock.now());
@@ -233,7 +248,11 @@ export function createRefresher(deps: {
       if (running) return running;
       const cooled = cooling.get(id);
       if (cooled && cooled.until > Date.now()) return Promise.resolve(cooled.outcome);
-      const flight = run(id, provider, req)
+      const flight = withSpan(
+        'token.refresh',
+        { 'token_broker.provider': provider, 'token_broker.connection_id': id },
+        () => run(id, provider, req),
+      )
         .then((outcome) => {
           record(id, provider, req, outcome);
           coolDown(id, outcome);

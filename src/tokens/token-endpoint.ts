@@ -6,6 +6,7 @@ import {
   type ClientAuthenticator,
   type ClientCredentials,
 } from '../services/client-auth.js';
+import { isStaticTokenType } from '../static-credentials/token-types.js';
 import type { BrokerJwt } from './broker-jwt.js';
 import type { TokenService } from './token-service.js';
 
@@ -98,7 +99,8 @@ export function createTokenEndpoint(deps: {
     const body: Record<string, string | number> = {
       access_token: token.accessToken,
       issued_token_type: ACCESS_TOKEN_TYPE,
-      token_type: 'Bearer',
+      // Static credentials keep their own scheme (ApiKey, Basic); OAuth tokens are Bearer.
+      token_type: isStaticTokenType(token.tokenType) ? token.tokenType : 'Bearer',
     };
     if (token.expiresAt) {
       body.expires_in = Math.max(

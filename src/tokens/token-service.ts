@@ -23,6 +23,8 @@ export interface TokenView {
   expiresAt: Date | null;
   scopes: string[];
   idToken: string | undefined;
+  /** Non-secret connection metadata (Salesforce instance_url, QuickBooks realmId…). */
+  metadata: Record<string, unknown>;
 }
 
 export interface TokenRead {
@@ -49,6 +51,7 @@ const view = (s: TokenSnapshot): TokenView => {
     expiresAt: t.expiresAt,
     scopes: s.scopes,
     idToken: t.idToken,
+    metadata: s.metadata,
   };
 };
 

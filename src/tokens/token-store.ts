@@ -20,6 +20,8 @@ export interface TokenSnapshot {
   /** token_sets.version, or null when the connection has no tokens. */
   version: number | null;
   tokens: PlainTokenSet | undefined;
+  /** Non-secret extras kept from the token response or callback (instance_url, realmId). */
+  metadata: Record<string, unknown>;
 }
 
 interface SnapshotRow {
@@ -34,9 +36,10 @@ interface SnapshotRow {
   token_type: string | null;
   expires_at: Date | null;
   version: number | null;
+  metadata: Record<string, unknown> | null;
 }
 
-const SNAPSHOT_SQL = `SELECT c.id, c.provider_key, c.subject, c.status, c.scopes,
+const SNAPSHOT_SQL = `SELECT c.id, c.provider_key, c.subject, c.status, c.scopes, c.metadata,
   t.key_id, t.access_token, t.id_token, t.token_type, t.expires_at, t.version
   FROM connections c LEFT JOIN token_sets t ON t.connection_id = c.id WHERE c.id = $1`;
 
@@ -105,6 +108,7 @@ export function createTokenStore(deps: {
         scopes: r.scopes,
         version: r.version,
         tokens,
+        metadata: r.metadata ?? {},
       };
     },
 
@@ -151,7 +155,8 @@ export function createTokenStore(deps: {
           lastRefreshedAt: now,
           nextRefreshAt: nextRefreshAt(schedule, {
             expiresAt,
-            hasRefreshToken: refreshToken !== undefined,
+            // A client_credentials connection is renewed without a refresh token.
+            hasRefreshToken: refreshToken !== undefined || row.authType === 'client_credentials',
             now,
           }),
           refreshFailures: 0,

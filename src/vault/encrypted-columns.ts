@@ -25,6 +25,7 @@ export const ENCRYPTED_TABLES: readonly EncryptedTable[] = [
     fields: ['client_secret', 'client_key'],
   },
   { table: 'oauth_flows', idColumn: 'id', keyIdColumn: 'key_id', fields: ['code_verifier'] },
+  { table: 'device_sessions', idColumn: 'id', keyIdColumn: 'key_id', fields: ['device_code'] },
   { table: 'signing_keys', idColumn: 'kid', keyIdColumn: 'key_id', fields: ['private_jwk'] },
   {
     table: 'webhook_endpoints',

@@ -76,7 +76,8 @@ describe('revocation when the provider fails', () => {
       .set('Authorization', `Bearer ${broker.adminToken}`)
       .expect(204);
 
-    expect(unavailable.hits()).toBe(2);
+    // Both tokens were tried; 503s are retried (revocation is idempotent) until the breaker opens.
+    expect(unavailable.hits()).toBeGreaterThanOrEqual(2);
     expect(await prisma.tokenSet.findUnique({ where: { connectionId: connection.id } })).toBeNull();
     const row = await prisma.connection.findUniqueOrThrow({ where: { id: connection.id } });
     expect(row).toMatchObject({
@@ -149,8 +150,9 @@ describe('revocation when the provider fails', () => {
       where: { connectionId: connection.id, action: 'connection.revoke_upstream' },
       orderBy: { id: 'asc' },
     });
+    // The failing provider's circuit is open by then: the retry costs it no request.
     expect(retries.map((r) => [r.actorType, r.outcome])).toEqual([
-      ['system', 'http_503'],
+      ['system', 'circuit_open'],
       ['system', 'success'],
     ]);
   });

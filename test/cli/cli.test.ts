@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Keyring } from '../../src/vault/keyring.js';
+import { runCli, type CliRun as Run } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
@@ -14,34 +14,21 @@ import {
 
 const key = randomBytes(32);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 describe('token-broker CLI', () => {
   let db: TestDatabase;
   let upstream: Upstream;
   const keyring = new Keyring([{ kid: 'cli', key }]);
 
   /** Runs `token-broker ...args` against the test database. */
-  const cli = (...args: string[]) =>
-    new Promise<Run>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-        env: {
-          ...process.env,
-          DATABASE_URL: db.url,
-          TOKEN_ENCRYPTION_KEYS: `cli:${key.toString('base64')}`,
-          ADMIN_API_TOKEN: 'x'.repeat(32),
-        },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+  const cli = (...args: string[]): Promise<Run> =>
+    runCli(
+      {
+        DATABASE_URL: db.url,
+        TOKEN_ENCRYPTION_KEYS: `cli:${key.toString('base64')}`,
+        ADMIN_API_TOKEN: 'x'.repeat(32),
+      },
+      ...args,
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase();

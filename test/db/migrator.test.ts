@@ -1,28 +1,20 @@
-import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { pendingMigrations, readMigrations } from '../../src/db/migrator.js';
+import { runCli } from '../support/cli.js';
 import { createEmptyDatabase } from '../support/db.js';
 
 /** Runs `token-broker migrate` in a child process against `url`. */
-function migrateInChild(url: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', '--json', 'migrate'],
-      {
-        env: {
-          ...process.env,
-          DATABASE_URL: url,
-          TOKEN_ENCRYPTION_KEYS: `k:${Buffer.alloc(32).toString('base64')}`,
-          ADMIN_API_TOKEN: 'x'.repeat(32),
-        },
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => resolve({ code, out }));
-  });
+async function migrateInChild(url: string): Promise<{ code: number | null; out: string }> {
+  const run = await runCli(
+    {
+      DATABASE_URL: url,
+      TOKEN_ENCRYPTION_KEYS: `k:${Buffer.alloc(32).toString('base64')}`,
+      ADMIN_API_TOKEN: 'x'.repeat(32),
+    },
+    '--json',
+    'migrate',
+  );
+  return { code: run.code, out: run.stdout + run.stderr };
 }
 
 describe('migrator', () => {

@@ -1,5 +1,6 @@
 import { createProviderOAuth, type ProviderRecord } from '../../src/providers/oauth-client.js';
 import { PermanentUpstreamError } from '../../src/providers/upstream-errors.js';
+import { providerRecord } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
 describe('provider OAuth client against oidc-provider', () => {
@@ -20,23 +21,7 @@ describe('provider OAuth client against oidc-provider', () => {
     const metadata = (await (
       await fetch(`${upstream.issuer}/.well-known/openid-configuration`)
     ).json()) as ProviderRecord['metadata'];
-    provider = {
-      key: 'idp',
-      displayName: 'IdP',
-      template: null,
-      issuer: upstream.issuer,
-      metadata,
-      clientId: 'broker',
-      clientAuthMethod: 'client_secret_basic',
-      clientSecret: 'broker-secret',
-      clientKey: undefined,
-      scopes: [],
-      scopeSeparator: ' ',
-      authorizationParams: {},
-      tokenParams: {},
-      config: {},
-      updatedAt: new Date(),
-    };
+    provider = providerRecord('idp', metadata, { issuer: upstream.issuer });
   });
   afterAll(() => upstream.close());
 

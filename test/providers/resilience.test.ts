@@ -1,6 +1,7 @@
 import { CircuitState } from 'cockatiel';
 import { createProviderOAuth, type ProviderRecord } from '../../src/providers/oauth-client.js';
 import { withResilience } from '../../src/providers/resilience.js';
+import { providerRecord } from '../support/factories.js';
 import {
   PermanentUpstreamError,
   TransientUpstreamError,
@@ -14,23 +15,12 @@ import {
   status,
 } from '../support/fake-provider.js';
 
-const record = (key: string, metadata: ProviderRecord['metadata']): ProviderRecord => ({
-  key,
-  displayName: key,
-  template: null,
-  issuer: null,
-  metadata,
-  clientId: 'c',
-  clientAuthMethod: 'client_secret_post',
-  clientSecret: 's',
-  clientKey: undefined,
-  scopes: [],
-  scopeSeparator: ' ',
-  authorizationParams: {},
-  tokenParams: {},
-  config: {},
-  updatedAt: new Date(),
-});
+const record = (key: string, metadata: ProviderRecord['metadata']) =>
+  providerRecord(key, metadata, {
+    clientId: 'c',
+    clientAuthMethod: 'client_secret_post',
+    clientSecret: 's',
+  });
 
 const fast = {
   initialDelayMs: 10,

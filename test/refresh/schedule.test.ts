@@ -46,7 +46,14 @@ describe('nextRefreshAt', () => {
 
   it('is null without a refresh token, and never in the past', () => {
     expect(nextRefreshAt(schedule, { expiresAt: at(60), hasRefreshToken: false, now })).toBeNull();
-    expect(nextRefreshAt(schedule, { expiresAt: at(60), hasRefreshToken: true, now })).toEqual(now);
+    expect(nextRefreshAt(schedule, { expiresAt: at(-5), hasRefreshToken: true, now })).toEqual(now);
+  });
+
+  it('regression: a token living less than the window was refreshed on every sweep', () => {
+    // 60 s tokens, 300 s window: not at once, but after a third of the lifetime.
+    expect(nextRefreshAt(schedule, { expiresAt: at(60), hasRefreshToken: true, now })).toEqual(
+      at(20),
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 import type { ServerMetadata } from 'openid-client';
+import type { ProviderRecord } from '../../src/providers/oauth-client.js';
 import type { PrismaClient } from '../../src/db/client.js';
 import { newId } from '../../src/ids.js';
 import type { Keyring } from '../../src/vault/keyring.js';
@@ -76,3 +77,27 @@ export async function buildConnection(
   });
   return connection;
 }
+
+/** A decrypted provider record as the OAuth layer sees it, for tests below the HTTP API. */
+export const providerRecord = (
+  key: string,
+  metadata: ServerMetadata,
+  overrides: Partial<ProviderRecord> = {},
+): ProviderRecord => ({
+  key,
+  displayName: key,
+  template: null,
+  issuer: null,
+  metadata,
+  clientId: 'broker',
+  clientAuthMethod: 'client_secret_basic',
+  clientSecret: 'broker-secret',
+  clientKey: undefined,
+  scopes: [],
+  scopeSeparator: ' ',
+  authorizationParams: {},
+  tokenParams: {},
+  config: {},
+  updatedAt: new Date(),
+  ...overrides,
+});

@@ -1,4 +1,4 @@
-import { errorResponse, type PathItems } from './shared.js';
+import { connectionSchema as connection, errorResponse, type PathItems } from './shared.js';
 
 const admin = [{ admin: [] }];
 const query = (name: string, description: string, schema: object = { type: 'string' }) => ({
@@ -14,34 +14,6 @@ const page = [
 ];
 const idPath = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const html = { 'text/html': { schema: { type: 'string' } } };
-
-const connection = {
-  type: 'object',
-  required: [
-    'id',
-    'provider',
-    'subject',
-    'status',
-    'scopes',
-    'expires_at',
-    'created_at',
-    'updated_at',
-    'last_refreshed_at',
-    'last_error',
-  ],
-  properties: {
-    id: { type: 'string' },
-    provider: { type: 'string' },
-    subject: { type: 'string' },
-    status: { enum: ['active', 'reauthorization_required', 'revoked'] },
-    scopes: { type: 'array', items: { type: 'string' } },
-    expires_at: { type: ['string', 'null'], format: 'date-time' },
-    created_at: { type: 'string', format: 'date-time' },
-    updated_at: { type: 'string', format: 'date-time' },
-    last_refreshed_at: { type: ['string', 'null'], format: 'date-time' },
-    last_error: { type: ['string', 'null'] },
-  },
-};
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 

@@ -1,10 +1,21 @@
 import { adminPaths, consolePaths } from './admin.js';
+import { catalogPaths } from './catalog.js';
 import { connectPaths } from './connect.js';
 import { opsPaths } from './ops.js';
 import { providerPaths } from './providers.js';
 import { servicePaths } from './services.js';
+import type { PathItems } from './shared.js';
 import { tokenPaths } from './tokens.js';
 import { webhookPaths } from './webhooks.js';
+
+/** Joins path sets; two sets describing different methods of one path are merged. */
+const mergePaths = (...sets: PathItems[]): PathItems => {
+  const all: PathItems = {};
+  for (const set of sets) {
+    for (const [path, item] of Object.entries(set)) all[path] = { ...all[path], ...item };
+  }
+  return all;
+};
 
 /**
  * The OpenAPI 3.1 description of the HTTP contract, served at /openapi.json. Each domain
@@ -39,15 +50,16 @@ export function buildOpenApi(publicUrl: string) {
         },
       },
     },
-    paths: {
-      ...opsPaths,
-      ...servicePaths,
-      ...adminPaths,
-      ...consolePaths,
-      ...webhookPaths,
-      ...providerPaths,
-      ...connectPaths,
-      ...tokenPaths,
-    },
+    paths: mergePaths(
+      opsPaths,
+      servicePaths,
+      adminPaths,
+      consolePaths,
+      webhookPaths,
+      providerPaths,
+      connectPaths,
+      tokenPaths,
+      catalogPaths,
+    ),
   };
 }

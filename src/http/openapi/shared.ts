@@ -3,3 +3,32 @@ export type PathItems = Record<string, Record<string, unknown>>;
 
 /** The `{error, error_description}` response every error path answers. */
 export const errorResponse = { $ref: '#/components/responses/Error' };
+
+/** The Connection shape of API.md, as every path returns it. */
+export const connectionSchema = {
+  type: 'object',
+  required: [
+    'id',
+    'provider',
+    'subject',
+    'status',
+    'scopes',
+    'expires_at',
+    'created_at',
+    'updated_at',
+    'last_refreshed_at',
+    'last_error',
+  ],
+  properties: {
+    id: { type: 'string' },
+    provider: { type: 'string' },
+    subject: { type: 'string' },
+    status: { enum: ['active', 'reauthorization_required', 'revoked'] },
+    scopes: { type: 'array', items: { type: 'string' } },
+    expires_at: { type: ['string', 'null'], format: 'date-time' },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+    last_refreshed_at: { type: ['string', 'null'], format: 'date-time' },
+    last_error: { type: ['string', 'null'] },
+  },
+};

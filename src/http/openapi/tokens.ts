@@ -1,4 +1,4 @@
-import { errorResponse, type PathItems } from './shared.js';
+import { connectionSchema as connection, errorResponse, type PathItems } from './shared.js';
 
 const service = [{ service: [] }];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
@@ -6,23 +6,6 @@ const json = (schema: object, description: string) => ({
   description,
   content: { 'application/json': { schema } },
 });
-
-const connection = {
-  type: 'object',
-  required: ['id', 'provider', 'subject', 'status', 'scopes', 'expires_at'],
-  properties: {
-    id: { type: 'string' },
-    provider: { type: 'string' },
-    subject: { type: 'string' },
-    status: { enum: ['active', 'reauthorization_required', 'revoked'] },
-    scopes: { type: 'array', items: { type: 'string' } },
-    expires_at: { type: ['string', 'null'], format: 'date-time' },
-    created_at: { type: 'string', format: 'date-time' },
-    updated_at: { type: 'string', format: 'date-time' },
-    last_refreshed_at: { type: ['string', 'null'], format: 'date-time' },
-    last_error: { type: ['string', 'null'] },
-  },
-};
 
 const token = {
   type: 'object',

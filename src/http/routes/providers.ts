@@ -65,11 +65,22 @@ export const presentTemplate = (t: ProviderTemplate) => ({
   scope_separator: t.scopeSeparator,
   client_auth_method: t.clientAuthMethod,
   authorization_params: t.authorizationParams,
+  token_params: t.tokenParams,
+  device_authorization_endpoint: t.deviceAuthorizationEndpoint ?? null,
+  scope_parameter: t.scopeParameter ?? 'scope',
+  tokens_expire: t.tokensExpire,
+  rotates_refresh_tokens: t.rotatesRefreshTokens,
+  token_path: t.tokenPath ?? null,
+  token_response_fields: t.tokenResponseFields ?? [],
+  callback_params: t.callbackParams ?? [],
+  grant_types: ['authorization_code', ...(t.grants ?? [])],
+  notes: t.notes ?? null,
   placeholders: t.placeholders.map((p) => ({
     name: p.name,
     level: p.level,
     description: p.description,
     default: p.default ?? null,
+    pattern: p.pattern.source,
   })),
 });
 

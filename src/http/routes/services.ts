@@ -18,7 +18,8 @@ const origin = z
     }
   }, 'must be an origin such as https://app.example.com');
 
-const createServiceBody = z.strictObject({
+/** The body of `POST /admin/services` (also what `token-broker services create` builds). */
+export const createServiceBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
   allowed_providers: z
     .array(z.string().regex(PROVIDER_KEY, 'must be a provider key'))

@@ -7,10 +7,16 @@ export const github: ProviderTemplate = {
   docsUrl: 'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps',
   authorizationEndpoint: 'https://github.com/login/oauth/authorize',
   tokenEndpoint: 'https://github.com/login/oauth/access_token',
+  deviceAuthorizationEndpoint: 'https://github.com/login/device/code',
   scopes: ['read:user'],
   scopeSeparator: ' ',
   clientAuthMethod: 'client_secret_post',
   authorizationParams: {},
   tokenParams: {},
   placeholders: [],
+  tokensExpire: false,
+  rotatesRefreshTokens: false,
+  grants: ['device_code'],
+  notes:
+    'OAuth App tokens never expire and come without a refresh token. GitHub Apps with expiring user tokens answer expires_in (8 h) and a rotating refresh token, which the broker handles the same way. Errors arrive with status 200.',
 };

@@ -1,4 +1,4 @@
-import { HOST_LABEL, type ProviderTemplate } from './types.js';
+import { DNS_NAME, type ProviderTemplate } from './types.js';
 
 /** GitLab.com or a self-managed instance (`{host}`); OpenID Connect when `openid` is requested. */
 export const gitlab: ProviderTemplate = {
@@ -9,6 +9,7 @@ export const gitlab: ProviderTemplate = {
   authorizationEndpoint: 'https://{host}/oauth/authorize',
   tokenEndpoint: 'https://{host}/oauth/token',
   revocationEndpoint: 'https://{host}/oauth/revoke',
+  deviceAuthorizationEndpoint: 'https://{host}/oauth/authorize_device',
   jwksUri: 'https://{host}/oauth/discovery/keys',
   userinfoEndpoint: 'https://{host}/oauth/userinfo',
   scopes: ['read_user'],
@@ -22,7 +23,12 @@ export const gitlab: ProviderTemplate = {
       level: 'provider',
       description: 'host name of the GitLab instance',
       default: 'gitlab.com',
-      pattern: HOST_LABEL,
+      pattern: DNS_NAME,
     },
   ],
+  tokensExpire: true,
+  rotatesRefreshTokens: true,
+  grants: ['device_code'],
+  notes:
+    'Access tokens last 2 hours; every refresh returns a new refresh token and retires the old one.',
 };

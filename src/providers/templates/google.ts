@@ -9,6 +9,7 @@ export const google: ProviderTemplate = {
   authorizationEndpoint: 'https://accounts.google.com/o/oauth2/v2/auth',
   tokenEndpoint: 'https://oauth2.googleapis.com/token',
   revocationEndpoint: 'https://oauth2.googleapis.com/revoke',
+  deviceAuthorizationEndpoint: 'https://oauth2.googleapis.com/device/code',
   jwksUri: 'https://www.googleapis.com/oauth2/v3/certs',
   userinfoEndpoint: 'https://openidconnect.googleapis.com/v1/userinfo',
   scopes: ['openid', 'email', 'profile'],
@@ -17,4 +18,9 @@ export const google: ProviderTemplate = {
   authorizationParams: { access_type: 'offline', prompt: 'consent' },
   tokenParams: {},
   placeholders: [],
+  tokensExpire: true,
+  rotatesRefreshTokens: false,
+  grants: ['device_code'],
+  notes:
+    'A refresh token is only issued with access_type=offline, and again on a later consent only with prompt=consent. Refresh tokens of apps in "testing" status expire after 7 days.',
 };

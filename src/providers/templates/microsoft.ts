@@ -12,6 +12,7 @@ export const microsoft: ProviderTemplate = {
   docsUrl: 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow',
   authorizationEndpoint: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize',
   tokenEndpoint: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token',
+  deviceAuthorizationEndpoint: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode',
   scopes: ['offline_access', 'User.Read'],
   scopeSeparator: ' ',
   clientAuthMethod: 'client_secret_post',
@@ -26,4 +27,9 @@ export const microsoft: ProviderTemplate = {
       pattern: HOST_LABEL,
     },
   ],
+  tokensExpire: true,
+  rotatesRefreshTokens: true,
+  grants: ['client_credentials', 'device_code'],
+  notes:
+    'offline_access is needed for a refresh token. Each refresh answers a new refresh token, which the broker keeps. Client credentials need a scope like https://graph.microsoft.com/.default.',
 };

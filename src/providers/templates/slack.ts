@@ -1,6 +1,6 @@
 import type { ProviderTemplate } from './types.js';
 
-/** Slack OAuth v2 (bot scopes, comma-separated). */
+/** Slack OAuth v2, bot token (comma-separated bot scopes). */
 export const slack: ProviderTemplate = {
   template: 'slack',
   displayName: 'Slack',
@@ -13,4 +13,16 @@ export const slack: ProviderTemplate = {
   authorizationParams: {},
   tokenParams: {},
   placeholders: [],
+  tokensExpire: false,
+  rotatesRefreshTokens: false,
+  tokenResponseFields: [
+    'team.id',
+    'team.name',
+    'enterprise.id',
+    'authed_user.id',
+    'bot_user_id',
+    'app_id',
+  ],
+  notes:
+    'Serves the bot token (xoxb-). Errors come as 200 with ok:false; token_type is "bot". With token rotation enabled tokens expire after 12 hours and carry a refresh token.',
 };

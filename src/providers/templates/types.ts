@@ -15,9 +15,13 @@ export interface TemplatePlaceholder {
   pattern: RegExp;
 }
 
+/** Grants a template's provider supports besides authorization_code. */
+export type TemplateGrant = 'client_credentials' | 'device_code';
+
 /**
  * A built-in provider: endpoints and defaults an admin only completes with a client id
- * and secret. Endpoint URLs may contain `{placeholder}`s.
+ * and secret. Endpoint URLs may contain `{placeholder}`s. `catalog-schema.ts` checks
+ * every template at typecheck (through this type) and at start.
  */
 export interface ProviderTemplate {
   template: string;
@@ -29,15 +33,46 @@ export interface ProviderTemplate {
   tokenEndpoint: string;
   /** RFC 7009 endpoint, only where the provider speaks RFC 7009. */
   revocationEndpoint?: string;
+  /** RFC 8628 device authorization endpoint. */
+  deviceAuthorizationEndpoint?: string;
   jwksUri?: string;
   userinfoEndpoint?: string;
   scopes: string[];
   scopeSeparator: string;
+  /** Authorization parameter carrying the scopes when it is not `scope` (Slack user tokens: `user_scope`). */
+  scopeParameter?: string;
   clientAuthMethod: ClientAuthMethod;
   authorizationParams: Record<string, string>;
   tokenParams: Record<string, string>;
   placeholders: TemplatePlaceholder[];
+  /** Whether access tokens carry an expiry (`expires_in`); false: they last until revoked. */
+  tokensExpire: boolean;
+  /** Whether a refresh answers a new refresh token that replaces the old one (single use). */
+  rotatesRefreshTokens: boolean;
+  /**
+   * Where the token to serve sits in a nested token response: Slack's user token is
+   * `authed_user.access_token` next to the bot token at the top level.
+   */
+  tokenPath?: string;
+  /** Non-secret token response fields kept as connection metadata (dotted paths: `team.id`). */
+  tokenResponseFields?: string[];
+  /** Callback query parameters kept as connection metadata (QuickBooks `realmId`). */
+  callbackParams?: string[];
+  /** Further grants the provider supports for this client. */
+  grants?: TemplateGrant[];
+  /** What to know about this provider, in a sentence or two (docs/PROVIDERS.md). */
+  notes?: string;
 }
 
 /** Host names and tenant ids: letters, digits, dots and dashes only. */
 export const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+
+/**
+ * A DNS host name with at least one dot: lowercase labels of letters, digits and inner
+ * dashes; no port, path, user info or IP literal tricks.
+ */
+export const DNS_NAME =
+  /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+
+/** One DNS label (a subdomain such as a Zendesk account). */
+export const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

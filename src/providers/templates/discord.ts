@@ -1,0 +1,23 @@
+import type { ProviderTemplate } from './types.js';
+
+/** Discord OAuth2. */
+export const discord: ProviderTemplate = {
+  template: 'discord',
+  displayName: 'Discord',
+  docsUrl: 'https://discord.com/developers/docs/topics/oauth2',
+  authorizationEndpoint: 'https://discord.com/oauth2/authorize',
+  tokenEndpoint: 'https://discord.com/api/oauth2/token',
+  revocationEndpoint: 'https://discord.com/api/oauth2/token/revoke',
+  scopes: ['identify'],
+  scopeSeparator: ' ',
+  clientAuthMethod: 'client_secret_basic',
+  authorizationParams: {},
+  tokenParams: {},
+  placeholders: [],
+  tokensExpire: true,
+  rotatesRefreshTokens: true,
+  tokenResponseFields: ['guild.id', 'webhook.id'],
+  grants: ['client_credentials'],
+  notes:
+    'Access tokens last 7 days; each refresh returns a new refresh token. The bot scope adds a guild to the response.',
+};

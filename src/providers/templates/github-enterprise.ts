@@ -1,0 +1,29 @@
+import { DNS_NAME, type ProviderTemplate } from './types.js';
+
+/** GitHub Enterprise Server at the admin's `{host}`: GitHub's dialect on another host. */
+export const githubEnterprise: ProviderTemplate = {
+  template: 'github-enterprise',
+  displayName: 'GitHub Enterprise Server',
+  docsUrl:
+    'https://docs.github.com/en/enterprise-server@latest/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps',
+  authorizationEndpoint: 'https://{host}/login/oauth/authorize',
+  tokenEndpoint: 'https://{host}/login/oauth/access_token',
+  deviceAuthorizationEndpoint: 'https://{host}/login/device/code',
+  scopes: ['read:user'],
+  scopeSeparator: ' ',
+  clientAuthMethod: 'client_secret_post',
+  authorizationParams: {},
+  tokenParams: {},
+  placeholders: [
+    {
+      name: 'host',
+      level: 'provider',
+      description: 'host name of the GitHub Enterprise Server, e.g. github.acme.com',
+      pattern: DNS_NAME,
+    },
+  ],
+  tokensExpire: false,
+  rotatesRefreshTokens: false,
+  grants: ['device_code'],
+  notes: 'Same dialect as github.com; the host is fixed per provider (config.host).',
+};

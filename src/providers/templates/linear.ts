@@ -1,0 +1,22 @@
+import type { ProviderTemplate } from './types.js';
+
+/** Linear: comma-separated scopes. */
+export const linear: ProviderTemplate = {
+  template: 'linear',
+  displayName: 'Linear',
+  docsUrl: 'https://linear.app/developers/oauth-2-0-authentication',
+  authorizationEndpoint: 'https://linear.app/oauth/authorize',
+  tokenEndpoint: 'https://api.linear.app/oauth/token',
+  revocationEndpoint: 'https://api.linear.app/oauth/revoke',
+  scopes: ['read'],
+  scopeSeparator: ',',
+  clientAuthMethod: 'client_secret_post',
+  authorizationParams: { prompt: 'consent' },
+  tokenParams: {},
+  placeholders: [],
+  tokensExpire: true,
+  rotatesRefreshTokens: true,
+  grants: ['client_credentials'],
+  notes:
+    'Scopes are comma-separated. Newer apps get 24-hour access tokens with refresh tokens; older ones long-lived tokens without expires_in (both handled).',
+};

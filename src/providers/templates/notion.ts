@@ -1,0 +1,21 @@
+import type { ProviderTemplate } from './types.js';
+
+/** Notion public integrations: HTTP Basic client auth, tokens that never expire. */
+export const notion: ProviderTemplate = {
+  template: 'notion',
+  displayName: 'Notion',
+  docsUrl: 'https://developers.notion.com/docs/authorization',
+  authorizationEndpoint: 'https://api.notion.com/v1/oauth/authorize',
+  tokenEndpoint: 'https://api.notion.com/v1/oauth/token',
+  scopes: [],
+  scopeSeparator: ' ',
+  clientAuthMethod: 'client_secret_basic',
+  authorizationParams: { owner: 'user' },
+  tokenParams: {},
+  placeholders: [],
+  tokensExpire: false,
+  rotatesRefreshTokens: false,
+  tokenResponseFields: ['workspace_id', 'workspace_name', 'bot_id'],
+  notes:
+    'No scopes (capabilities are set on the integration), no expiry, no refresh token. Internal integration secrets are static credentials (type api_key).',
+};

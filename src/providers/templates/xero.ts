@@ -1,0 +1,22 @@
+import type { ProviderTemplate } from './types.js';
+
+/** Xero: 30-minute access tokens, rotating refresh tokens (`offline_access`). */
+export const xero: ProviderTemplate = {
+  template: 'xero',
+  displayName: 'Xero',
+  docsUrl: 'https://developer.xero.com/documentation/guides/oauth2/auth-flow/',
+  authorizationEndpoint: 'https://login.xero.com/identity/connect/authorize',
+  tokenEndpoint: 'https://identity.xero.com/connect/token',
+  revocationEndpoint: 'https://identity.xero.com/connect/revocation',
+  scopes: ['offline_access', 'accounting.transactions'],
+  scopeSeparator: ' ',
+  clientAuthMethod: 'client_secret_basic',
+  authorizationParams: {},
+  tokenParams: {},
+  placeholders: [],
+  tokensExpire: true,
+  rotatesRefreshTokens: true,
+  grants: ['client_credentials'],
+  notes:
+    'Refresh tokens are single use (30-minute grace) and expire after 60 days unused. The tenant id comes from GET /connections with the token.',
+};

@@ -1,0 +1,21 @@
+import type { ProviderTemplate } from './types.js';
+
+/** Zoom: HTTP Basic client auth, rotating refresh tokens. */
+export const zoom: ProviderTemplate = {
+  template: 'zoom',
+  displayName: 'Zoom',
+  docsUrl: 'https://developers.zoom.us/docs/integrations/oauth/',
+  authorizationEndpoint: 'https://zoom.us/oauth/authorize',
+  tokenEndpoint: 'https://zoom.us/oauth/token',
+  revocationEndpoint: 'https://zoom.us/oauth/revoke',
+  scopes: [],
+  scopeSeparator: ' ',
+  clientAuthMethod: 'client_secret_basic',
+  authorizationParams: {},
+  tokenParams: {},
+  placeholders: [],
+  tokensExpire: true,
+  rotatesRefreshTokens: true,
+  notes:
+    'Scopes are set on the app. Access tokens last an hour; each refresh returns a new refresh token.',
+};
