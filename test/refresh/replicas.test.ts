@@ -198,7 +198,8 @@ describe('three replicas refreshing 200 connections whose access tokens live 20 
   it('kill -9 of a replica in the middle of a sweep: the others refresh its claims after the lease, none is lost', async () => {
     // Every refresh now waits at the proxy, before reaching the provider.
     proxy.hold();
-    const before = await versions(ids);
+    // The victim may hold warm-up connections as well as the 200.
+    const before = await versions([...ids, ...warmUp]);
     await db.pool.query('UPDATE connections SET next_refresh_at = now() WHERE provider_key = $1', [
       providerKey,
     ]);
