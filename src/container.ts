@@ -105,6 +105,7 @@ export function createContainer(deps: {
     logger,
     refreshWindowSeconds: deps.config.refreshWindowSeconds,
     changes,
+    refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
   });
   const providerRegistry = createProviderRegistry({
     prisma,
@@ -129,6 +130,7 @@ export function createContainer(deps: {
     clock,
     logger,
     refreshWindowSeconds: deps.config.refreshWindowSeconds,
+    refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
   };
   return {
     ...deps,
@@ -166,6 +168,7 @@ export function createContainer(deps: {
       audit,
       publicUrl: deps.config.publicUrl,
       refreshWindowSeconds: deps.config.refreshWindowSeconds,
+      refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
     }),
   };
 }

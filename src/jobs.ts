@@ -1,6 +1,7 @@
 import type { BackgroundJob } from './bootstrap.js';
 import type { Container } from './container.js';
 import { createRevocationRetryJob } from './admin/revocation-retry.js';
+import { createRefreshJob } from './refresh/job.js';
 import { createDevicePollJob } from './device/poll-job.js';
 import { createWebhookWorker } from './webhooks/worker.js';
 
@@ -12,5 +13,10 @@ import { createWebhookWorker } from './webhooks/worker.js';
  * await startBroker(config, logger, { jobs: defaultJobs });
  */
 export function defaultJobs(c: Container): BackgroundJob[] {
-  return [createWebhookWorker(c), createRevocationRetryJob(c), createDevicePollJob(c)];
+  return [
+    createWebhookWorker(c),
+    createRevocationRetryJob(c),
+    createDevicePollJob(c),
+    createRefreshJob(c),
+  ];
 }

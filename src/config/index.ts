@@ -22,6 +22,10 @@ export interface Config {
   refreshCron: string;
   refreshWindowSeconds: number;
   refreshConcurrency: number;
+  /** Refreshes in flight per provider on one replica. */
+  refreshProviderConcurrency: number;
+  /** Days after which an unused refresh token is refreshed to keep it alive; 0 disables. */
+  refreshKeepAliveDays: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   dataDir: string;
   bodyLimitBytes: number;
@@ -75,6 +79,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     refreshCron: c.REFRESH_CRON,
     refreshWindowSeconds: c.REFRESH_WINDOW_SECONDS,
     refreshConcurrency: c.REFRESH_CONCURRENCY,
+    refreshProviderConcurrency: c.REFRESH_PROVIDER_CONCURRENCY,
+    refreshKeepAliveDays: c.REFRESH_KEEPALIVE_DAYS,
     logLevel: c.LOG_LEVEL,
     dataDir: c.DATA_DIR,
     bodyLimitBytes: c.BODY_LIMIT_BYTES,

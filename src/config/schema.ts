@@ -12,6 +12,9 @@ export const CONFIG_DOCS = {
   REFRESH_CRON: 'node-cron expression of the refresher sweep (6 fields allowed); off disables it',
   REFRESH_WINDOW_SECONDS: 'refresh tokens expiring within this many seconds',
   REFRESH_CONCURRENCY: 'refreshes in flight per replica',
+  REFRESH_PROVIDER_CONCURRENCY: 'refreshes in flight per provider on each replica',
+  REFRESH_KEEPALIVE_DAYS:
+    'refresh a connection whose refresh token was not used for this many days; 0 disables',
   LOG_LEVEL: 'pino level: fatal, error, warn, info, debug, trace, silent',
   DATA_DIR: 'where development secrets and the embedded Postgres live',
   BODY_LIMIT_BYTES: 'largest accepted request body',
@@ -79,12 +82,13 @@ const encryptionKeys = z.string().transform((value, ctx) => {
   return keys;
 });
 
-const positiveInt = (max: number) =>
+const wholeNumber = (min: number, max: number) =>
   z
     .string()
     .regex(/^\d+$/, 'must be a whole number')
     .transform(Number)
-    .pipe(z.number().int().min(1).max(max));
+    .pipe(z.number().int().min(min).max(max));
+const positiveInt = (max: number) => wholeNumber(1, max);
 
 const nonNegativeInt = (max: number) =>
   z
@@ -117,6 +121,8 @@ export const configSchema = z.object({
     .default('*/30 * * * * *'),
   REFRESH_WINDOW_SECONDS: positiveInt(86_400).default(300),
   REFRESH_CONCURRENCY: positiveInt(256).default(8),
+  REFRESH_PROVIDER_CONCURRENCY: positiveInt(256).default(4),
+  REFRESH_KEEPALIVE_DAYS: wholeNumber(0, 3650).default(7),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   BODY_LIMIT_BYTES: positiveInt(10 * 1024 * 1024).default(64 * 1024),

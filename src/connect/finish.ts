@@ -202,6 +202,7 @@ export async function finishFlow(
     connectionConfig: config,
     now: claimed.now,
     refreshWindowSeconds: deps.refreshWindowSeconds,
+    refreshKeepAliveDays: deps.refreshKeepAliveDays,
     metadata: connectionMetadata(provider, tokens.response, query),
   });
   connectFlows.inc({ provider: provider.key, outcome: 'completed' });

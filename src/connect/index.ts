@@ -11,7 +11,7 @@ export type { FlowCookie, FlowOutcome } from './outcome.js';
  * Connecting accounts: connect sessions for services, and the browser's consent flow.
  *
  * @example
- * const connect = createConnect({ prisma, keyring, providers, registry, oauth, clock, logger, audit, publicUrl, refreshWindowSeconds });
+ * const connect = createConnect({ prisma, keyring, providers, registry, oauth, clock, logger, audit, publicUrl, refreshWindowSeconds, refreshKeepAliveDays });
  * const session = await connect.createSession(service, { provider: 'github', subject: 'u1' });
  */
 export function createConnect(deps: FlowDeps) {

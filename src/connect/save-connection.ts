@@ -2,12 +2,10 @@ import type { PrismaClient } from '../db/client.js';
 import { newId } from '../ids.js';
 import type { ConnectionMetadata } from '../providers/connection-metadata.js';
 import type { TokenResult } from '../providers/oauth-client.js';
+import { nextRefreshAt } from '../refresh/schedule.js';
 import type { Keyring } from '../vault/keyring.js';
 import { sealTokenSet } from '../vault/token-set.js';
 import { enqueueEvent } from '../webhooks/outbox.js';
-
-/** Spreads the refresher's work so connections made together are not refreshed together. */
-const REFRESH_JITTER_MS = 30_000;
 
 export interface NewGrant {
   providerKey: string;
@@ -17,23 +15,11 @@ export interface NewGrant {
   connectionConfig: Record<string, string>;
   now: Date;
   refreshWindowSeconds: number;
+  refreshKeepAliveDays: number;
   /** Non-secret extras from the token response or callback (connection-metadata.ts). */
   metadata?: ConnectionMetadata;
   /** How the connection gets tokens: `oauth2` (default), `client_credentials`, `api_key`, `basic`. */
   authType?: string;
-}
-
-/** When the refresher should look at a token set: expiry minus the window, a little jittered. */
-export function nextRefreshAt(
-  expiresAt: Date | null,
-  renewable: boolean,
-  now: Date,
-  windowSeconds: number,
-): Date | null {
-  if (!expiresAt || !renewable) return null;
-  const at =
-    expiresAt.getTime() - windowSeconds * 1000 - Math.floor(Math.random() * REFRESH_JITTER_MS);
-  return new Date(Math.max(now.getTime(), at));
 }
 
 /**
@@ -53,10 +39,12 @@ export async function saveConnection(prisma: PrismaClient, keyring: Keyring, g: 
     expiresAt,
     lastError: null,
     nextRefreshAt: nextRefreshAt(
-      expiresAt,
-      g.tokens.refreshToken !== undefined || g.authType === 'client_credentials',
-      g.now,
-      g.refreshWindowSeconds,
+      { windowSeconds: g.refreshWindowSeconds, keepAliveDays: g.refreshKeepAliveDays },
+      {
+        expiresAt,
+        hasRefreshToken: g.tokens.refreshToken !== undefined || g.authType === 'client_credentials',
+        now: g.now,
+      },
     ),
     refreshFailures: 0,
     revokedAt: null,

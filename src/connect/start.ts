@@ -29,6 +29,7 @@ export interface FlowDeps {
   audit: AuditLog;
   publicUrl: string;
   refreshWindowSeconds: number;
+  refreshKeepAliveDays: number;
 }
 
 /** `${PUBLIC_URL}/oauth/callback`: the one redirect URI of every provider. */

@@ -36,6 +36,7 @@ export interface DeviceDeps {
   clock: Clock;
   logger: Logger;
   refreshWindowSeconds: number;
+  refreshKeepAliveDays: number;
 }
 
 const after = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000);
@@ -68,6 +69,7 @@ export function createDeviceSessions(deps: DeviceDeps) {
       connectionConfig: {},
       now,
       refreshWindowSeconds: deps.refreshWindowSeconds,
+      refreshKeepAliveDays: deps.refreshKeepAliveDays,
       metadata: connectionMetadata(provider, tokens.response),
     });
     await prisma.deviceSession.update({

@@ -45,6 +45,7 @@ export function createDirectConnections(deps: {
   clock: Clock;
   logger: Logger;
   refreshWindowSeconds: number;
+  refreshKeepAliveDays: number;
 }) {
   async function machineToken(provider: ProviderRecord, scopes: string[]): Promise<TokenResult> {
     if (provider.clientAuthMethod === 'none') {
@@ -103,6 +104,7 @@ export function createDirectConnections(deps: {
         connectionConfig: {},
         now: deps.clock.now(),
         refreshWindowSeconds: deps.refreshWindowSeconds,
+        refreshKeepAliveDays: deps.refreshKeepAliveDays,
         metadata: connectionMetadata(provider, tokens.response),
         authType: body.type,
       });

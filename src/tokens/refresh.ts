@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import { refreshDuration, refreshes, upstreamErrors } from '../observability/metrics.js';
 import { withSpan } from '../observability/spans.js';
 import { forConnection } from '../providers/metadata.js';
-import type { ProviderOAuth, TokenResult } from '../providers/oauth-client.js';
+import type { ProviderOAuth, ProviderRecord, TokenResult } from '../providers/oauth-client.js';
 import type { ProviderStore } from '../providers/store.js';
 import {
   classifyUpstreamError,
@@ -42,6 +42,8 @@ export interface Actor {
 export interface RefreshRequest {
   /** Refresh even when the token is still valid for `minTtlSeconds`. */
   force: boolean;
+  /** The refresher's sweep: refresh once next_refresh_at has come, whatever the token's lifetime. */
+  scheduled: boolean;
   minTtlSeconds: number;
   /** token_sets.version the caller saw: a different one after locking means someone else refreshed. */
   seenVersion: number | null;
@@ -113,8 +115,11 @@ export function createRefresher(deps: {
    * client_credentials connection (no refresh token) the client_credentials grant again.
    * Connection-level template placeholders (a shop, a subdomain) pick the endpoints.
    */
-  async function callProvider(row: LockedConnection, current: PlainTokenSet): Promise<TokenResult> {
-    const record = await deps.providers.get(row.providerKey);
+  async function callProvider(
+    row: LockedConnection,
+    record: ProviderRecord | undefined,
+    current: PlainTokenSet,
+  ): Promise<TokenResult> {
     if (!record) throw new PermanentUpstreamError('provider_removed');
     const provider = forConnection(record, row.connectionConfig as Record<string, string>);
     const stop = refreshDuration.startTimer({ provider: row.providerKey });
@@ -159,8 +164,15 @@ export function createRefresher(deps: {
     throw cause;
   }
 
-  async function run(id: string, req: RefreshRequest): Promise<RefreshOutcome> {
+  async function run(
+    id: string,
+    providerKey: string,
+    req: RefreshRequest,
+  ): Promise<RefreshOutcome> {
     let pending: Pending | undefined;
+    // Read before the transaction: a pool connection taken while one is held for the
+    // transaction deadlocks once every connection is held by a refresh.
+    const provider = await deps.providers.get(providerKey);
     try {
       return await deps.prisma.$transaction(async (tx) => {
         const row = await lockConnection(tx, id);
@@ -169,7 +181,8 @@ export function createRefresher(deps: {
         const current = deps.store.open(row) as PlainTokenSet;
         if (row.tokenSet.version !== req.seenVersion) return { kind: 'current' };
         const valid = current.expiresAt === null || current.expiresAt > now;
-        if (!req.force) {
+        const due = req.scheduled && row.nextRefreshAt !== null && row.nextRefreshAt <= now;
+        if (!req.force && !due) {
           if (!expiresWithin(current.expiresAt, req.minTtlSeconds, now)) return { kind: 'current' };
           // A min_ttl longer than the provider's token lifetime must not refresh on every read.
           if (valid && refreshedWithin(row.lastRefreshedAt, now)) return { kind: 'current' };
@@ -179,7 +192,7 @@ export function createRefresher(deps: {
         const requestedAt = now;
         let result: TokenResult;
         try {
-          result = await callProvider(row, current);
+          result = await callProvider(row, provider, current);
         } catch (e) {
           const error = classifyUpstreamError(e);
           await deps.store.writeFailure(tx, row, error, deps.clock.now());
@@ -238,7 +251,7 @@ export function createRefresher(deps: {
       const flight = withSpan(
         'token.refresh',
         { 'token_broker.provider': provider, 'token_broker.connection_id': id },
-        () => run(id, req),
+        () => run(id, provider, req),
       )
         .then((outcome) => {
           record(id, provider, req, outcome);

@@ -77,7 +77,7 @@ function ensureActive(s: TokenSnapshot): asserts s is TokenSnapshot & { tokens: 
  * needed (single-flight, see refresh.ts), with the transient/permanent split of API.md.
  *
  * @example
- * const tokens = createTokenService({ prisma, pool, keyring, providers, oauth, audit, clock, logger, refreshWindowSeconds: 300 });
+ * const tokens = createTokenService({ prisma, pool, keyring, providers, oauth, audit, clock, logger, refreshWindowSeconds: 300, refreshKeepAliveDays: 7 });
  * const { token, refreshError } = await tokens.read(service, 'conn_…', { minTtlSeconds: 60 });
  */
 export function createTokenService(deps: {
@@ -92,6 +92,7 @@ export function createTokenService(deps: {
   refreshWindowSeconds: number;
   /** Invalidation across replicas (`token_broker_connection`) for the snapshot cache. */
   changes: ChangeFeed;
+  refreshKeepAliveDays: number;
 }) {
   const store = createTokenStore(deps);
   const refresher = createRefresher({ ...deps, store });
@@ -149,6 +150,7 @@ export function createTokenService(deps: {
     }
     const outcome = await refresher.refresh(id, snap.providerKey, {
       force: opts.force,
+      scheduled: false,
       minTtlSeconds: opts.minTtlSeconds,
       seenVersion: snap.version,
       actor: { type: 'service', id: caller.id },
@@ -204,16 +206,19 @@ export function createTokenService(deps: {
 
     /**
      * Refreshes a connection on behalf of the broker itself (the background refresher):
-     * no policy, no errors for provider failures — the outcome says what happened.
+     * no policy, no errors for provider failures — the outcome says what happened. With
+     * `scheduled`, a connection whose next_refresh_at has come (read under the lock) is
+     * refreshed even when its token outlives `minTtlSeconds` (jitter, keep-alive).
      */
     async refresh(
       id: string,
-      opts: { minTtlSeconds: number; force?: boolean; actor?: Actor },
+      opts: { minTtlSeconds: number; force?: boolean; scheduled?: boolean; actor?: Actor },
     ): Promise<RefreshOutcome> {
       const snap = await store.snapshot(id);
       if (!snap || snap.status !== 'active' || !snap.tokens) return { kind: 'inactive' };
       return refresher.refresh(id, snap.providerKey, {
         force: opts.force ?? false,
+        scheduled: opts.scheduled ?? false,
         minTtlSeconds: opts.minTtlSeconds,
         seenVersion: snap.version,
         actor: opts.actor ?? { type: 'system', id: null },

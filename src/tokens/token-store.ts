@@ -2,14 +2,13 @@ import type pg from 'pg';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { TokenResult } from '../providers/oauth-client.js';
 import type { UpstreamError } from '../providers/upstream-errors.js';
+import { nextRefreshAt, retryAt } from '../refresh/schedule.js';
 import type { Keyring } from '../vault/keyring.js';
 import { openTokenSet, sealTokenSet, type PlainTokenSet } from '../vault/token-set.js';
 import { enqueueEvent } from '../webhooks/outbox.js';
 
 /** Advisory lock namespace (two-int form) of per-connection refresh locks. */
 const REFRESH_LOCK_NAMESPACE = 0x74627266;
-/** Refresher back-off after a transient failure: 30 s doubling per failure, at most an hour. */
-const MAX_BACKOFF_SECONDS = 3600;
 
 /** A connection with its current access token (never the refresh token), from one query. */
 export interface TokenSnapshot {
@@ -72,14 +71,12 @@ export function createTokenStore(deps: {
   pool: pg.Pool;
   keyring: Keyring;
   refreshWindowSeconds: number;
+  refreshKeepAliveDays: number;
 }) {
   const { keyring } = deps;
-
-  /** Expiry minus the refresh window, minus up to 10 % of the window (≤ 30 s) so replicas spread out. */
-  const nextRefreshAt = (expiresAt: Date): Date => {
-    const window = deps.refreshWindowSeconds * 1000;
-    const jitter = Math.random() * Math.min(window * 0.1, 30_000);
-    return new Date(expiresAt.getTime() - window - jitter);
+  const schedule = {
+    windowSeconds: deps.refreshWindowSeconds,
+    keepAliveDays: deps.refreshKeepAliveDays,
   };
 
   return {
@@ -137,9 +134,10 @@ export function createTokenStore(deps: {
         result.expiresIn === undefined
           ? null
           : new Date(requestedAt.getTime() + result.expiresIn * 1000);
+      const refreshToken = result.refreshToken ?? previous.refreshToken;
       const sealed = sealTokenSet(keyring, row.id, {
         accessToken: result.accessToken,
-        refreshToken: result.refreshToken ?? previous.refreshToken,
+        refreshToken,
         idToken: result.idToken ?? previous.idToken,
         tokenType: result.tokenType,
         expiresAt,
@@ -155,7 +153,12 @@ export function createTokenStore(deps: {
           expiresAt,
           ...(scopes && scopes.length > 0 ? { scopes } : {}),
           lastRefreshedAt: now,
-          nextRefreshAt: expiresAt && nextRefreshAt(expiresAt),
+          nextRefreshAt: nextRefreshAt(schedule, {
+            expiresAt,
+            // A client_credentials connection is renewed without a refresh token.
+            hasRefreshToken: refreshToken !== undefined || row.authType === 'client_credentials',
+            now,
+          }),
           refreshFailures: 0,
           lastError: null,
         },
@@ -165,7 +168,8 @@ export function createTokenStore(deps: {
 
     /**
      * Records a failed refresh. Permanent: the connection needs the user again
-     * (`reauthorization_required`). Transient: failures + 1 and a back-off for the refresher.
+     * (`reauthorization_required`). Transient: failures + 1 and a jittered exponential
+     * back-off for the refresher (see `retryAt`).
      */
     async writeFailure(
       tx: Prisma.TransactionClient,
@@ -191,14 +195,12 @@ export function createTokenStore(deps: {
         );
         return;
       }
-      const backoff =
-        error.retryAfterSeconds ?? Math.min(30 * 2 ** row.refreshFailures, MAX_BACKOFF_SECONDS);
       await tx.connection.update({
         where: { id: row.id },
         data: {
           lastError: error.errorClass,
           refreshFailures: { increment: 1 },
-          nextRefreshAt: new Date(now.getTime() + backoff * 1000),
+          nextRefreshAt: retryAt(row.refreshFailures, error.retryAfterSeconds, now),
         },
       });
       await enqueueEvent(

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { type Configuration } from 'oidc-provider';
+import { unboundedMemoryAdapter } from './memory-adapter.js';
 
 export interface UpstreamClient {
   client_id: string;
@@ -19,6 +20,12 @@ export interface UpstreamOptions {
   rotateRefreshTokens?: boolean;
   clients?: UpstreamClient[];
   features?: Configuration['features'];
+  /**
+   * Keep every grant and token (default: oidc-provider's memory store, which evicts
+   * beyond 1000 entries shared by all providers in the process). For tests holding
+   * hundreds of grants.
+   */
+  unboundedStore?: boolean;
 }
 
 export interface IssuedTokens {
@@ -45,6 +52,7 @@ export async function startUpstream(options: UpstreamOptions = {}) {
   const grantErrors: { grant_type: string; error: string }[] = [];
 
   const provider = new Provider(issuer, {
+    ...(options.unboundedStore ? { adapter: unboundedMemoryAdapter() } : {}),
     clients: (options.clients ?? []).map((c) => ({
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],

@@ -43,6 +43,7 @@ describe('a refresh whose commit fails after the provider rotated the refresh to
       prisma,
       pool: c.db.pool,
       refreshWindowSeconds: c.config.refreshWindowSeconds,
+      refreshKeepAliveDays: c.config.refreshKeepAliveDays,
     });
     const caller = { id: 'svc_test', allowedProviders: [key] };
 
