@@ -22,6 +22,7 @@ import {
   startReceiver,
   waitFor,
   type Receiver,
+  verifySignature,
 } from '../webhooks/receiver.js';
 import { bearer, createService } from '../tokens/support.js';
 
@@ -188,6 +189,20 @@ describe('no secret in logs, the database dump, webhooks or responses (full flow
       15_000,
       'the connection.revoked webhook',
     );
+    // The consent flow produced exactly one connection.created, delivered signed.
+    const created = receiver.received.filter(
+      (m) => (JSON.parse(m.body) as { type: string }).type === 'connection.created',
+    );
+    expect(created).toHaveLength(1);
+    expect(verifySignature(hook.secret, created[0]!)).toBe(true);
+    expect(JSON.parse(created[0]!.body)).toMatchObject({
+      data: {
+        connection_id: connectionId,
+        provider: 'fake-oidc',
+        subject: 'alice',
+        status: 'active',
+      },
+    });
 
     const dump = `${stored}\n${await pgDump()}`;
     const webhookBodies = receiver.received.map((m) => JSON.stringify(m));
