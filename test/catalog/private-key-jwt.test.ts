@@ -1,22 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
 import request from 'supertest';
 import { APP_ORIGIN, connectSession, createService } from '../connect/helpers.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('private_key_jwt (RFC 7523) and PAR (RFC 9126) toward oidc-provider', () => {
   let broker: TestBroker;
@@ -65,7 +55,7 @@ describe('private_key_jwt (RFC 7523) and PAR (RFC 9126) toward oidc-provider', (
       })
       .expect(201);
     ({ apiKey } = await createService(broker, ['idp']));
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,19 +1,9 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
 import { openTokenSet } from '../../src/vault/token-set.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { APP_ORIGIN, connectSession, createService, registerProvider } from './helpers.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('consent flow in headless Chromium against oidc-provider', () => {
   let broker: TestBroker;
@@ -53,7 +43,7 @@ describe('consent flow in headless Chromium against oidc-provider', () => {
       scopes: ['api'],
     });
     ({ apiKey } = await createService(broker, ['idp', 'plain']));
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,21 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { isActive, UPSTREAM_CLIENT, upstreamConnection } from '../admin/fixtures.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** Signs in over plain HTTP and returns the session cookie and its CSRF token. */
 async function signIn(broker: TestBroker): Promise<{ cookie: string; csrf: string }> {
@@ -139,7 +129,7 @@ describe('admin console', () => {
 
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+      browser = await launchChromium();
       const context = await browser.newContext({ javaScriptEnabled: false });
       const page = await context.newPage();
       const cspViolations: string[] = [];
