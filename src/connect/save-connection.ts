@@ -1,11 +1,28 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
 import { newId } from '../ids.js';
 import type { ConnectionMetadata } from '../providers/connection-metadata.js';
-import type { TokenResult } from '../providers/oauth-client.js';
+import type { Logger } from '../observability/logger.js';
+import type { ProviderOAuth, TokenResult } from '../providers/oauth-client.js';
+import type { ProviderStore } from '../providers/store.js';
 import { nextRefreshAt } from '../refresh/schedule.js';
 import type { Keyring } from '../vault/keyring.js';
 import { sealTokenSet } from '../vault/token-set.js';
 import { enqueueEvent } from '../webhooks/outbox.js';
+
+/** What a domain service needs to obtain a grant from a provider and store it as a connection. */
+export interface GrantWriterDeps {
+  prisma: PrismaClient;
+  keyring: Keyring;
+  providers: ProviderStore;
+  oauth: ProviderOAuth;
+  audit: AuditLog;
+  clock: Clock;
+  logger: Logger;
+  refreshWindowSeconds: number;
+  refreshKeepAliveDays: number;
+}
 
 export interface NewGrant {
   providerKey: string;

@@ -1,6 +1,4 @@
-import type { AuditLog } from '../audit/audit-log.js';
-import type { Clock } from '../clock.js';
-import { saveConnection } from '../connect/save-connection.js';
+import { saveConnection, type GrantWriterDeps } from '../connect/save-connection.js';
 import type { PrismaClient } from '../db/client.js';
 import {
   insufficientScope,
@@ -9,13 +7,10 @@ import {
   upstreamUnavailable,
 } from '../errors/index.js';
 import { newId } from '../ids.js';
-import type { Logger } from '../observability/logger.js';
 import { connectionMetadata } from '../providers/connection-metadata.js';
-import type { ProviderOAuth, ProviderRecord, TokenResult } from '../providers/oauth-client.js';
-import type { ProviderStore } from '../providers/store.js';
+import type { ProviderRecord, TokenResult } from '../providers/oauth-client.js';
 import { classifyUpstreamError } from '../providers/upstream-errors.js';
 import type { ServicePrincipal } from '../services/service-store.js';
-import type { Keyring } from '../vault/keyring.js';
 import type { DeviceSessionBody } from './schema.js';
 
 /** RFC 8628 §3.5: poll every 5 s unless the provider says otherwise. */
@@ -27,17 +22,7 @@ export type DeviceSessionRow = NonNullable<
   Awaited<ReturnType<PrismaClient['deviceSession']['findUnique']>>
 >;
 
-export interface DeviceDeps {
-  prisma: PrismaClient;
-  keyring: Keyring;
-  providers: ProviderStore;
-  oauth: ProviderOAuth;
-  audit: AuditLog;
-  clock: Clock;
-  logger: Logger;
-  refreshWindowSeconds: number;
-  refreshKeepAliveDays: number;
-}
+export type DeviceDeps = GrantWriterDeps;
 
 const after = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000);
 

@@ -1,20 +1,14 @@
-import type { AuditLog } from '../audit/audit-log.js';
-import type { Clock } from '../clock.js';
-import { saveConnection } from '../connect/save-connection.js';
-import type { PrismaClient } from '../db/client.js';
+import { saveConnection, type GrantWriterDeps } from '../connect/save-connection.js';
 import {
   insufficientScope,
   invalidRequest,
   notFound,
   upstreamUnavailable,
 } from '../errors/index.js';
-import type { Logger } from '../observability/logger.js';
 import { connectionMetadata } from '../providers/connection-metadata.js';
-import type { ProviderOAuth, ProviderRecord, TokenResult } from '../providers/oauth-client.js';
-import type { ProviderStore } from '../providers/store.js';
+import type { ProviderRecord, TokenResult } from '../providers/oauth-client.js';
 import { classifyUpstreamError } from '../providers/upstream-errors.js';
 import type { ServicePrincipal } from '../services/service-store.js';
-import type { Keyring } from '../vault/keyring.js';
 import type { DirectConnectionBody } from './schema.js';
 import { STATIC_TOKEN_TYPES } from './token-types.js';
 
@@ -36,17 +30,7 @@ const staticToken = (accessToken: string, tokenType: string): TokenResult => ({
  * @example
  * const { connection, created } = await direct.create(service, { type: 'api_key', provider: 'notion', subject: 'acme', api_key: 'secret_…' });
  */
-export function createDirectConnections(deps: {
-  prisma: PrismaClient;
-  keyring: Keyring;
-  providers: ProviderStore;
-  oauth: ProviderOAuth;
-  audit: AuditLog;
-  clock: Clock;
-  logger: Logger;
-  refreshWindowSeconds: number;
-  refreshKeepAliveDays: number;
-}) {
+export function createDirectConnections(deps: GrantWriterDeps) {
   async function machineToken(provider: ProviderRecord, scopes: string[]): Promise<TokenResult> {
     if (provider.clientAuthMethod === 'none') {
       throw invalidRequest('provider: client_credentials needs a confidential client');
