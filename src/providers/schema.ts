@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PROVIDER_KEY, RESERVED_PROVIDER_KEYS } from './provider-key.js';
 
 /** Authorization request parameters the broker sets itself; a provider may not override them. */
-const RESERVED_AUTHORIZATION_PARAMS = new Set([
+export const RESERVED_AUTHORIZATION_PARAMS: ReadonlySet<string> = new Set([
   'response_type',
   'client_id',
   'redirect_uri',
@@ -17,7 +17,7 @@ const RESERVED_AUTHORIZATION_PARAMS = new Set([
 ]);
 
 /** Token request parameters the broker sets itself. */
-const RESERVED_TOKEN_PARAMS = new Set([
+export const RESERVED_TOKEN_PARAMS: ReadonlySet<string> = new Set([
   'grant_type',
   'code',
   'redirect_uri',
@@ -29,7 +29,7 @@ const RESERVED_TOKEN_PARAMS = new Set([
   'refresh_token',
 ]);
 
-const params = (reserved: Set<string>) =>
+const params = (reserved: ReadonlySet<string>) =>
   z
     .record(
       z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'invalid parameter name'),

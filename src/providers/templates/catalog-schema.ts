@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RESERVED_AUTHORIZATION_PARAMS, RESERVED_TOKEN_PARAMS } from '../schema.js';
 import type { ProviderTemplate } from './types.js';
 
 const PLACEHOLDER = /\{([a-z_][a-z0-9_]*)\}/g;
@@ -9,22 +10,8 @@ const FIELD_PATH = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'must be a dotted path')
   .refine((p) => !/token|secret|password|code/i.test(p), 'must not name a secret');
 
-/** Parameters the broker sets itself (mirrors providers/schema.ts for the catalog). */
-const RESERVED = new Set([
-  'response_type',
-  'client_id',
-  'redirect_uri',
-  'state',
-  'code_challenge',
-  'code_challenge_method',
-  'nonce',
-  'scope',
-  'grant_type',
-  'code',
-  'code_verifier',
-  'client_secret',
-  'refresh_token',
-]);
+/** Parameters the broker sets itself, in authorization or token requests (providers/schema.ts). */
+const RESERVED = new Set([...RESERVED_AUTHORIZATION_PARAMS, ...RESERVED_TOKEN_PARAMS]);
 
 const urlTemplate = z
   .string()
