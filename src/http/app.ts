@@ -57,11 +57,9 @@ export function createApp(c: Container): Express {
   const routes = buildRoutes(c);
 
   app.use((req, res, next) => {
-    observeRequest(c.logger, req, res, requestIdOf(req), () => routePattern(req));
-    next();
-  });
-  app.use((_req, res, next) => {
-    setResponseHeaders(res);
+    const requestId = requestIdOf(req);
+    observeRequest(c.logger, req, res, requestId, () => routePattern(req));
+    setResponseHeaders(res, requestId);
     next();
   });
   app.use(express.json({ limit: c.config.bodyLimitBytes, strict: true }));

@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { trace } from '@opentelemetry/api';
 import type { Container } from '../container.js';
@@ -7,7 +7,7 @@ import { rateLimited, toBrokerError } from '../errors/index.js';
 import { answerError } from './middleware/errors.js';
 import { authFailureKeys, recordAuthFailure } from './middleware/rate-limit.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
-import { setResponseHeaders } from './response-headers.js';
+import { responseHeaders, setResponseHeaders } from './response-headers.js';
 import { readTokenRoute, sendToken, TOKEN_ROUTE } from './routes/service-api.js';
 
 /**
@@ -27,7 +27,7 @@ const hasBody = (req: IncomingMessage) =>
  * raw `node:http` server in front of Express, whose per-request machinery costs several
  * times the read itself (docs/PERFORMANCE.md). Every concern goes through the same
  * function the Express app uses: `observeRequest` (request id, log line, latency metric),
- * `setResponseHeaders` (helmet's headers, no-store), `services.requireBearer`
+ * `responseHeaders` (helmet's headers, no-store, request id), `services.requireBearer`
  * (authentication), `readTokenRoute` (validation, policy, refresh, audit, read metrics),
  * `sendToken`, and `answerError`. Every other request falls through to `next`.
  *
@@ -35,9 +35,11 @@ const hasBody = (req: IncomingMessage) =>
  * server.on('request', createFastPath(container, createApp(container)));
  */
 export function createFastPath(c: Container, next: RequestListener): RequestListener {
-  async function serve(req: IncomingMessage, res: ServerResponse, id: string, query: string) {
+  const guard = c.rateLimits.authFailures;
+
+  async function serve(req: IncomingMessage, id: string, query: string) {
     const caller = await c.services.requireBearer(bearerToken(req.headers.authorization));
-    sendToken(res, await readTokenRoute(c, caller, { id }, parseQuery(query)));
+    return readTokenRoute(c, caller, { id }, parseQuery(query));
   }
 
   return (req, res) => {
@@ -48,20 +50,24 @@ export function createFastPath(c: Container, next: RequestListener): RequestList
     }
     // The route the Express instrumentation would have named (no span when tracing is off).
     trace.getActiveSpan()?.setAttribute('http.route', TOKEN_ROUTE).updateName(`GET ${TOKEN_ROUTE}`);
-    observeRequest(c.logger, req, res, requestIdOf(req), () => TOKEN_ROUTE);
-    setResponseHeaders(res);
+    const requestId = requestIdOf(req);
+    observeRequest(c.logger, req, res, requestId, () => TOKEN_ROUTE);
+    const fail = (error: unknown) => {
+      setResponseHeaders(res, requestId);
+      answerError(c.logger, TOKEN_ROUTE, res, error);
+    };
     // The same failed-authentication guard as the Express app's `rateLimits`, with no I/O.
-    const keys = authFailureKeys(req);
-    const blocked = keys.length > 0 ? c.rateLimits.authFailures.blockedFor(keys) : undefined;
+    const blocked = guard.blocking() ? guard.blockedFor(authFailureKeys(req)) : undefined;
     if (blocked !== undefined) {
-      answerError(c.logger, TOKEN_ROUTE, res, rateLimited(blocked));
+      fail(rateLimited(blocked));
       return;
     }
-    serve(req, res, match[1], match[2] ?? '')
+    serve(req, match[1], match[2] ?? '')
+      .then((read) => sendToken(res, read, responseHeaders(requestId)))
       .catch(async (error: unknown) => {
-        if (toBrokerError(error).status === 401) await recordAuthFailure(c, keys);
+        if (toBrokerError(error).status === 401) await recordAuthFailure(c, authFailureKeys(req));
         throw error;
       })
-      .catch((error: unknown) => answerError(c.logger, TOKEN_ROUTE, res, error));
+      .catch(fail);
   };
 }

@@ -14,6 +14,8 @@ const MAX_BLOCKED = 10_000;
 export interface AuthFailureGuard {
   /** Seconds the caller must wait when any of `keys` is blocked, else undefined. No I/O. */
   blockedFor(keys: readonly string[]): number | undefined;
+  /** Whether anyone may be blocked now; when not, a request need not work out its keys. */
+  blocking(): boolean;
   /** Counts one failure against each key; blocks the keys that went over the limit. */
   record(keys: readonly string[]): Promise<void>;
 }
@@ -33,9 +35,11 @@ export function createAuthFailureGuard(deps: {
     const now = deps.clock.now().getTime();
     for (const [key, until] of blockedUntil) if (until <= now) blockedUntil.delete(key);
   };
+  const blocking = () => deps.perMinute > 0 && blockedUntil.size > 0;
   return {
+    blocking,
     blockedFor(keys) {
-      if (deps.perMinute === 0 || blockedUntil.size === 0) return undefined;
+      if (!blocking()) return undefined;
       const now = deps.clock.now().getTime();
       let wait = 0;
       for (const key of keys) {

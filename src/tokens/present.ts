@@ -18,3 +18,19 @@ export const presentToken = (t: TokenView) => ({
   // An extra field beyond API.md's Token, only when the template kept something.
   ...(Object.keys(t.metadata).length > 0 ? { metadata: t.metadata } : {}),
 });
+
+/**
+ * A view's serialised Token, made once per view: the token service hands out the same
+ * view for as long as a cached snapshot lasts, so a hot read serialises nothing.
+ */
+const serialised = new WeakMap<TokenView, string>();
+
+/** `JSON.stringify(presentToken(t))`, remembered per view (views are never changed). */
+export function tokenJson(t: TokenView): string {
+  let text = serialised.get(t);
+  if (text === undefined) {
+    text = JSON.stringify(presentToken(t));
+    serialised.set(t, text);
+  }
+  return text;
+}

@@ -22,17 +22,17 @@ const DEFAULT_RETRY_AFTER_SECONDS = 5;
  */
 const SNAPSHOT_CACHE = { ttlMs: 5_000, maxEntries: 100_000 };
 
-/** A connection's current access token as handed to a service. */
+/** A connection's current access token as handed to a service (shared: never changed). */
 export interface TokenView {
-  connectionId: string;
-  provider: string;
-  accessToken: string;
-  tokenType: string;
-  expiresAt: Date | null;
-  scopes: string[];
-  idToken: string | undefined;
+  readonly connectionId: string;
+  readonly provider: string;
+  readonly accessToken: string;
+  readonly tokenType: string;
+  readonly expiresAt: Date | null;
+  readonly scopes: readonly string[];
+  readonly idToken: string | undefined;
   /** Non-secret connection metadata (Salesforce instance_url, QuickBooks realmId…). */
-  metadata: Record<string, unknown>;
+  readonly metadata: Readonly<Record<string, unknown>>;
 }
 
 export interface TokenRead {
@@ -49,9 +49,14 @@ export interface TokenCaller {
 
 export type TokenAction = 'token.read' | 'token.exchange' | 'connection.refresh';
 
+/** Views by snapshot: a cached snapshot's readers share one view (and its serialised form, see present.ts). */
+const views = new WeakMap<TokenSnapshot, TokenView>();
+
 const view = (s: TokenSnapshot): TokenView => {
+  const known = views.get(s);
+  if (known) return known;
   const t = s.tokens!;
-  return {
+  const made: TokenView = {
     connectionId: s.connectionId,
     provider: s.providerKey,
     accessToken: t.accessToken,
@@ -61,6 +66,8 @@ const view = (s: TokenSnapshot): TokenView => {
     idToken: t.idToken,
     metadata: s.metadata,
   };
+  views.set(s, made);
+  return made;
 };
 
 const reauthorizationRequired = () =>

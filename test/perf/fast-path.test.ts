@@ -184,6 +184,30 @@ describe('the token read fast path answers exactly as the Express route', () => 
     expect(broker.logs.text).toContain('"route":"/v1/connections/:id/token"');
   });
 
+  it('counts repeated reads into one audit row that GET /admin/audit shows at once', async () => {
+    const id = await connection(inSeconds(3600));
+    for (let i = 0; i < 3; i++) {
+      await request(broker.url)
+        .get(`/v1/connections/${id}/token`)
+        .set(bearer(service.api_key))
+        .expect(200);
+    }
+    // No flush and no wait: the audit API writes what this replica has counted first.
+    const res = await request(broker.url)
+      .get('/admin/audit')
+      .query({ connection_id: id })
+      .set(bearer(broker.adminToken))
+      .expect(200);
+    expect(res.body.data).toEqual([
+      expect.objectContaining({
+        action: 'token.read',
+        actor_id: service.id,
+        outcome: 'success',
+        detail: { count: 3, last_at: expect.any(String) },
+      }),
+    ]);
+  });
+
   it('takes only the canonical GET of the token route; everything else reaches Express', async () => {
     const app = createApp(broker.container);
     const fellThrough: string[] = [];

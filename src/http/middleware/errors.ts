@@ -42,13 +42,31 @@ function fromHttpError(error: unknown): BrokerError | undefined {
  * Writes a JSON body on a plain `node:http` response (the Express app and the raw fast
  * path alike; every response is `no-store`, so there is no ETag).
  *
- * @example writeJson(res, 200, presentToken(read.token))
+ * @example writeJson(res, 201, presentConnection(row))
  */
 export function writeJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
+  writeJsonText(res, status, JSON.stringify(body));
+}
+
+/**
+ * Writes serialised JSON with `headers` (a flat name, value list) added to those already
+ * set, in one `writeHead` call.
+ *
+ * @example writeJsonText(res, 200, text, ['Broker-Refresh-Error', 'upstream_unavailable'])
+ */
+export function writeJsonText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: readonly string[] = [],
+): void {
+  res.writeHead(status, [
+    ...headers,
+    'Content-Type',
+    'application/json; charset=utf-8',
+    'Content-Length',
+    String(Buffer.byteLength(text)),
+  ]);
   res.end(text);
 }
 

@@ -14,7 +14,8 @@ export function requestIdOf(req: IncomingMessage): string {
 /**
  * Records one finished request: a log line and the latency histogram. `route` is the
  * route pattern, never the raw URL (paths and queries can carry session tokens and codes).
- * Shared by the Express app and the raw fast path.
+ * Shared by the Express app and the raw fast path; the `X-Request-Id` header goes out with
+ * the other response headers (response-headers.ts).
  */
 export function observeRequest(
   logger: Logger,
@@ -24,7 +25,6 @@ export function observeRequest(
   route: () => string,
 ): void {
   const started = process.hrtime.bigint();
-  res.setHeader('X-Request-Id', requestId);
   res.once('finish', () => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const pattern = route();

@@ -39,7 +39,10 @@ export function registerAdminConnectionRoutes(routes: RouteTable, c: Container):
   });
 
   routes.add('GET', '/admin/audit', admin, async (req, res) => {
-    const page = await listAuditEvents(c.db.prisma, parse(auditFilters, req.query));
+    const filters = parse(auditFilters, req.query);
+    // What this replica has counted but not written yet shows at once (others: within ~1 s).
+    await c.audit.flush();
+    const page = await listAuditEvents(c.db.prisma, filters);
     res.json({ data: page.data.map(presentAuditEvent), next_cursor: page.nextCursor });
   });
 }

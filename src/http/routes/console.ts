@@ -123,6 +123,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
   routes.add('GET', '/console/connections/:id', signedIn, async (req, res) => {
     const { id } = parse(idParam, req.params);
     const connection = presentAdminConnection(await getConnection(c.db.prisma, id));
+    await c.audit.flush();
     const audit = await listAuditEvents(c.db.prisma, { connection_id: id, limit: 100 });
     const notice =
       req.query.revoked === '1'

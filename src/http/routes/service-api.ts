@@ -5,9 +5,9 @@ import type { Container } from '../../container.js';
 import { presentConnection } from '../../connections/present.js';
 import { PROVIDER_KEY } from '../../providers/provider-key.js';
 import type { ServicePrincipal } from '../../services/service-store.js';
-import { presentToken } from '../../tokens/present.js';
+import { tokenJson } from '../../tokens/present.js';
 import type { TokenRead } from '../../tokens/token-service.js';
-import { writeJson } from '../middleware/errors.js';
+import { writeJsonText } from '../middleware/errors.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../validate.js';
@@ -36,10 +36,14 @@ const listQuery = z.object({
 const connectionId = z.object({ id: z.string().min(1).max(64) });
 const tokenQuery = z.object({ min_ttl: wholeNumber(0, 3600, 60) });
 
-/** Writes a Token, flagging a token served after a failed refresh. */
-export function sendToken(res: ServerResponse, read: TokenRead): void {
-  if (read.refreshError) res.setHeader('Broker-Refresh-Error', read.refreshError);
-  writeJson(res, 200, presentToken(read.token));
+/**
+ * Writes a Token with `headers` (flat) added, flagging a token served after a failed refresh.
+ *
+ * @example sendToken(res, await c.tokens.read(caller, id, { minTtlSeconds: 60 }))
+ */
+export function sendToken(res: ServerResponse, read: TokenRead, headers: string[] = []): void {
+  if (read.refreshError) headers.push('Broker-Refresh-Error', read.refreshError);
+  writeJsonText(res, 200, tokenJson(read.token), headers);
 }
 
 /**
