@@ -3,13 +3,21 @@ import { registry } from '../observability/metrics.js';
 import type { ChangeChannel, ChangeFeed } from './change-feed.js';
 
 type Outcome = 'hit' | 'miss' | 'off';
+interface Count {
+  cache: string;
+  result: Outcome;
+  n: number;
+  reported: number;
+}
 /** Plain counts on the hot path; copied into the Prometheus counter only when scraped. */
-const counts = new Map<string, { cache: string; result: Outcome; n: number; reported: number }>();
-const count = (cache: string, result: Outcome) => {
-  const key = `${cache}|${result}`;
-  const c = counts.get(key);
-  if (c) c.n++;
-  else counts.set(key, { cache, result, n: 1, reported: 0 });
+const counts: Count[] = [];
+const countsOf = (cache: string) => {
+  const made = (result: Outcome) => {
+    const c: Count = { cache, result, n: 0, reported: 0 };
+    counts.push(c);
+    return c;
+  };
+  return { hit: made('hit'), miss: made('miss'), off: made('off') };
 };
 
 new Counter({
@@ -18,7 +26,8 @@ new Counter({
   labelNames: ['cache', 'result'] as const,
   registers: [registry],
   collect() {
-    for (const c of counts.values()) {
+    for (const c of counts) {
+      if (c.n === 0) continue;
       this.inc({ cache: c.cache, result: c.result }, c.n - c.reported);
       c.reported = c.n;
     }
@@ -51,6 +60,7 @@ export function createReadCache<V>(opts: {
   idOf?: (key: string, value: V) => string;
 }) {
   const entries = new Map<string, Entry<V>>();
+  const counted = countsOf(opts.name);
   let generation = 0;
 
   const clear = () => {
@@ -84,11 +94,11 @@ export function createReadCache<V>(opts: {
       if (usable) {
         const hit = entries.get(key);
         if (hit && hit.expiresAt > Date.now()) {
-          count(opts.name, 'hit');
+          counted.hit.n++;
           return hit.value;
         }
       }
-      count(opts.name, usable ? 'miss' : 'off');
+      counted[usable ? 'miss' : 'off'].n++;
       const seen = generation;
       const value = await load();
       if (value !== undefined && usable && seen === generation && opts.feed.fresh()) {

@@ -18,9 +18,10 @@ const DEFAULT_RETRY_AFTER_SECONDS = 5;
 /**
  * Decrypted connection snapshots kept per replica. Correctness rests on the change feed
  * (every write notifies; a lost feed disables the cache), so the TTL only bounds memory
- * held by connections nobody reads any more.
+ * held by connections nobody reads any more; at 5 s, reloading 1,000 busy connections
+ * cost the bench ~6 % of the broker's time (docs/PERFORMANCE.md).
  */
-const SNAPSHOT_CACHE = { ttlMs: 5_000, maxEntries: 100_000 };
+const SNAPSHOT_CACHE = { ttlMs: 30_000, maxEntries: 100_000 };
 
 /** A connection's current access token as handed to a service (shared: never changed). */
 export interface TokenView {
