@@ -84,7 +84,9 @@ export function createReadCache<V>(opts: {
       const oldest = entries.keys().next();
       if (!oldest.done) entries.delete(oldest.value);
     }
-    entries.set(key, { value, expiresAt: Date.now() + opts.ttlMs });
+    // Spread over the last quarter of the TTL: entries loaded together (a warm-up, a
+    // restart) would otherwise all expire in the same instant and queue on the pool at once.
+    entries.set(key, { value, expiresAt: Date.now() + opts.ttlMs * (0.75 + Math.random() / 4) });
   }
 
   return {
