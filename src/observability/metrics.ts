@@ -4,6 +4,27 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 
+/**
+ * A metric's child for each combination of label values, made once: prom-client checks and
+ * hashes a label object on every call otherwise, which the token read pays per request.
+ *
+ * @example
+ * const byRoute = children((method: string, route: string) => histogram.labels(method, route));
+ * byRoute('GET', '/healthz').observe(0.001);
+ */
+export function children<T>(make: (...values: string[]) => T): (...values: string[]) => T {
+  const made = new Map<string, T>();
+  return (...values) => {
+    const key = values.join('\u0000');
+    let child = made.get(key);
+    if (child === undefined) {
+      child = make(...values);
+      made.set(key, child);
+    }
+    return child;
+  };
+}
+
 export const httpRequestDuration = new Histogram({
   name: 'token_broker_http_request_duration_seconds',
   help: 'HTTP requests by method, route pattern and status code',

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
 import { BrokerError, notFound, upstreamUnavailable } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
-import { tokenReads } from '../observability/metrics.js';
+import { children, tokenReads } from '../observability/metrics.js';
 import type { ProviderOAuth } from '../providers/oauth-client.js';
 import type { ProviderStore } from '../providers/store.js';
 import type { Keyring } from '../vault/keyring.js';
@@ -15,6 +15,7 @@ import { createTokenStore, type TokenSnapshot } from './token-store.js';
 
 /** Retry-After (seconds) when a provider failed without saying when to come back. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
+const readsOf = children((provider, outcome) => tokenReads.labels(provider, outcome));
 /**
  * Decrypted connection snapshots kept per replica. Correctness rests on the change feed
  * (every write notifies; a lost feed disables the cache), so the TTL only bounds memory
@@ -174,7 +175,7 @@ export function createTokenService(deps: {
     provider: string | null,
     outcome: string,
   ) {
-    tokenReads.inc({ provider: provider ?? 'unknown', outcome });
+    readsOf(provider ?? 'unknown', outcome).inc();
     deps.audit.record({
       actorType: 'service',
       actorId: caller.id,

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../observability/logger.js';
-import { httpRequestDuration } from '../../observability/metrics.js';
+import { children, httpRequestDuration } from '../../observability/metrics.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const durationOf = children((method, route, status) =>
+  httpRequestDuration.labels(method, route, status),
+);
 
 /** The caller's `X-Request-Id` when it is sane, otherwise a new one. */
 export function requestIdOf(req: IncomingMessage): string {
@@ -28,10 +31,7 @@ export function observeRequest(
   res.once('finish', () => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const pattern = route();
-    httpRequestDuration.observe(
-      { method: req.method ?? 'GET', route: pattern, status: String(res.statusCode) },
-      seconds,
-    );
+    durationOf(req.method ?? 'GET', pattern, String(res.statusCode)).observe(seconds);
     const level = res.statusCode >= 500 ? 'error' : 'info';
     if (logger.isLevelEnabled(level)) {
       logger[level](
