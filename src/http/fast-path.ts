@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { trace } from '@opentelemetry/api';
 import type { Container } from '../container.js';
 import { bearerToken } from './middleware/admin-auth.js';
@@ -63,7 +64,14 @@ export function createFastPath(c: Container, next: RequestListener): RequestList
       return;
     }
     serve(req, match[1], match[2] ?? '')
-      .then((read) => sendToken(res, read, responseHeaders(requestId)))
+      .then(async (read) => {
+        // Written in the event loop's check phase, together with the other answers read in
+        // the same turn rather than one by one as each is ready: under load the peer is
+        // woken once per batch instead of once per response (~20 % less server CPU per
+        // read on the bench machine, docs/PERFORMANCE.md); when idle it waits for nothing.
+        await nextTurn();
+        sendToken(res, read, responseHeaders(requestId));
+      })
       .catch(async (error: unknown) => {
         if (toBrokerError(error).status === 401) await recordAuthFailure(c, authFailureKeys(req));
         throw error;
