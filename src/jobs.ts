@@ -1,6 +1,7 @@
 import type { BackgroundJob } from './bootstrap.js';
 import type { Container } from './container.js';
 import { createRevocationRetryJob } from './admin/revocation-retry.js';
+import { createHousekeepingJob } from './db/housekeeping.js';
 import { createRefreshJob } from './refresh/job.js';
 import { createDevicePollJob } from './device/poll-job.js';
 import { createWebhookWorker } from './webhooks/worker.js';
@@ -18,5 +19,6 @@ export function defaultJobs(c: Container): BackgroundJob[] {
     createRevocationRetryJob(c),
     createDevicePollJob(c),
     createRefreshJob(c),
+    createHousekeepingJob({ pool: c.db.pool, clock: c.clock, logger: c.logger }),
   ];
 }

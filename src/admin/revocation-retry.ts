@@ -1,4 +1,5 @@
 import type { BackgroundJob } from '../bootstrap.js';
+import { intervalJob } from '../interval-job.js';
 import type { RevokeDeps } from './revoke.js';
 import {
   openPendingRevocation,
@@ -95,28 +96,13 @@ export function createRevocationRetryJob(
   c: RevokeDeps,
   options: { intervalMs?: number } = {},
 ): BackgroundJob {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  const run = () => {
-    running ??= retryPendingRevocations(c)
-      .then((r) => {
-        if (r.succeeded + r.failed > 0) c.logger.info(r, 'upstream revocation retries');
-      })
-      .catch((error: unknown) =>
-        c.logger.error({ err: (error as Error).message }, 'revocation retry run failed'),
-      )
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  return {
-    start() {
-      timer = setInterval(run, options.intervalMs ?? REVOCATION_RETRY_INTERVAL_MS);
-      timer.unref();
+  return intervalJob({
+    what: 'revocation retry run',
+    intervalMs: options.intervalMs ?? REVOCATION_RETRY_INTERVAL_MS,
+    logger: c.logger,
+    work: async () => {
+      const r = await retryPendingRevocations(c);
+      if (r.succeeded + r.failed > 0) c.logger.info(r, 'upstream revocation retries');
     },
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  });
 }

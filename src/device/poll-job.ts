@@ -1,4 +1,5 @@
 import type { BackgroundJob } from '../bootstrap.js';
+import { intervalJob } from '../interval-job.js';
 import type { Logger } from '../observability/logger.js';
 import type { DeviceSessions } from './device-sessions.js';
 
@@ -37,26 +38,10 @@ export function createDevicePollJob(
   c: { deviceSessions: DeviceSessions; logger: Logger },
   options: { intervalMs?: number } = {},
 ): BackgroundJob {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  const run = () => {
-    running ??= pollDueDeviceSessions(c.deviceSessions, c.logger)
-      .then(() => undefined)
-      .catch((error: unknown) =>
-        c.logger.error({ err: (error as Error).message }, 'device poll run failed'),
-      )
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  return {
-    start() {
-      timer = setInterval(run, options.intervalMs ?? DEVICE_POLL_INTERVAL_MS);
-      timer.unref();
-    },
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return intervalJob({
+    what: 'device poll run',
+    intervalMs: options.intervalMs ?? DEVICE_POLL_INTERVAL_MS,
+    logger: c.logger,
+    work: () => pollDueDeviceSessions(c.deviceSessions, c.logger),
+  });
 }

@@ -1,0 +1,86 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { EXPIRED_ROW_GRACE_MS, pruneExpired } from '../../src/db/housekeeping.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+
+const now = new Date('2026-06-01T12:00:00Z');
+const clock = { now: () => now };
+const ago = (ms: number) => new Date(now.getTime() - ms);
+const bytes = () => createHash('sha256').update(randomBytes(16)).digest();
+
+describe('housekeeping', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await db.prisma.service.create({
+      data: { id: 'svc_h', name: 'h', clientId: 'svc_h', clientSecretHash: bytes() },
+    });
+  });
+  afterAll(() => db.drop());
+
+  const session = (id: string, expiresAt: Date) =>
+    db.prisma.connectSession.create({
+      data: {
+        id,
+        tokenHash: bytes(),
+        serviceId: 'svc_h',
+        providerKey: 'github',
+        subject: id,
+        expiresAt,
+        flows: {
+          create: {
+            id: `flow_${id}`,
+            stateHash: bytes(),
+            browserHash: bytes(),
+            keyId: 'k1',
+            codeVerifier: bytes(),
+            expiresAt,
+          },
+        },
+      },
+    });
+
+  const device = (id: string, expiresAt: Date) =>
+    db.prisma.deviceSession.create({
+      data: {
+        id,
+        serviceId: 'svc_h',
+        providerKey: 'github',
+        subject: id,
+        keyId: 'k1',
+        deviceCode: bytes(),
+        userCode: 'ABCD-EFGH',
+        verificationUri: 'https://example.com/device',
+        status: 'expired',
+        nextPollAt: expiresAt,
+        expiresAt,
+      },
+    });
+
+  it('deletes sessions that expired more than a day ago, their flows with them, and keeps the rest', async () => {
+    const day = EXPIRED_ROW_GRACE_MS;
+    await session('cs_old', ago(day + 60_000));
+    await session('cs_older', ago(7 * day));
+    await session('cs_recently_expired', ago(day - 60_000));
+    await session('cs_live', new Date(now.getTime() + 600_000));
+    await device('ds_old', ago(2 * day));
+    await device('ds_recent', ago(60_000));
+
+    expect(await pruneExpired({ pool: db.pool, clock })).toEqual({
+      connect_sessions: 2,
+      device_sessions: 1,
+    });
+
+    const sessions = await db.prisma.connectSession.findMany({ orderBy: { id: 'asc' } });
+    expect(sessions.map((s) => s.id)).toEqual(['cs_live', 'cs_recently_expired']);
+    const flows = await db.prisma.oAuthFlow.findMany({ orderBy: { id: 'asc' } });
+    expect(flows.map((f) => f.id)).toEqual(['flow_cs_live', 'flow_cs_recently_expired']);
+    const devices = await db.prisma.deviceSession.findMany();
+    expect(devices.map((d) => d.id)).toEqual(['ds_recent']);
+
+    // Nothing left to do: a second run (or another replica's) deletes nothing.
+    expect(await pruneExpired({ pool: db.pool, clock })).toEqual({
+      connect_sessions: 0,
+      device_sessions: 0,
+    });
+  });
+});
