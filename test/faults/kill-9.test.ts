@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import request from 'supertest';
 import { openTokenSet } from '../../src/vault/token-set.js';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
+import { startChildBroker } from '../support/child-broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { buildConnection } from '../support/factories.js';
 import { hang, okTokens, startFakeProvider, type FakeHandler } from '../support/fake-provider.js';
@@ -18,39 +16,6 @@ import { waitFor } from '../webhooks/receiver.js';
 import { createTally, refreshTokenWorks } from './tally.js';
 
 const PUBLIC_URL = 'http://broker.test';
-
-/**
- * A replica in a process of its own, killable with SIGKILL. Node itself runs the broker
- * (`--import tsx`): the `tsx` CLI would put a wrapper process in between, and the kill
- * would miss the broker.
- */
-async function startChild(env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, ...env, PORT: '0', NODE_ENV: 'test', REFRESH_CRON: 'off' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = once(child, 'exit');
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(new Error('child broker did not start'));
-    }, 25_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg === 'token broker listening') {
-        clearTimeout(timer);
-        ok(`http://127.0.0.1:${entry.port}`);
-      }
-    });
-  });
-  return {
-    url,
-    async kill9() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 /** Forwards a token request to the real provider (the fake recovers into a proxy). */
 const proxyTo =
@@ -114,7 +79,7 @@ describe('broker killed with kill -9', () => {
   it('during a refresh: the survivor refreshes once with the stored refresh token', async () => {
     tally.scenario();
     const provider = await startFakeProvider([hang]);
-    const child = await startChild(env);
+    const child = await startChildBroker(env);
     try {
       const p = await buildProviderAt(survivor, upstream, `${provider.url}/token`);
       const service = await createService(survivor, [p.key]);
@@ -168,7 +133,7 @@ describe('broker killed with kill -9', () => {
       clientSecret: 'fake-client-secret',
     });
     const tokenEndpoint = await startFakeProvider([hang]);
-    const child = await startChild(env);
+    const child = await startChildBroker(env);
     try {
       await request(survivor.url)
         .post('/admin/providers')

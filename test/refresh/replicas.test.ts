@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nextRefreshAt } from '../../src/refresh/schedule.js';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
+import { startChildBroker, type ChildBroker } from '../support/child-broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { brokerClient, buildProviderAt } from '../tokens/support.js';
@@ -21,38 +19,12 @@ const STEADY_MS = 45_000;
 const LEASE_MS = 5_000;
 const REPLICA_CONCURRENCY = 8;
 
-interface Replica {
-  process: ChildProcess;
-  output: string[];
-}
-
 /** A broker replica in a process of its own running the refresher (child-broker.ts). */
-async function startReplica(env: Record<string, string>): Promise<Replica> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/refresh/child-broker.ts'], {
-    env: { ...process.env, ...env, REFRESH_TEST_LEASE_MS: String(LEASE_MS) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const output: string[] = [];
-  await new Promise<void>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('replica did not start')), 45_000);
-    child.once('exit', (code) => fail(new Error(`replica exited (${code})`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      output.push(line);
-      if (line === 'ready') {
-        clearTimeout(timer);
-        ok();
-      }
-    });
-  });
-  return { process: child, output };
-}
-
-async function stopReplica(r: Replica) {
-  if (r.process.exitCode !== null || r.process.signalCode !== null) return;
-  const exited = once(r.process, 'exit');
-  r.process.kill('SIGTERM');
-  await exited;
-}
+const startReplica = (env: Record<string, string>) =>
+  startChildBroker(
+    { ...env, REFRESH_TEST_LEASE_MS: String(LEASE_MS) },
+    { script: 'test/refresh/child-broker.ts', timeoutMs: 45_000 },
+  );
 
 describe('three replicas refreshing 200 connections whose access tokens live 20 s', () => {
   let upstream: Upstream;
@@ -60,7 +32,7 @@ describe('three replicas refreshing 200 connections whose access tokens live 20 
   let proxy: Awaited<ReturnType<typeof startHoldingProxy>>;
   /** An in-process broker without jobs: seeds, and checks at the end that nothing was lost. */
   let admin: TestBroker;
-  let replicas: Replica[];
+  let replicas: ChildBroker[];
   let providerKey: string;
   let ids: string[];
   let warmUp: string[];
@@ -131,7 +103,7 @@ describe('three replicas refreshing 200 connections whose access tokens live 20 
   }, 120_000);
   afterAll(async () => {
     proxy.release();
-    await Promise.all(replicas.map(stopReplica));
+    await Promise.all(replicas.map((r) => r.stop()));
     await admin.close();
     await db.drop();
     await proxy.close();
@@ -203,12 +175,12 @@ describe('three replicas refreshing 200 connections whose access tokens live 20 
     await db.pool.query('UPDATE connections SET next_refresh_at = now() WHERE provider_key = $1', [
       providerKey,
     ]);
-    const victim = replicas[0]!.process;
+    const victim = replicas[0]!;
     const claimedByVictim = async () =>
       (
         await db.pool.query<{ id: string }>(
           `SELECT id FROM connections WHERE lease_owner LIKE $1`,
-          [`%:${victim.pid}:%`],
+          [`%:${victim.process.pid}:%`],
         )
       ).rows.map((r) => r.id);
     let claims: string[] = [];
@@ -221,9 +193,7 @@ describe('three replicas refreshing 200 connections whose access tokens live 20 
     }
     expect(claims.length).toBeGreaterThan(0);
 
-    const exited = once(victim, 'exit');
-    victim.kill('SIGKILL');
-    await exited;
+    await victim.kill9();
     claims = await claimedByVictim();
     const killedAt = Date.now();
     await sleep(300);
@@ -240,12 +210,12 @@ describe('three replicas refreshing 200 connections whose access tokens live 20 
     expect(rows).toHaveLength(claims.length);
     for (const r of rows) {
       expect(r.status).toBe('active');
-      expect(r.leaseOwner ?? '').not.toContain(`:${victim.pid}:`);
+      expect(r.leaseOwner ?? '').not.toContain(`:${victim.process.pid}:`);
     }
     expect(upstream.grantErrors).toEqual([]);
 
     // None lost: every stored refresh token is still the live one at the provider.
-    await Promise.all(replicas.slice(1).map(stopReplica));
+    await Promise.all(replicas.slice(1).map((r) => r.stop()));
     const outcomes: string[] = [];
     for (let i = 0; i < ids.length; i += 20) {
       const batch = await Promise.all(

@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import request from 'supertest';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
+import { startChildBroker, type ChildBroker } from '../support/child-broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
@@ -9,41 +8,11 @@ import { bearer, brokerClient, createService } from './support.js';
 
 const CALLERS = 50;
 
-/** A third replica in a process of its own (`tsx src/main.ts`), on the same database. */
-async function startChildBroker(env: Record<string, string>) {
-  const child: ChildProcess = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
-    env: { ...process.env, ...env, PORT: '0', NODE_ENV: 'test', REFRESH_CRON: 'off' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const output: string[] = [];
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('child broker did not start')), 20_000);
-    child.once('exit', (code) => fail(new Error(`child broker exited (${code})`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output.push(line);
-      const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg === 'token broker listening') {
-        clearTimeout(timer);
-        ok(`http://127.0.0.1:${entry.port}`);
-      }
-    });
-  });
-  return {
-    url,
-    output,
-    stop: () =>
-      new Promise<void>((ok) => {
-        child.once('exit', () => ok());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
 describe('single-flight refresh across replicas', () => {
   let upstream: Upstream;
   let db: TestDatabase;
   let replicas: TestBroker[];
-  let child: Awaited<ReturnType<typeof startChildBroker>>;
+  let child: ChildBroker;
 
   beforeAll(async () => {
     upstream = await startUpstream({

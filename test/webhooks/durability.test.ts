@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createWebhookWorker } from '../../src/webhooks/worker.js';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
+import { startChildBroker } from '../support/child-broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import {
   createEndpoint,
@@ -122,31 +121,18 @@ describe('webhook durability', () => {
     const admin = await start(env, false);
     receiver = await startReceiver((n) => (n === 0 ? 'hang' : { status: 200 }));
     const { secret } = await createEndpoint(admin, { url: receiver.url });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/webhooks/child-broker.ts'], {
-      env: {
-        ...process.env,
-        ...env,
-        NODE_ENV: 'test',
-        PORT: '0',
-        DATABASE_URL: db.url,
-        ADMIN_API_TOKEN: admin.adminToken,
-        REFRESH_CRON: 'off',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const exited = once(child, 'exit');
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const child = await startChildBroker(
+      { ...env, DATABASE_URL: db.url, ADMIN_API_TOKEN: admin.adminToken },
+      { script: 'test/webhooks/child-broker.ts' },
+    );
     try {
-      await waitFor(() => output.includes('ready'), 25_000, 'the child broker');
       const eventId = await emit(admin);
       await waitFor(() => receiver!.received.length === 1, 10_000, 'the child to start delivering');
       const [claimed] = await deliveriesOf(admin, eventId);
       expect(claimed).toMatchObject({ status: 'pending', attempts: 1 });
       expect(claimed!.leaseExpiresAt).not.toBeNull();
     } finally {
-      child.kill('SIGKILL');
-      await exited;
+      await child.kill9();
     }
     // The killed process's lease runs out; a new broker picks the delivery up.
     await start(env, true);
