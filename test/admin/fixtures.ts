@@ -1,7 +1,8 @@
 import type { PrismaClient } from '../../src/db/client.js';
 import type { Keyring } from '../../src/vault/keyring.js';
-import { buildConnection } from '../support/factories.js';
-import type { Upstream } from '../support/upstream.js';
+import { startTestBroker } from '../support/broker.js';
+import { buildConnection, buildProvider } from '../support/factories.js';
+import { startUpstream, type Upstream } from '../support/upstream.js';
 
 /** The broker's client at the test upstream (what buildProvider registers). */
 export const UPSTREAM_CLIENT = {
@@ -9,6 +10,26 @@ export const UPSTREAM_CLIENT = {
   client_secret: 'broker-secret',
   redirect_uris: ['http://127.0.0.1/oauth/callback'],
 };
+
+/**
+ * oidc-provider with the broker's client registered, a broker, and a provider of the
+ * broker pointing at it: the set-up of the revocation and console suites.
+ */
+export async function startBrokerAndUpstream() {
+  const upstream = await startUpstream({ clients: [UPSTREAM_CLIENT] });
+  const broker = await startTestBroker();
+  const { prisma } = broker.container.db;
+  const providerKey = (await buildProvider(prisma, broker.container.keyring, upstream)).key;
+  return {
+    upstream,
+    broker,
+    providerKey,
+    async close() {
+      await broker.close();
+      await upstream.close();
+    },
+  };
+}
 
 /** A provider without a revocation endpoint (revocation is local only). */
 export function plainProvider(prisma: PrismaClient, key: string) {

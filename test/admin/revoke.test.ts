@@ -1,25 +1,19 @@
 import pg from 'pg';
 import request from 'supertest';
 import { CONNECTION_CHANNEL } from '../../src/admin/revoke.js';
-import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildProvider } from '../support/factories.js';
-import { startUpstream, type Upstream } from '../support/upstream.js';
-import { isActive, UPSTREAM_CLIENT, upstreamConnection } from './fixtures.js';
+import type { TestBroker } from '../support/broker.js';
+import type { Upstream } from '../support/upstream.js';
+import { isActive, startBrokerAndUpstream, upstreamConnection } from './fixtures.js';
 
 describe('DELETE /admin/connections/:id against oidc-provider', () => {
   let upstream: Upstream;
   let broker: TestBroker;
   let providerKey: string;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    upstream = await startUpstream({ clients: [UPSTREAM_CLIENT] });
-    broker = await startTestBroker();
-    const { prisma } = broker.container.db;
-    providerKey = (await buildProvider(prisma, broker.container.keyring, upstream)).key;
+    ({ upstream, broker, providerKey, close } = await startBrokerAndUpstream());
   });
-  afterAll(async () => {
-    await broker.close();
-    await upstream.close();
-  });
+  afterAll(() => close());
 
   const admin = () => ({ Authorization: `Bearer ${broker.adminToken}` });
 

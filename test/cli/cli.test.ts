@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Keyring } from '../../src/vault/keyring.js';
 import { runCli, type CliRun as Run } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { buildProvider } from '../support/factories.js';
+import { buildProvider, CONNECTION_FIELDS } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import {
   fakeConnection,
@@ -56,20 +56,7 @@ describe('token-broker CLI', () => {
     const body = JSON.parse(json.stdout) as { data: { id: string }[]; next_cursor: null };
     expect(body.data.map((c) => c.id)).toEqual([b.id]);
     expect(body.next_cursor).toBeNull();
-    expect(Object.keys(body.data[0] ?? {}).sort()).toEqual(
-      [
-        'created_at',
-        'expires_at',
-        'id',
-        'last_error',
-        'last_refreshed_at',
-        'provider',
-        'scopes',
-        'status',
-        'subject',
-        'updated_at',
-      ].sort(),
-    );
+    expect(Object.keys(body.data[0] ?? {}).sort()).toEqual(CONNECTION_FIELDS);
   });
 
   it('connections show prints one connection, and --json its admin shape', async () => {

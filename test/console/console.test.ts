@@ -2,10 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
 import request from 'supertest';
-import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildProvider } from '../support/factories.js';
-import { startUpstream, type Upstream } from '../support/upstream.js';
-import { isActive, UPSTREAM_CLIENT, upstreamConnection } from '../admin/fixtures.js';
+import type { TestBroker } from '../support/broker.js';
+import type { Upstream } from '../support/upstream.js';
+import { isActive, startBrokerAndUpstream, upstreamConnection } from '../admin/fixtures.js';
 
 /** Signs in over plain HTTP and returns the session cookie and its CSRF token. */
 async function signIn(broker: TestBroker): Promise<{ cookie: string; csrf: string }> {
@@ -30,16 +29,11 @@ describe('admin console', () => {
   let upstream: Upstream;
   let broker: TestBroker;
   let providerKey: string;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    upstream = await startUpstream({ clients: [UPSTREAM_CLIENT] });
-    broker = await startTestBroker();
-    const { prisma } = broker.container.db;
-    providerKey = (await buildProvider(prisma, broker.container.keyring, upstream)).key;
+    ({ upstream, broker, providerKey, close } = await startBrokerAndUpstream());
   });
-  afterAll(async () => {
-    await broker.close();
-    await upstream.close();
-  });
+  afterAll(() => close());
 
   it.each([
     '/console/connections',

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { buildConnection, buildProvider, CONNECTION_FIELDS } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { bearer, brokerClient, createService, type CreatedService } from '../tokens/support.js';
 
@@ -113,20 +113,7 @@ describe('service API: connections under the service policy', () => {
   it('reads one connection, never its tokens', async () => {
     const res = await get(`/v1/connections/${mine[0]}`).expect(200);
     expect(res.body).toMatchObject({ id: mine[0], provider: allowed, subject: 'alice' });
-    expect(Object.keys(res.body).sort()).toEqual(
-      [
-        'created_at',
-        'expires_at',
-        'id',
-        'last_error',
-        'last_refreshed_at',
-        'provider',
-        'scopes',
-        'status',
-        'subject',
-        'updated_at',
-      ].sort(),
-    );
+    expect(Object.keys(res.body).sort()).toEqual(CONNECTION_FIELDS);
   });
 
   it('answers 404 for a connection of a provider outside the policy: read, token, refresh', async () => {

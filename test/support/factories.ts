@@ -101,3 +101,17 @@ export const providerRecord = (
   updatedAt: new Date(),
   ...overrides,
 });
+
+/** The fields of API.md's Connection, sorted: what every connection read must answer, and nothing more (never a token). */
+export const CONNECTION_FIELDS = [
+  'created_at',
+  'expires_at',
+  'id',
+  'last_error',
+  'last_refreshed_at',
+  'provider',
+  'scopes',
+  'status',
+  'subject',
+  'updated_at',
+];
