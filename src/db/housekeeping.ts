@@ -17,28 +17,37 @@ const BATCH = 1_000;
 /** Statements per table per run; what is left waits for the next run. */
 const MAX_BATCHES = 50;
 
-/** Tables whose rows are useless once `expires_at` has passed (oauth_flows go with their session). */
-const EXPIRING_TABLES = ['connect_sessions', 'device_sessions'] as const;
+/**
+ * Tables whose rows are useless some time after `expires_at` (oauth_flows go with their
+ * connect session): key column and how long past expiry a row is kept.
+ */
+const EXPIRING_TABLES = {
+  connect_sessions: { key: 'id', graceMs: EXPIRED_ROW_GRACE_MS },
+  device_sessions: { key: 'id', graceMs: EXPIRED_ROW_GRACE_MS },
+  // An expired console cookie is refused anyway: its sign-out record has done its job.
+  console_sign_outs: { key: 'nonce', graceMs: 0 },
+} as const;
 
-export type PruneReport = Record<(typeof EXPIRING_TABLES)[number], number>;
+export type PruneReport = Record<keyof typeof EXPIRING_TABLES, number>;
 
 /**
- * Deletes connect sessions (their OAuth flows cascade) and device sessions that expired
- * more than {@link EXPIRED_ROW_GRACE_MS} ago, in batches.
+ * Deletes, in batches, connect sessions (their OAuth flows cascade) and device sessions
+ * that expired more than {@link EXPIRED_ROW_GRACE_MS} ago, and the sign-out records of
+ * console sessions that have expired.
  *
  * @example
  * const { connect_sessions, device_sessions } = await pruneExpired({ pool, clock });
  */
 export async function pruneExpired(deps: { pool: pg.Pool; clock: Clock }): Promise<PruneReport> {
-  const cutoff = new Date(deps.clock.now().getTime() - EXPIRED_ROW_GRACE_MS);
-  const report: PruneReport = { connect_sessions: 0, device_sessions: 0 };
-  for (const table of EXPIRING_TABLES) {
+  const report: PruneReport = { connect_sessions: 0, device_sessions: 0, console_sign_outs: 0 };
+  for (const [table, { key, graceMs }] of Object.entries(EXPIRING_TABLES)) {
+    const cutoff = new Date(deps.clock.now().getTime() - graceMs);
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
       const { rowCount } = await deps.pool.query(
-        `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires_at < $1 LIMIT ${BATCH})`,
+        `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires_at < $1 LIMIT ${BATCH})`,
         [cutoff],
       );
-      report[table] += rowCount ?? 0;
+      report[table as keyof PruneReport] += rowCount ?? 0;
       if ((rowCount ?? 0) < BATCH) break;
     }
   }
@@ -61,8 +70,8 @@ export function createHousekeepingJob(
     logger: deps.logger,
     work: async () => {
       const pruned = await pruneExpired(deps);
-      if (pruned.connect_sessions + pruned.device_sessions > 0) {
-        deps.logger.info(pruned, 'expired sessions pruned');
+      if (Object.values(pruned).some((n) => n > 0)) {
+        deps.logger.info(pruned, 'expired rows pruned');
       }
     },
   });

@@ -58,6 +58,29 @@ describe('admin console', () => {
     expect(res.headers['content-security-policy']).toContain("default-src 'none'");
   });
 
+  it('signing out ends the session on the server: the old cookie no longer opens a page', async () => {
+    const { cookie, csrf } = await signIn(broker);
+    await request(broker.url).get('/console/connections').set('Cookie', cookie).expect(200);
+    await request(broker.url)
+      .post('/console/sign-out')
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ csrf })
+      .expect(303);
+    // A copy of the cookie taken before the sign-out (the browser forgot its own).
+    const page = await request(broker.url).get('/console/connections').set('Cookie', cookie);
+    expect(page.status).toBe(303);
+    expect(page.headers.location).toBe('/console');
+    await request(broker.url)
+      .post('/console/sign-out')
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ csrf })
+      .expect(403);
+    const home = await request(broker.url).get('/console').set('Cookie', cookie).expect(200);
+    expect(home.text).toContain('name="token"');
+  });
+
   it('answers 403 to a form posted without a valid CSRF token, and does nothing', async () => {
     const { prisma } = broker.container.db;
     const { connection } = await upstreamConnection(

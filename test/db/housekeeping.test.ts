@@ -56,7 +56,7 @@ describe('housekeeping', () => {
       },
     });
 
-  it('deletes sessions that expired more than a day ago, their flows with them, and keeps the rest', async () => {
+  it('deletes sessions that expired more than a day ago (flows with them) and expired sign-outs, and keeps the rest', async () => {
     const day = EXPIRED_ROW_GRACE_MS;
     await session('cs_old', ago(day + 60_000));
     await session('cs_older', ago(7 * day));
@@ -64,10 +64,17 @@ describe('housekeeping', () => {
     await session('cs_live', new Date(now.getTime() + 600_000));
     await device('ds_old', ago(2 * day));
     await device('ds_recent', ago(60_000));
+    await db.prisma.consoleSignOut.createMany({
+      data: [
+        { nonce: 'expired', expiresAt: ago(1_000) },
+        { nonce: 'live', expiresAt: new Date(now.getTime() + 1_000) },
+      ],
+    });
 
     expect(await pruneExpired({ pool: db.pool, clock })).toEqual({
       connect_sessions: 2,
       device_sessions: 1,
+      console_sign_outs: 1,
     });
 
     const sessions = await db.prisma.connectSession.findMany({ orderBy: { id: 'asc' } });
@@ -76,11 +83,14 @@ describe('housekeeping', () => {
     expect(flows.map((f) => f.id)).toEqual(['flow_cs_live', 'flow_cs_recently_expired']);
     const devices = await db.prisma.deviceSession.findMany();
     expect(devices.map((d) => d.id)).toEqual(['ds_recent']);
+    const signOuts = await db.prisma.consoleSignOut.findMany();
+    expect(signOuts.map((s) => s.nonce)).toEqual(['live']);
 
     // Nothing left to do: a second run (or another replica's) deletes nothing.
     expect(await pruneExpired({ pool: db.pool, clock })).toEqual({
       connect_sessions: 0,
       device_sessions: 0,
+      console_sign_outs: 0,
     });
   });
 });

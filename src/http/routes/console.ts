@@ -16,7 +16,12 @@ import {
   servicesPage,
   signInPage,
 } from '../../console/pages.js';
-import { createConsoleSessions, SESSION_TTL_MS } from '../../console/session.js';
+import {
+  createConsoleSessions,
+  SESSION_TTL_MS,
+  type ConsoleSession,
+} from '../../console/session.js';
+import { createSignOuts } from '../../console/sign-outs.js';
 import type { Container } from '../../container.js';
 import { BrokerError } from '../../errors/index.js';
 import { secretEquals } from '../middleware/admin-auth.js';
@@ -43,6 +48,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
     adminApiToken: c.config.adminApiToken,
     clock: c.clock,
   });
+  const signOuts = createSignOuts(c.db.pool);
   const secure = c.config.publicUrl.startsWith('https:');
   const cookieOptions = { httpOnly: true, sameSite: 'strict', secure, path: '/console' } as const;
   const cookies = (req: Request) => parseCookies(req.headers.cookie ?? '');
@@ -57,9 +63,14 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
       .send(signInPage({ csrf, ...(error ? { error } : {}) }));
   };
 
-  /** Pages need a session: without one the browser goes to the sign-in page. */
-  const signedIn: RequestHandler = (req, res, next) => {
+  /** The request's console session: signed, not expired, and not signed out. */
+  const sessionOf = async (req: Request) => {
     const session = sessions.verify(cookies(req)[SESSION_COOKIE]);
+    return session && !(await signOuts.includes(session)) ? session : undefined;
+  };
+  /** Pages need a session: without one the browser goes to the sign-in page. */
+  const signedIn: RequestHandler = async (req, res, next) => {
+    const session = await sessionOf(req);
     if (!session) {
       res.redirect(303, '/console');
       return;
@@ -68,15 +79,20 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
     next();
   };
   /** Every POST form carries the session's CSRF token. */
-  const csrfChecked: RequestHandler = (req, res, next) => {
-    const session = sessions.verify(cookies(req)[SESSION_COOKIE]);
+  const csrfChecked: RequestHandler = async (req, res, next) => {
+    const session = await sessionOf(req);
     const token = (req.body as Record<string, unknown> | undefined)?.csrf;
-    next(session && sessions.checkCsrf(session, token) ? undefined : csrfRejected());
+    if (!session || !sessions.checkCsrf(session, token)) {
+      next(csrfRejected());
+      return;
+    }
+    res.locals.session = session;
+    next();
   };
   const csrf = (res: Response) => res.locals.csrf as string;
 
-  routes.add('GET', '/console', (req, res) => {
-    if (sessions.verify(cookies(req)[SESSION_COOKIE])) res.redirect(303, '/console/connections');
+  routes.add('GET', '/console', async (req, res) => {
+    if (await sessionOf(req)) res.redirect(303, '/console/connections');
     else renderSignIn(res, 200);
   });
 
@@ -102,7 +118,9 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
     res.redirect(303, '/console/connections');
   });
 
-  routes.add('POST', '/console/sign-out', csrfChecked, (_req, res) => {
+  routes.add('POST', '/console/sign-out', csrfChecked, async (_req, res) => {
+    // The cookie is stateless: without this record it would stay valid until it expires.
+    await signOuts.record(res.locals.session as ConsoleSession);
     res.append('Set-Cookie', serialize(SESSION_COOKIE, '', { ...cookieOptions, maxAge: 0 }));
     res.redirect(303, '/console');
   });
