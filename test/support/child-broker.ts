@@ -34,7 +34,8 @@ function listeningPort(line: string): number | undefined {
  * await child.kill9();
  */
 export async function startChildBroker(
-  env: Record<string, string>,
+  /** Added to this process's environment; `undefined` leaves a variable out. */
+  env: Record<string, string | undefined>,
   opts: { script?: string; timeoutMs?: number } = {},
 ): Promise<ChildBroker> {
   const child = spawn(process.execPath, ['--import', 'tsx', opts.script ?? 'src/main.ts'], {
