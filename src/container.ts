@@ -94,9 +94,8 @@ export function createContainer(deps: {
   const brokerJwt = createBrokerJwt({ keys: signingKeys, clock, issuer });
   const changes = createChangeFeed({ url: deps.config.databaseUrl, logger });
   const services = createServiceStore({ prisma, brokerJwt, changes, clock });
-  const tokens = createTokenService({
+  const grantDeps = {
     prisma,
-    pool,
     keyring,
     providers,
     oauth,
@@ -104,9 +103,9 @@ export function createContainer(deps: {
     clock,
     logger,
     refreshWindowSeconds: deps.config.refreshWindowSeconds,
-    changes,
     refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
-  });
+  };
+  const tokens = createTokenService({ ...grantDeps, pool, changes });
   const providerRegistry = createProviderRegistry({
     prisma,
     keyring,
@@ -121,17 +120,6 @@ export function createContainer(deps: {
     clock,
     audiences: [`${issuer}/oauth/token`, issuer],
   });
-  const grantDeps = {
-    prisma,
-    keyring,
-    providers,
-    oauth,
-    audit,
-    clock,
-    logger,
-    refreshWindowSeconds: deps.config.refreshWindowSeconds,
-    refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
-  };
   return {
     ...deps,
     directConnections: createDirectConnections(grantDeps),

@@ -21,7 +21,7 @@ const helmetHeaders = helmet({
  * The headers helmet sets, computed once (nothing in them depends on the request), plus
  * `Cache-Control: no-store`: nothing the broker answers may be cached.
  */
-export const RESPONSE_HEADERS: readonly (readonly [string, string])[] = (() => {
+const RESPONSE_HEADERS: readonly (readonly [string, string])[] = (() => {
   const headers: [string, string][] = [];
   const collect = {
     setHeader: (name: string, value: unknown) => headers.push([name, String(value)]),

@@ -1,15 +1,9 @@
 import type pg from 'pg';
 import type { ChangeFeed } from '../cache/change-feed.js';
+import type { GrantWriterDeps } from '../connect/save-connection.js';
 import { createReadCache } from '../cache/read-cache.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { Clock } from '../clock.js';
-import type { PrismaClient } from '../db/client.js';
 import { BrokerError, notFound, upstreamUnavailable } from '../errors/index.js';
-import type { Logger } from '../observability/logger.js';
 import { children, tokenReads } from '../observability/metrics.js';
-import type { ProviderOAuth } from '../providers/oauth-client.js';
-import type { ProviderStore } from '../providers/store.js';
-import type { Keyring } from '../vault/keyring.js';
 import { createRefresher, expiresWithin, type Actor, type RefreshOutcome } from './refresh.js';
 import { createTokenStore, type TokenSnapshot } from './token-store.js';
 
@@ -89,20 +83,13 @@ function ensureActive(s: TokenSnapshot): asserts s is TokenSnapshot & { tokens: 
  * const tokens = createTokenService({ prisma, pool, keyring, providers, oauth, audit, clock, logger, refreshWindowSeconds: 300, refreshKeepAliveDays: 7 });
  * const { token, refreshError } = await tokens.read(service, 'conn_…', { minTtlSeconds: 60 });
  */
-export function createTokenService(deps: {
-  prisma: PrismaClient;
-  pool: pg.Pool;
-  keyring: Keyring;
-  providers: ProviderStore;
-  oauth: ProviderOAuth;
-  audit: AuditLog;
-  clock: Clock;
-  logger: Logger;
-  refreshWindowSeconds: number;
-  /** Invalidation across replicas (`token_broker_connection`) for the snapshot cache. */
-  changes: ChangeFeed;
-  refreshKeepAliveDays: number;
-}) {
+export function createTokenService(
+  deps: GrantWriterDeps & {
+    pool: pg.Pool;
+    /** Invalidation across replicas (`token_broker_connection`) for the snapshot cache. */
+    changes: ChangeFeed;
+  },
+) {
   const store = createTokenStore(deps);
   const refresher = createRefresher({ ...deps, store });
   const snapshots = createReadCache<TokenSnapshot>({
