@@ -24,6 +24,10 @@ export const CONFIG_DOCS = {
     'POST /v1/connect-sessions a minute per service credential and GET /connect/* a minute per client IP; 0 disables',
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE:
     'failed authentications a minute per client IP and per credential id before 429; 0 disables',
+  RATE_LIMIT_PROVIDER_WEBHOOKS_PER_MINUTE:
+    'POST /webhooks/providers/{key} requests a minute per provider (all replicas together); 0 disables',
+  WEBHOOK_RETENTION_DAYS:
+    'days provider.webhook payloads are kept (then erased) and received delivery ids remembered for dedupe; at least 7',
   WEBHOOK_ALLOW_PRIVATE_URLS:
     'true lets webhooks reach loopback and private-range addresses; false refuses them (SSRF)',
   PROVIDER_TEMPLATES_FILE:
@@ -129,6 +133,8 @@ export const configSchema = z.object({
   RATE_LIMIT_TOKEN_PER_MINUTE: nonNegativeInt(1_000_000).default(600),
   RATE_LIMIT_CONNECT_PER_MINUTE: nonNegativeInt(1_000_000).default(120),
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: nonNegativeInt(1_000_000).default(100),
+  RATE_LIMIT_PROVIDER_WEBHOOKS_PER_MINUTE: nonNegativeInt(1_000_000).default(1200),
+  WEBHOOK_RETENTION_DAYS: wholeNumber(7, 3650).default(30),
   // Defaulted in loadConfig: false in production, true elsewhere.
   WEBHOOK_ALLOW_PRIVATE_URLS: z
     .enum(['true', 'false'], { error: 'must be true or false' })

@@ -3,6 +3,7 @@ import type { BackgroundJob } from '../bootstrap.js';
 import type { Clock } from '../clock.js';
 import { intervalJob } from '../interval-job.js';
 import type { Logger } from '../observability/logger.js';
+import { pruneProviderWebhooks } from '../provider-webhooks/prune.js';
 
 /**
  * How long expired connect sessions (with their OAuth flows) and device sessions are kept:
@@ -55,13 +56,14 @@ export async function pruneExpired(deps: { pool: pg.Pool; clock: Clock }): Promi
 }
 
 /**
- * Runs {@link pruneExpired} every 10 minutes on this replica.
+ * Runs {@link pruneExpired} and the provider webhook retention every 10 minutes on this
+ * replica.
  *
  * @example
- * startBroker(config, logger, { jobs: (c) => [createHousekeepingJob({ pool: c.db.pool, clock: c.clock, logger: c.logger })] });
+ * startBroker(config, logger, { jobs: (c) => [createHousekeepingJob({ pool: c.db.pool, clock: c.clock, logger: c.logger, webhookRetentionDays: 30 })] });
  */
 export function createHousekeepingJob(
-  deps: { pool: pg.Pool; clock: Clock; logger: Logger },
+  deps: { pool: pg.Pool; clock: Clock; logger: Logger; webhookRetentionDays: number },
   options: { intervalMs?: number } = {},
 ): BackgroundJob {
   return intervalJob({
@@ -69,7 +71,10 @@ export function createHousekeepingJob(
     intervalMs: options.intervalMs ?? HOUSEKEEPING_INTERVAL_MS,
     logger: deps.logger,
     work: async () => {
-      const pruned = await pruneExpired(deps);
+      const pruned = {
+        ...(await pruneExpired(deps)),
+        ...(await pruneProviderWebhooks({ ...deps, retentionDays: deps.webhookRetentionDays })),
+      };
       if (Object.values(pruned).some((n) => n > 0)) {
         deps.logger.info(pruned, 'expired rows pruned');
       }
