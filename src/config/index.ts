@@ -116,6 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
         throw new ConfigError(variable, `${variable} is required when NODE_ENV=production`);
       }
     }
+    // Cookies are Secure and callbacks carry codes: plain http is for local work only.
+    if (!config.publicUrl?.startsWith('https://')) {
+      throw new ConfigError('PUBLIC_URL', 'PUBLIC_URL must be https when NODE_ENV=production');
+    }
   }
   return config;
 }
