@@ -90,7 +90,10 @@ export async function enqueueSealedEvent(
       createdAt: now,
       payload: { ...envelope, data: summary } as Prisma.InputJsonValue,
       keyId: keyring.currentKid,
-      sealedPayload: keyring.encrypt(JSON.stringify({ ...envelope, data }), sealedPayloadContext(id)),
+      sealedPayload: keyring.encrypt(
+        JSON.stringify({ ...envelope, data }),
+        sealedPayloadContext(id),
+      ),
     },
   });
   await tx.$executeRaw`SELECT pg_notify(${WEBHOOK_CHANNEL}, '')`;
