@@ -93,7 +93,13 @@ export function createContainer(deps: {
   const signingKeys = createSigningKeys({ prisma, keyring, clock });
   const brokerJwt = createBrokerJwt({ keys: signingKeys, clock, issuer });
   const changes = createChangeFeed({ url: deps.config.databaseUrl, logger });
-  const services = createServiceStore({ prisma, brokerJwt, changes, clock });
+  const services = createServiceStore({
+    prisma,
+    brokerJwt,
+    changes,
+    clock,
+    production: deps.config.nodeEnv === 'production',
+  });
   const grantDeps = {
     prisma,
     keyring,
@@ -140,6 +146,7 @@ export function createContainer(deps: {
         keyring,
         clock,
         allowPrivateUrls: deps.config.webhookAllowPrivateUrls,
+        production: deps.config.nodeEnv === 'production',
       }),
       deliveries: createDeliveryService({ prisma, clock }),
     },
