@@ -45,9 +45,10 @@ describe('POST /webhooks/providers/{key}', () => {
         (JSON.parse(m.body) as { data: { delivery_id: string } }).data.delivery_id === deliveryId,
     );
 
-  async function connection(metadata: Record<string, string>) {
+  async function connection(metadata: Record<string, string>, serviceId?: string) {
     const row = await buildConnection(broker.db.prisma, broker.container.keyring, {
       providerKey: 'gh',
+      ...(serviceId === undefined ? {} : { serviceId }),
       accessToken: `gho_${Math.random().toString(36).slice(2)}`,
       expiresAt: null,
     });
@@ -138,8 +139,8 @@ describe('POST /webhooks/providers/{key}', () => {
         .set(bearer(broker.adminToken))
         .send({ name: 'app', allowed_providers: ['gh'] })
         .expect(201)
-    ).body as { api_key: string };
-    const conn = await connection({ 'user.id': '9001' });
+    ).body as { id: string; api_key: string };
+    const conn = await connection({ 'user.id': '9001' }, service.id);
     const read = () =>
       request(broker.url).get(`/v1/connections/${conn.id}/token`).set(bearer(service.api_key));
     await read().expect(200);
