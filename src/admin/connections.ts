@@ -24,6 +24,7 @@ export async function listConnections(
   filters: ConnectionFilters,
 ): Promise<Page<ConnectionRow>> {
   const where: Prisma.ConnectionWhereInput = {
+    ...(filters.service_id ? { serviceId: filters.service_id } : {}),
     ...(filters.provider ? { providerKey: filters.provider } : {}),
     ...(filters.subject ? { subject: filters.subject } : {}),
     ...(filters.status ? { status: filters.status } : {}),

@@ -7,6 +7,7 @@ const limit = z.coerce.number().int().min(1).max(100).default(50);
 
 /** Filters of `GET /admin/connections` and `token-broker connections list`. */
 export const connectionFilters = z.object({
+  service_id: text.optional(),
   provider: text.optional(),
   subject: text.optional(),
   status: z.enum(CONNECTION_STATUSES).optional(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { PROVIDER_KEY } from '../../providers/provider-key.js';
+import { CONNECTION_ACCESS } from '../../services/service-store.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../validate.js';
@@ -21,6 +22,9 @@ const origin = z
 /** The body of `POST /admin/services` (also what `token-broker services create` builds). */
 export const createServiceBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
+  /** What end users read on the connect page ("Acme CRM"); `name` when absent. */
+  display_name: z.string().trim().min(1).max(100).optional(),
+  connection_access: z.enum(CONNECTION_ACCESS).default('own'),
   allowed_providers: z
     .array(z.string().regex(PROVIDER_KEY, 'must be a provider key'))
     .max(500)
@@ -34,8 +38,10 @@ const serviceId = z.object({ id: z.string().min(1).max(64) });
 interface ServiceRow {
   id: string;
   name: string;
+  displayName: string | null;
   allowedProviders: string[];
   allowedReturnTo: string[];
+  connectionAccess: string;
   clientId: string;
   jwks: unknown;
   createdAt: Date;
@@ -45,8 +51,10 @@ interface ServiceRow {
 export const presentService = (s: ServiceRow) => ({
   id: s.id,
   name: s.name,
+  display_name: s.displayName,
   allowed_providers: s.allowedProviders,
   allowed_return_to: s.allowedReturnTo,
+  connection_access: s.connectionAccess,
   client_id: s.clientId,
   jwks: s.jwks ?? null,
   created_at: s.createdAt.toISOString(),
@@ -60,6 +68,8 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
     const body = parse(createServiceBody, req.body);
     const { service, apiKey, clientSecret } = await c.services.create({
       name: body.name,
+      displayName: body.display_name,
+      connectionAccess: body.connection_access,
       allowedProviders: body.allowed_providers,
       allowedReturnTo: body.allowed_return_to,
       jwks: body.jwks,
