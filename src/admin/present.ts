@@ -40,6 +40,9 @@ export interface PresentedAuditEvent {
   provider: string | null;
   outcome: string;
   detail: unknown;
+  /** The request it came from and its client IP; null for background work. */
+  request_id: string | null;
+  client_ip: string | null;
 }
 
 /**
@@ -56,6 +59,8 @@ export function presentAuditEvent(row: {
   providerKey: string | null;
   outcome: string;
   detail: unknown;
+  requestId: string | null;
+  clientIp: string | null;
 }): PresentedAuditEvent {
   return {
     id: row.id.toString(),
@@ -67,5 +72,7 @@ export function presentAuditEvent(row: {
     provider: row.providerKey,
     outcome: row.outcome,
     detail: row.detail,
+    request_id: row.requestId,
+    client_ip: row.clientIp,
   };
 }

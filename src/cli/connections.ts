@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { listAuditEvents } from '../admin/audit-query.js';
+import { verifyAuditChain } from '../audit/verify.js';
 import { getConnection, listConnections } from '../admin/connections.js';
 import { presentAdminConnection, presentAuditEvent } from '../admin/present.js';
 import { presentConnection } from '../connections/present.js';
@@ -111,9 +112,9 @@ export function registerConnectionCommands(program: Command, json: () => boolean
       }),
     );
 
-  program
+  const audit = program
     .command('audit')
-    .description('the audit trail, newest first')
+    .description('the audit trail, newest first (`audit verify` checks its hash chain)')
     .option('--connection <id>', 'only this connection')
     .option('--action <action>', 'e.g. connection.revoke')
     .option('--actor <id>', 'admin, cli or a service id')
@@ -152,5 +153,28 @@ export function registerConnectionCommands(program: Command, json: () => boolean
             page.nextCursor ? `${text}\nmore: --cursor ${page.nextCursor}` : text,
           );
         }),
+    );
+
+  audit
+    .command('verify')
+    .description('check the hash chain: exit 4 when a row was changed, removed or reordered')
+    .action(() =>
+      withContext(async (c) => {
+        const report = await verifyAuditChain(c.db.pool);
+        const problems = report.problems.map(
+          (p) => `  ${p.problem} at seq ${p.seq ?? '-'} (id ${p.id})`,
+        );
+        const head = report.head
+          ? `head seq ${report.head.seq} hash ${report.head.hash}`
+          : 'empty chain';
+        const text = report.ok
+          ? `audit chain intact: ${report.rows} rows, ${head}`
+          : [
+              `audit chain BROKEN: ${report.problemCount} problem(s) in ${report.rows} rows`,
+              ...problems,
+            ].join('\n');
+        print(json(), report, text);
+        if (!report.ok) process.exitCode = 4;
+      }),
     );
 }

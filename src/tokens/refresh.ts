@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog, AuditOrigin } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
 import type { Logger } from '../observability/logger.js';
@@ -37,6 +37,8 @@ const CLIENT_CREDENTIALS = 'client_credentials';
 export interface Actor {
   type: 'service' | 'system' | 'admin';
   id: string | null;
+  /** The request behind it (none for the background refresher). */
+  origin?: AuditOrigin | undefined;
 }
 
 export interface RefreshRequest {
@@ -232,6 +234,7 @@ export function createRefresher(deps: {
         providerKey: provider,
         outcome: outcome.kind === 'refreshed' ? 'success' : outcome.error.errorClass,
         detail: { forced: req.force },
+        origin: req.actor.origin,
       });
     }
   }
