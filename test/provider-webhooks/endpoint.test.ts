@@ -300,6 +300,34 @@ describe('POST /webhooks/providers/{key}', () => {
     await request(broker.url).get('/webhooks/providers/gh').expect(405);
   });
 
+  it('Asana: keeps the X-Hook-Secret of a handshake carrying the provider token, then verifies X-Hook-Signature with it', async () => {
+    await registerProvider(broker, 'asn', 'asana', 'asana-enroll-token');
+    const url = '/webhooks/providers/asn';
+    // Without the token, a handshake could plant an attacker's secret: refused.
+    await request(broker.url).post(url).set('x-hook-secret', 'planted').send('').expect(401);
+    const ok = await request(broker.url)
+      .post(`${url}?token=asana-enroll-token`)
+      .set('x-hook-secret', 'hook-secret-1')
+      .send('')
+      .expect(200);
+    expect(ok.headers['x-hook-secret']).toBe('hook-secret-1');
+    const body = JSON.stringify({
+      events: [{ action: 'changed', resource: { resource_type: 'task', gid: '1' } }],
+    });
+    const signed = (secret: string) =>
+      request(broker.url)
+        .post(`${url}?token=asana-enroll-token`)
+        .set('content-type', 'application/json')
+        .set('x-hook-signature', createHmac('sha256', secret).update(body).digest('hex'))
+        .send(body);
+    await signed('planted').expect(401);
+    await signed('hook-secret-1').expect(200);
+    const row = await broker.db.prisma.provider.findUniqueOrThrow({ where: { key: 'asn' } });
+    expect(Buffer.from(row.webhookLearnedSecrets!).toString('latin1')).not.toContain(
+      'hook-secret-1',
+    );
+  });
+
   it('rotates webhook_secret with an overlap: the replaced secret keeps verifying, and is never shown', async () => {
     await registerProvider(broker, 'gh-rot', 'github', 'old-secret');
     const put = await request(broker.url)
