@@ -1,5 +1,5 @@
 import type { ProviderRecord, TokenResult } from '../providers/oauth-client.js';
-import { connectionMetadata } from '../providers/connection-metadata.js';
+import { accountMetadata, connectionMetadata } from '../providers/connection-metadata.js';
 import { forConnection } from '../providers/metadata.js';
 import { callbackFailure } from './callback-errors.js';
 import { connectFlows } from './metrics.js';
@@ -206,7 +206,10 @@ export async function finishFlow(
     now: claimed.now,
     refreshWindowSeconds: deps.refreshWindowSeconds,
     refreshKeepAliveDays: deps.refreshKeepAliveDays,
-    metadata: connectionMetadata(provider, tokens.response, query),
+    metadata: {
+      ...connectionMetadata(provider, tokens.response, query, config),
+      ...(await accountMetadata(provider, tokens.accessToken, config, deps.logger)),
+    },
   });
   connectFlows.inc({ provider: provider.key, outcome: 'completed' });
   audit(connection.id, 'success', reconnected);

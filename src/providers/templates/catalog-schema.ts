@@ -118,6 +118,12 @@ export const templateSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
       .optional(),
     tokenResponseFields: z.array(FIELD_PATH).optional(),
+    accountEndpoint: z
+      .strictObject({
+        url: urlTemplate,
+        fields: z.record(z.string().regex(/^[A-Za-z0-9_.]{1,100}$/), FIELD_PATH),
+      })
+      .optional(),
     callbackParams: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/)).optional(),
     grants: z.array(z.enum(['client_credentials', 'device_code'])).optional(),
     webhook: webhook.optional(),

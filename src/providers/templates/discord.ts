@@ -18,8 +18,11 @@ export const discord: ProviderTemplate = {
   rotatesRefreshTokens: true,
   tokenResponseFields: ['guild.id', 'webhook.id'],
   grants: ['client_credentials'],
+  accountEndpoint: { url: 'https://discord.com/api/users/@me', fields: { id: 'user.id' } },
   webhook: {
     scheme: 'discord',
+    accounts: [{ field: 'event.data.user.id', metadata: 'user.id' }],
+    revokeOn: [{ event: 'APPLICATION_DEAUTHORIZED' }],
     events: [
       'webhook events, as event.type (APPLICATION_AUTHORIZED, APPLICATION_DEAUTHORIZED, ENTITLEMENT_CREATE)',
       'PING (answered)',

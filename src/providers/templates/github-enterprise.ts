@@ -26,6 +26,7 @@ export const githubEnterprise: ProviderTemplate = {
   rotatesRefreshTokens: false,
   grants: ['device_code'],
   callbackParams: ['installation_id'],
+  accountEndpoint: { url: 'https://{host}/api/v3/user', fields: { id: 'user.id' } },
   webhook: {
     scheme: 'github',
     accounts: [

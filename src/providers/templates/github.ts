@@ -18,6 +18,7 @@ export const github: ProviderTemplate = {
   rotatesRefreshTokens: false,
   grants: ['device_code'],
   callbackParams: ['installation_id'],
+  accountEndpoint: { url: 'https://api.github.com/user', fields: { id: 'user.id' } },
   webhook: {
     scheme: 'github',
     accounts: [

@@ -85,6 +85,12 @@ export interface ProviderTemplate {
   tokenPath?: string;
   /** Non-secret token response fields kept as connection metadata (dotted paths: `team.id`). */
   tokenResponseFields?: string[];
+  /**
+   * An account endpoint read once with the new access token on connect, for account ids
+   * its token response lacks (GitHub user id, Zoom `account_id`): response paths → the
+   * connection metadata keys they are kept under. Best effort: a failure keeps none.
+   */
+  accountEndpoint?: { url: string; fields: Record<string, string> };
   /** Callback query parameters kept as connection metadata (QuickBooks `realmId`). */
   callbackParams?: string[];
   /** Further grants the provider supports for this client. */

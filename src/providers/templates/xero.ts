@@ -17,6 +17,10 @@ export const xero: ProviderTemplate = {
   tokensExpire: true,
   rotatesRefreshTokens: true,
   grants: ['client_credentials'],
+  accountEndpoint: {
+    url: 'https://api.xero.com/connections',
+    fields: { '0.tenantId': 'tenantId' },
+  },
   webhook: {
     scheme: 'xero',
     accounts: [{ field: 'events.*.tenantId', metadata: 'tenantId' }],

@@ -16,6 +16,10 @@ export const zoom: ProviderTemplate = {
   placeholders: [],
   tokensExpire: true,
   rotatesRefreshTokens: true,
+  accountEndpoint: {
+    url: 'https://api.zoom.us/v2/users/me',
+    fields: { account_id: 'account_id', id: 'user.id' },
+  },
   webhook: {
     scheme: 'zoom',
     accounts: [{ field: 'payload.account_id', metadata: 'account_id' }],
