@@ -87,7 +87,12 @@ export function createContainer(deps: {
   const providers = createProviderStore({ prisma, keyring });
   // Outermost span: one provider.<call> span covers the resilience layer's retries.
   const oauth = traceProviderCalls(
-    withResilience(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS })),
+    withResilience(
+      createProviderOAuth({
+        timeoutSeconds: PROVIDER_TIMEOUT_SECONDS,
+        allowPrivateUrls: deps.config.providerAllowPrivateUrls,
+      }),
+    ),
   );
   const audit = createAuditLog({ pool, logger, failClosed: deps.config.auditFailClosed });
   const signingKeys = createSigningKeys({ prisma, keyring, clock });
@@ -119,6 +124,7 @@ export function createContainer(deps: {
     clock,
     logger,
     timeoutSeconds: PROVIDER_TIMEOUT_SECONDS,
+    allowPrivateUrls: deps.config.providerAllowPrivateUrls,
   });
   const clients = createClientAuthenticator({
     prisma,

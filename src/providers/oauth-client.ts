@@ -1,4 +1,5 @@
 import * as client from 'openid-client';
+import { providerFetch } from './egress.js';
 import { findTemplate } from './templates/index.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 
@@ -129,6 +130,7 @@ function lift(body: Record<string, unknown>, tokenPath: string | undefined) {
 function tokenDialects(
   tokenEndpoint: string | undefined,
   tokenPath: string | undefined,
+  fetch: typeof globalThis.fetch,
 ): client.CustomFetch {
   const target = URL.canParse(tokenEndpoint ?? '')
     ? new URL(tokenEndpoint ?? '').href
@@ -157,10 +159,15 @@ function tokenDialects(
  * Every call has a timeout; failures come out classified (upstream-errors.ts).
  *
  * @example
- * const oauth = createProviderOAuth({ timeoutSeconds: 10 });
+ * const oauth = createProviderOAuth({ timeoutSeconds: 10, allowPrivateUrls: false });
  * const tokens = await oauth.refresh(provider, refreshToken);
  */
-export function createProviderOAuth(options: { timeoutSeconds: number }) {
+export function createProviderOAuth(options: {
+  timeoutSeconds: number;
+  /** `PROVIDER_ALLOW_PRIVATE_URLS`; without it every call goes through the pinned `fetch` (egress.ts). */
+  allowPrivateUrls: boolean;
+}) {
+  const fetch = providerFetch(options.allowPrivateUrls);
   const cache = new Map<string, { version: number; config: Promise<client.Configuration> }>();
   // Connection-level template placeholders give one provider several endpoint sets.
   const cacheKey = (p: ProviderRecord) =>
@@ -176,6 +183,7 @@ export function createProviderOAuth(options: { timeoutSeconds: number }) {
       c[client.customFetch] = tokenDialects(
         p.metadata.token_endpoint,
         p.template ? findTemplate(p.template)?.tokenPath : undefined,
+        fetch,
       );
       if (isLoopbackHttp(p.metadata)) client.allowInsecureRequests(c);
       // openid-client trusts TLS for ID tokens from the token endpoint unless told to

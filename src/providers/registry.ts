@@ -40,7 +40,7 @@ const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code 
  * read cache.
  *
  * @example
- * const registry = createProviderRegistry({ prisma, keyring, providers, clock, logger, timeoutSeconds: 10 });
+ * const registry = createProviderRegistry({ prisma, keyring, providers, clock, logger, timeoutSeconds: 10, allowPrivateUrls: false });
  * await registry.create({ key: 'github', template: 'github', client_id: 'Iv1…', client_secret: '…' });
  */
 export function createProviderRegistry(deps: {
@@ -50,8 +50,11 @@ export function createProviderRegistry(deps: {
   clock: Clock;
   logger: Logger;
   timeoutSeconds: number;
+  /** `PROVIDER_ALLOW_PRIVATE_URLS` (egress.ts). */
+  allowPrivateUrls: boolean;
 }) {
   const { prisma, keyring } = deps;
+  const network = { timeoutSeconds: deps.timeoutSeconds, allowPrivate: deps.allowPrivateUrls };
 
   function sealed(key: string, s: Secrets) {
     const seal = (field: string, value: string | undefined) =>
@@ -83,7 +86,7 @@ export function createProviderRegistry(deps: {
       if (await prisma.provider.findUnique({ where: { key: body.key }, select: { key: true } })) {
         throw conflict(`provider "${body.key}" already exists`);
       }
-      const resolved = await resolveProvider(body.key, body, deps.clock.now(), deps.timeoutSeconds);
+      const resolved = await resolveProvider(body.key, body, deps.clock.now(), network);
       const secrets = {
         clientSecret: body.client_secret ?? undefined,
         clientKey: body.client_key ? JSON.stringify(body.client_key) : undefined,
@@ -109,7 +112,7 @@ export function createProviderRegistry(deps: {
       if (body.key !== undefined && body.key !== key)
         throw invalidRequest('key: cannot be changed');
       const current = toProviderRecord(await get(key), keyring);
-      const resolved = await resolveProvider(key, body, deps.clock.now(), deps.timeoutSeconds);
+      const resolved = await resolveProvider(key, body, deps.clock.now(), network);
       const secrets = {
         clientSecret:
           body.client_secret === undefined
@@ -174,7 +177,11 @@ export function createProviderRegistry(deps: {
       const now = deps.clock.now();
       if (now.getTime() - row.metadataFetchedAt.getTime() < METADATA_MAX_AGE_MS) return;
       try {
-        const metadata = await discoverMetadata(row.issuer, deps.timeoutSeconds);
+        const metadata = await discoverMetadata(
+          row.issuer,
+          deps.timeoutSeconds,
+          deps.allowPrivateUrls,
+        );
         await prisma.provider.update({
           where: { key },
           data: { metadata: metadata, metadataFetchedAt: now },
