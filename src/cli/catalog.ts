@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parse } from '../http/validate.js';
+import { parse } from '../validate.js';
 import { presentProvider } from '../http/routes/providers.js';
 import { createServiceBody, presentService } from '../http/routes/services.js';
 import { providerBody } from '../providers/schema.js';

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { listAuditEvents } from '../admin/audit-query.js';
-import { getConnection, listConnections } from '../admin/connections.js';
-import { presentAdminConnection, presentAuditEvent } from '../admin/present.js';
+import { listAuditEvents } from '../audit/query.js';
+import { getConnection, listConnections } from '../connections/queries.js';
+import { presentAdminConnection, presentAuditEvent } from '../audit/present.js';
 import { presentConnection } from '../connections/present.js';
-import { revokeConnection, revokeConnections, type Actor } from '../admin/revoke.js';
-import { auditFilters, bulkRevokeFilter, connectionFilters } from '../admin/schemas.js';
+import { revokeConnection, revokeConnections, type Actor } from '../connections/revoke.js';
+import { auditFilters, bulkRevokeFilter, connectionFilters } from '../connections/schemas.js';
 import { invalidRequest } from '../errors/index.js';
-import { parse } from '../http/validate.js';
+import { parse } from '../validate.js';
 import { withContext } from './context.js';
 import { print, table } from './output.js';
 

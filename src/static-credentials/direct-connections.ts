@@ -1,4 +1,4 @@
-import { saveConnection, type GrantWriterDeps } from '../connect/save-connection.js';
+import { saveConnection, type GrantWriterDeps } from '../connections/save.js';
 import {
   insufficientScope,
   invalidRequest,

@@ -1,11 +1,11 @@
 import type pg from 'pg';
 import type { ChangeFeed } from '../cache/change-feed.js';
-import type { GrantWriterDeps } from '../connect/save-connection.js';
+import type { GrantWriterDeps } from '../connections/save.js';
 import { createReadCache } from '../cache/read-cache.js';
 import { BrokerError, notFound, upstreamUnavailable } from '../errors/index.js';
 import { children, tokenReads } from '../observability/metrics.js';
-import { createRefresher, expiresWithin, type Actor, type RefreshOutcome } from './refresh.js';
-import { createTokenStore, type TokenSnapshot } from './token-store.js';
+import { createRefresher, expiresWithin, type Actor, type RefreshOutcome } from '../refresh/single-flight.js';
+import { createTokenStore, type TokenSnapshot } from '../connections/token-sets.js';
 
 /** Retry-After (seconds) when a provider failed without saying when to come back. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;

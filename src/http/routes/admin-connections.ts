@@ -1,14 +1,14 @@
 import type { Response } from 'express';
-import { listAuditEvents } from '../../admin/audit-query.js';
-import { getConnection, listConnections } from '../../admin/connections.js';
-import { presentAdminConnection, presentAuditEvent } from '../../admin/present.js';
+import { listAuditEvents } from '../../audit/query.js';
+import { getConnection, listConnections } from '../../connections/queries.js';
+import { presentAdminConnection, presentAuditEvent } from '../../audit/present.js';
 import { presentConnection } from '../../connections/present.js';
-import { revokeConnection, revokeConnections, type Actor } from '../../admin/revoke.js';
-import { auditFilters, bulkRevokeFilter, connectionFilters, idParam } from '../../admin/schemas.js';
+import { revokeConnection, revokeConnections, type Actor } from '../../connections/revoke.js';
+import { auditFilters, bulkRevokeFilter, connectionFilters, idParam } from '../../connections/schemas.js';
 import type { Container } from '../../container.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 /** The admin set by requireAdmin. */
 const actorOf = (res: Response): Actor => res.locals.actor as Actor;

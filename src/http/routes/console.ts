@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { parse as parseCookies, serialize } from 'cookie';
 import type { Request, RequestHandler, Response } from 'express';
-import { listAuditEvents } from '../../admin/audit-query.js';
-import { getConnection, listConnections } from '../../admin/connections.js';
-import { listProviderSummaries, listServiceSummaries } from '../../admin/directory.js';
-import { presentAdminConnection, presentAuditEvent } from '../../admin/present.js';
+import { listAuditEvents } from '../../audit/query.js';
+import { getConnection, listConnections } from '../../connections/queries.js';
+import { listProviderSummaries, listServiceSummaries } from '../../console/directory.js';
+import { presentAdminConnection, presentAuditEvent } from '../../audit/present.js';
 import { presentConnection } from '../../connections/present.js';
-import { revokeConnection } from '../../admin/revoke.js';
-import { connectionFilters, idParam } from '../../admin/schemas.js';
+import { revokeConnection } from '../../connections/revoke.js';
+import { connectionFilters, idParam } from '../../connections/schemas.js';
 import {
   connectionPage,
   connectionsPage,
@@ -26,7 +26,7 @@ import type { Container } from '../../container.js';
 import { BrokerError } from '../../errors/index.js';
 import { secretEquals } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 const SESSION_COOKIE = 'tb_console';
 /** Double-submit token of the sign-in form, before there is a session to tie it to. */

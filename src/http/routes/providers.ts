@@ -6,7 +6,7 @@ import { providerBody, providerUpdateBody } from '../../providers/schema.js';
 import { TEMPLATES, type ProviderTemplate } from '../../providers/templates/index.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 const providerKey = z.object({ key: z.string().regex(PROVIDER_KEY, 'must be a provider key') });
 

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { revokeConnection } from '../../admin/revoke.js';
+import { revokeConnection } from '../../connections/revoke.js';
 import type { Container } from '../../container.js';
 import { presentConnection } from '../../connections/present.js';
 import { PROVIDER_KEY } from '../../providers/provider-key.js';
@@ -10,7 +10,7 @@ import type { TokenRead } from '../../tokens/token-service.js';
 import { writeJsonText } from '../middleware/errors.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 const wholeNumber = (min: number, max: number, fallback: number) =>
   z

@@ -3,7 +3,7 @@ import type { Container } from '../../container.js';
 import { PROVIDER_KEY } from '../../providers/provider-key.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 /** An origin exactly as browsers send it: scheme://host[:port], nothing after. */
 const origin = z

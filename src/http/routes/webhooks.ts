@@ -5,7 +5,7 @@ import { presentEndpoint } from '../../webhooks/endpoints.js';
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/outbox.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 const url = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../db/client.js';
 import { notFound } from '../errors/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor } from '../db/page.js';
 import type { ConnectionFilters } from './schemas.js';
 
 type ConnectionRow = Prisma.ConnectionGetPayload<object>;

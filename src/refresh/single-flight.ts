@@ -14,7 +14,7 @@ import {
   type UpstreamError,
 } from '../providers/upstream-errors.js';
 import type { PlainTokenSet } from '../vault/token-set.js';
-import { lockConnection, type LockedConnection, type TokenStore } from './token-store.js';
+import { lockConnection, type LockedConnection, type TokenStore } from '../connections/token-sets.js';
 
 /**
  * A refresh transaction holds the connection's lock across the provider call (≤ 10 s)

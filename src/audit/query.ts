@@ -1,9 +1,9 @@
 import type { PrismaClient } from '../db/client.js';
 import { invalidRequest } from '../errors/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { Page } from './connections.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import type { AuditFilters } from './schemas.js';
+import type { Page } from '../connections/queries.js';
+import { decodeCursor, encodeCursor } from '../db/page.js';
+import type { AuditFilters } from '../connections/schemas.js';
 
 type AuditRow = Prisma.AuditEventGetPayload<object>;
 

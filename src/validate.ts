@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { invalidRequest } from '../errors/index.js';
+import { invalidRequest } from './errors/index.js';
 
 /**
  * Parses input with a zod schema; failures become 400 `invalid_request` naming the field.

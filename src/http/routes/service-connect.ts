@@ -8,7 +8,7 @@ import { findTemplate } from '../../providers/templates/index.js';
 import { directConnectionBody } from '../../static-credentials/schema.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 const deviceSessionId = z.object({ id: z.string().min(1).max(64) });
 
