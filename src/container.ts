@@ -12,10 +12,7 @@ import { createProviderRegistry, type ProviderRegistry } from './providers/regis
 import { withResilience, type ResilientOAuth } from './providers/resilience.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
 import { createClientAuthenticator } from './services/client-auth.js';
-import {
-  createServiceConnections,
-  type ServiceConnections,
-} from './services/service-connections.js';
+import { createConnectionQueries, type ConnectionQueries } from './connections/queries.js';
 import { createRateLimits, type RateLimits } from './ratelimit/index.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
 import {
@@ -50,8 +47,8 @@ export interface Container {
   webhooks: { endpoints: EndpointService; deliveries: DeliveryService };
   /** The broker's JWT signing keys (JWKS, rotation). */
   signingKeys: SigningKeys;
-  /** Connections as a service sees them (policy applied). */
-  serviceConnections: ServiceConnections;
+  /** Connections listed and read, as the admin or a service (policy applied) sees them. */
+  connections: ConnectionQueries;
   /** The token read path and the one refresh mechanism. */
   tokens: TokenService;
   /** `POST /oauth/token`. */
@@ -132,7 +129,7 @@ export function createContainer(deps: {
     services,
     signingKeys,
     tokens,
-    serviceConnections: createServiceConnections({ prisma }),
+    connections: createConnectionQueries({ prisma }),
     tokenEndpoint: createTokenEndpoint({ clients, jwt: brokerJwt, tokens, clock }),
     webhooks: {
       endpoints: createEndpointService({

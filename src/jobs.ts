@@ -1,4 +1,4 @@
-import type { BackgroundJob } from './bootstrap.js';
+import type { BackgroundJob } from './interval-job.js';
 import type { Container } from './container.js';
 import { createRevocationRetryJob } from './connections/revocation-retry.js';
 import { createHousekeepingJob } from './db/housekeeping.js';

@@ -1,61 +1,72 @@
 import type { PrismaClient } from '../db/client.js';
-import { notFound } from '../errors/index.js';
+import { createdAtAfter, createdAtKey, createdAtOrder, keysetPage, type Page } from '../db/page.js';
+import { insufficientScope, notFound } from '../errors/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { decodeCursor, encodeCursor } from '../db/page.js';
+import type { ServicePolicy } from '../services/service-store.js';
 import type { ConnectionFilters } from './schemas.js';
 
-type ConnectionRow = Prisma.ConnectionGetPayload<object>;
-
-/** A page of rows and the cursor of the next page (null on the last one). */
-export interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
+export type ConnectionRecord = Prisma.ConnectionGetPayload<object>;
 
 /**
- * Connections matching the filters, newest first, one keyset page at a time.
+ * Whose view a query answers: the admin sees every connection (newest first); a service
+ * only those of its allowed providers (oldest first, as API.md's service list has always run).
+ */
+export type ConnectionViewer = 'admin' | ServicePolicy;
+
+const visibleTo = (viewer: ConnectionViewer, providerKey: string) =>
+  viewer === 'admin' || viewer.allowedProviders.includes(providerKey);
+
+/**
+ * Connections and their policy, for the admin API, the service API, the console and the CLI.
  *
- * @throws BrokerError `invalid_request` for a cursor that is not ours.
  * @example
- * const { data, nextCursor } = await listConnections(prisma, { provider: 'github', limit: 50 });
+ * const connections = createConnectionQueries({ prisma });
+ * const { data, nextCursor } = await connections.list({ provider: 'github', limit: 50 }, service);
  */
-export async function listConnections(
-  prisma: PrismaClient,
-  filters: ConnectionFilters,
-): Promise<Page<ConnectionRow>> {
-  const where: Prisma.ConnectionWhereInput = {
-    ...(filters.provider ? { providerKey: filters.provider } : {}),
-    ...(filters.subject ? { subject: filters.subject } : {}),
-    ...(filters.status ? { status: filters.status } : {}),
-  };
-  if (filters.cursor) {
-    const [at = '', id = ''] = decodeCursor(filters.cursor, 2);
-    const createdAt = new Date(at);
-    where.OR = [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }];
-  }
-  const rows = await prisma.connection.findMany({
-    where,
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    take: filters.limit + 1,
-  });
-  const data = rows.slice(0, filters.limit);
-  const last = data.at(-1);
+export function createConnectionQueries(deps: { prisma: PrismaClient }) {
   return {
-    data,
-    nextCursor:
-      rows.length > filters.limit && last
-        ? encodeCursor([last.createdAt.toISOString(), last.id])
-        : null,
+    /**
+     * One keyset page of connections matching the filters. Naming a provider outside a
+     * service's policy answers 403, since the caller named it itself.
+     *
+     * @throws BrokerError insufficient_scope (a disallowed provider filter), invalid_request (bad cursor).
+     */
+    list(filters: ConnectionFilters, viewer: ConnectionViewer): Promise<Page<ConnectionRecord>> {
+      if (filters.provider !== undefined && !visibleTo(viewer, filters.provider)) {
+        throw insufficientScope(`this service may not use provider "${filters.provider}"`);
+      }
+      const order = viewer === 'admin' ? 'desc' : 'asc';
+      const where: Prisma.ConnectionWhereInput = {
+        ...(filters.provider !== undefined
+          ? { providerKey: filters.provider }
+          : viewer === 'admin'
+            ? {}
+            : { providerKey: { in: [...viewer.allowedProviders] } }),
+        ...(filters.subject === undefined ? {} : { subject: filters.subject }),
+        ...(filters.status === undefined ? {} : { status: filters.status }),
+        ...createdAtAfter(filters.cursor, order),
+      };
+      return keysetPage(
+        filters.limit,
+        (take) => deps.prisma.connection.findMany({ where, orderBy: createdAtOrder(order), take }),
+        createdAtKey,
+      );
+    },
+
+    /**
+     * A connection by id. One outside a service's policy answers 404, as an unknown one
+     * does (existence is not leaked).
+     *
+     * @throws BrokerError not_found naming the connection.
+     */
+    async get(id: string, viewer: ConnectionViewer): Promise<ConnectionRecord> {
+      const row = await deps.prisma.connection.findUnique({ where: { id } });
+      if (!row || !visibleTo(viewer, row.providerKey)) {
+        throw notFound(viewer === 'admin' ? `connection ${id}` : 'connection');
+      }
+      return row;
+    },
   };
 }
 
-/**
- * @throws BrokerError `not_found` naming the id.
- * @example
- * const row = await getConnection(prisma, 'conn_…');
- */
-export async function getConnection(prisma: PrismaClient, id: string): Promise<ConnectionRow> {
-  const row = await prisma.connection.findUnique({ where: { id } });
-  if (!row) throw notFound(`connection ${id}`);
-  return row;
-}
+export type ConnectionQueries = ReturnType<typeof createConnectionQueries>;

@@ -1,9 +1,6 @@
 import type { ProviderSummary, ServiceSummary } from './directory.js';
-import type {
-  PresentedAdminConnection,
-  PresentedAuditEvent,
-  PresentedConnection,
-} from '../audit/present.js';
+import type { PresentedAuditEvent } from '../audit/present.js';
+import type { PresentedAdminConnection, PresentedConnection } from '../connections/present.js';
 import { CONNECTION_STATUSES, type ConnectionFilters } from '../connections/schemas.js';
 import { html, page, type SafeHtml } from '../views/html.js';
 

@@ -1,6 +1,6 @@
 import type { ServerMetadata } from 'openid-client';
 import { invalidRequest } from '../errors/index.js';
-import type { ProviderRecord } from './oauth-client.js';
+import type { ProviderRecord } from './types.js';
 import {
   findTemplate,
   type ProviderTemplate,

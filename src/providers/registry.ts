@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
+import { decodeCursor, keysetPage, type Page } from '../db/page.js';
 import { conflict, invalidRequest, notFound } from '../errors/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Logger } from '../observability/logger.js';
@@ -153,15 +154,23 @@ export function createProviderRegistry(deps: {
       deps.providers.invalidate(key);
     },
 
-    /** One page of providers in key order; `cursor` is the last key of the previous page. */
-    async list(limit: number, cursor: string | undefined) {
-      const rows = await prisma.provider.findMany({
-        where: cursor ? { key: { gt: cursor } } : {},
-        orderBy: { key: 'asc' },
-        take: limit + 1,
-      });
-      const page = rows.slice(0, limit);
-      return { rows: page, next: rows.length > limit ? page[page.length - 1]?.key : undefined };
+    /**
+     * One page of providers in key order.
+     *
+     * @throws BrokerError `invalid_request` for a cursor this API did not make.
+     */
+    list(limit: number, cursor: string | undefined): Promise<Page<ProviderRow>> {
+      const after = cursor === undefined ? undefined : decodeCursor(cursor, 1)[0];
+      return keysetPage(
+        limit,
+        (take) =>
+          prisma.provider.findMany({
+            where: after === undefined ? {} : { key: { gt: after } },
+            orderBy: { key: 'asc' },
+            take,
+          }),
+        (p) => [p.key],
+      );
     },
 
     /**

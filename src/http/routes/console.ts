@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseCookies, serialize } from 'cookie';
 import type { Request, RequestHandler, Response } from 'express';
 import { listAuditEvents } from '../../audit/query.js';
-import { getConnection, listConnections } from '../../connections/queries.js';
 import { listProviderSummaries, listServiceSummaries } from '../../console/directory.js';
-import { presentAdminConnection, presentAuditEvent } from '../../audit/present.js';
+import { presentAuditEvent } from '../../audit/present.js';
+import { presentAdminConnection } from '../../connections/present.js';
 import { presentConnection } from '../../connections/present.js';
 import { revokeConnection } from '../../connections/revoke.js';
 import { connectionFilters, idParam } from '../../connections/schemas.js';
@@ -24,7 +24,7 @@ import {
 import { createSignOuts } from '../../console/sign-outs.js';
 import type { Container } from '../../container.js';
 import { BrokerError } from '../../errors/index.js';
-import { secretEquals } from '../middleware/admin-auth.js';
+import { secretEquals } from '../../services/credentials.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
 
@@ -127,7 +127,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('GET', '/console/connections', signedIn, async (req, res) => {
     const filters = parse(connectionFilters, nonEmpty(req.query));
-    const result = await listConnections(c.db.prisma, filters);
+    const result = await c.connections.list(filters, 'admin');
     res.type('html').send(
       connectionsPage({
         csrf: csrf(res),
@@ -140,7 +140,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('GET', '/console/connections/:id', signedIn, async (req, res) => {
     const { id } = parse(idParam, req.params);
-    const connection = presentAdminConnection(await getConnection(c.db.prisma, id));
+    const connection = presentAdminConnection(await c.connections.get(id, 'admin'));
     await c.audit.flush();
     const audit = await listAuditEvents(c.db.prisma, { connection_id: id, limit: 100 });
     const notice =
@@ -161,7 +161,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('GET', '/console/connections/:id/revoke', signedIn, async (req, res) => {
     const { id } = parse(idParam, req.params);
-    const connection = presentConnection(await getConnection(c.db.prisma, id));
+    const connection = presentConnection(await c.connections.get(id, 'admin'));
     res.type('html').send(revokeConfirmPage({ csrf: csrf(res), connection }));
   });
 
