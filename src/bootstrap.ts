@@ -36,7 +36,7 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   if (raw.providerTemplatesFile) await loadTemplatesFile(raw.providerTemplatesFile);
   const { config: resolved, embedded } = await resolveConfig(raw, logger);
-  const db = createDatabase(resolved.databaseUrl);
+  const db = createDatabase(resolved.databaseUrl, { max: resolved.databasePoolSize });
   observePool(db.pool);
   try {
     const { applied } = await migrate(db.pool);

@@ -90,7 +90,13 @@ export function createContainer(deps: {
   const signingKeys = createSigningKeys({ prisma, keyring, clock });
   const brokerJwt = createBrokerJwt({ keys: signingKeys, clock, issuer });
   const changes = createChangeFeed({ url: deps.config.databaseUrl, logger });
-  const services = createServiceStore({ prisma, brokerJwt, changes, clock });
+  const services = createServiceStore({
+    prisma,
+    brokerJwt,
+    changes,
+    clock,
+    production: deps.config.nodeEnv === 'production',
+  });
   const grantDeps = {
     prisma,
     keyring,
@@ -137,6 +143,7 @@ export function createContainer(deps: {
         keyring,
         clock,
         allowPrivateUrls: deps.config.webhookAllowPrivateUrls,
+        production: deps.config.nodeEnv === 'production',
       }),
       deliveries: createDeliveryService({ prisma, clock }),
     },

@@ -19,6 +19,11 @@ export function defaultJobs(c: Container): BackgroundJob[] {
     createRevocationRetryJob(c),
     createDevicePollJob(c),
     createRefreshJob(c),
-    createHousekeepingJob({ pool: c.db.pool, clock: c.clock, logger: c.logger }),
+    createHousekeepingJob({
+      pool: c.db.pool,
+      clock: c.clock,
+      logger: c.logger,
+      webhookRetentionDays: c.config.webhookRetentionDays,
+    }),
   ];
 }

@@ -35,6 +35,18 @@ export interface Config {
   webhookAllowPrivateUrls: boolean;
   /** Extra provider templates loaded at start (docs/PROVIDERS.md). */
   providerTemplatesFile: string | undefined;
+  /** Reverse-proxy hops whose `X-Forwarded-For` entries are believed. */
+  trustProxy: number;
+  /** Token reads answer 503 while audit entries cannot be written. */
+  auditFailClosed: boolean;
+  /** Whether provider endpoints may be plain http or private-range addresses. */
+  providerAllowPrivateUrls: boolean;
+  /** Days webhook events and deliveries are kept. */
+  webhookRetentionDays: number;
+  /** Connections in this replica's Postgres pool. */
+  databasePoolSize: number;
+  /** Least seconds between two forced refreshes of one connection; 0 disables the limit. */
+  forcedRefreshIntervalSeconds: number;
 }
 
 /** Thrown for a bad environment; its message is one line naming the variable. */
@@ -91,12 +103,22 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     webhookAllowPrivateUrls: c.WEBHOOK_ALLOW_PRIVATE_URLS ?? c.NODE_ENV !== 'production',
     providerTemplatesFile: c.PROVIDER_TEMPLATES_FILE,
+    trustProxy: c.TRUST_PROXY,
+    auditFailClosed: c.AUDIT_FAIL_CLOSED,
+    providerAllowPrivateUrls: c.PROVIDER_ALLOW_PRIVATE_URLS ?? c.NODE_ENV !== 'production',
+    webhookRetentionDays: c.WEBHOOK_RETENTION_DAYS,
+    databasePoolSize: c.DATABASE_POOL_SIZE,
+    forcedRefreshIntervalSeconds: c.FORCED_REFRESH_INTERVAL_SECONDS,
   };
   if (config.nodeEnv === 'production') {
     for (const variable of PRODUCTION_REQUIRED) {
       if (c[variable] === undefined) {
         throw new ConfigError(variable, `${variable} is required when NODE_ENV=production`);
       }
+    }
+    // Cookies are Secure and callbacks carry codes: plain http is for local work only.
+    if (!config.publicUrl?.startsWith('https://')) {
+      throw new ConfigError('PUBLIC_URL', 'PUBLIC_URL must be https when NODE_ENV=production');
     }
   }
   return config;

@@ -28,6 +28,17 @@ export const CONFIG_DOCS = {
     'true lets webhooks reach loopback and private-range addresses; false refuses them (SSRF)',
   PROVIDER_TEMPLATES_FILE:
     'JSON file of extra provider templates (docs/PROVIDERS.md), checked like the built-in ones at start',
+  TRUST_PROXY:
+    'hops of reverse proxies whose X-Forwarded-For is believed (per-IP limits, audit IP); 0 uses the socket peer',
+  AUDIT_FAIL_CLOSED:
+    'true makes token reads answer 503 upstream_unavailable while audit entries cannot be written',
+  PROVIDER_ALLOW_PRIVATE_URLS:
+    'true lets provider endpoints be http or resolve to loopback and private-range addresses in production',
+  WEBHOOK_RETENTION_DAYS:
+    'webhook events and deliveries older than this many days are deleted by housekeeping',
+  DATABASE_POOL_SIZE: 'Postgres connections in this replica’s pool',
+  FORCED_REFRESH_INTERVAL_SECONDS:
+    'POST /v1/connections/{id}/refresh at most once per connection in this many seconds, then 429; 0 disables',
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_DOCS;
@@ -44,6 +55,7 @@ export const CONFIG_DEFAULT_NOTES: Partial<Record<ConfigVariable, string>> = {
   ADMIN_API_TOKEN: 'generated, printed once',
   WEBHOOK_ALLOW_PRIVATE_URLS: '`false` in production, `true` otherwise',
   PROVIDER_TEMPLATES_FILE: 'unset: built-in templates only',
+  PROVIDER_ALLOW_PRIVATE_URLS: '`false` in production, `true` otherwise',
 };
 
 /** Variables `NODE_ENV=production` refuses to start without. */
@@ -97,6 +109,10 @@ const nonNegativeInt = (max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(0).max(max));
 
+const trueOrFalse = z
+  .enum(['true', 'false'], { error: 'must be true or false' })
+  .transform((v) => v === 'true');
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z
@@ -130,11 +146,15 @@ export const configSchema = z.object({
   RATE_LIMIT_CONNECT_PER_MINUTE: nonNegativeInt(1_000_000).default(120),
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: nonNegativeInt(1_000_000).default(100),
   // Defaulted in loadConfig: false in production, true elsewhere.
-  WEBHOOK_ALLOW_PRIVATE_URLS: z
-    .enum(['true', 'false'], { error: 'must be true or false' })
-    .transform((v) => v === 'true')
-    .optional(),
+  WEBHOOK_ALLOW_PRIVATE_URLS: trueOrFalse.optional(),
   PROVIDER_TEMPLATES_FILE: z.string().min(1).max(4096).optional(),
+  TRUST_PROXY: nonNegativeInt(16).default(0),
+  AUDIT_FAIL_CLOSED: trueOrFalse.default(false),
+  // Defaulted in loadConfig: false in production, true elsewhere.
+  PROVIDER_ALLOW_PRIVATE_URLS: trueOrFalse.optional(),
+  WEBHOOK_RETENTION_DAYS: positiveInt(3650).default(30),
+  DATABASE_POOL_SIZE: wholeNumber(2, 1000).default(10),
+  FORCED_REFRESH_INTERVAL_SECONDS: nonNegativeInt(86_400).default(10),
 });
 
 /** Variables whose values must never be echoed in an error message. */

@@ -42,26 +42,63 @@ export async function pruneExpired(deps: { pool: pg.Pool; clock: Clock }): Promi
   const report: PruneReport = { connect_sessions: 0, device_sessions: 0, console_sign_outs: 0 };
   for (const [table, { key, graceMs }] of Object.entries(EXPIRING_TABLES)) {
     const cutoff = new Date(deps.clock.now().getTime() - graceMs);
-    for (let batch = 0; batch < MAX_BATCHES; batch++) {
-      const { rowCount } = await deps.pool.query(
-        `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires_at < $1 LIMIT ${BATCH})`,
-        [cutoff],
-      );
-      report[table as keyof PruneReport] += rowCount ?? 0;
-      if ((rowCount ?? 0) < BATCH) break;
-    }
+    report[table as keyof PruneReport] = await deleteInBatches(
+      deps.pool,
+      `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires_at < $1 LIMIT ${BATCH})`,
+      [cutoff],
+    );
   }
   return report;
 }
 
+/** Deletes up to {@link BATCH} rows a statement, at most {@link MAX_BATCHES} times; the rows deleted. */
+async function deleteInBatches(pool: pg.Pool, sql: string, values: unknown[]): Promise<number> {
+  let deleted = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const { rowCount } = await pool.query(sql, values);
+    deleted += rowCount ?? 0;
+    if ((rowCount ?? 0) < BATCH) break;
+  }
+  return deleted;
+}
+
+/** A finished delivery (delivered or given up) last touched before the cutoff. */
+const OLD_DELIVERIES = `DELETE FROM webhook_deliveries WHERE id IN (
+  SELECT id FROM webhook_deliveries WHERE updated_at < $1 AND status <> 'pending' LIMIT ${BATCH})`;
+/** A fanned-out event created before the cutoff with no delivery left (pending ones stay). */
+const OLD_EVENTS = `DELETE FROM webhook_events WHERE id IN (
+  SELECT e.id FROM webhook_events e
+   WHERE e.created_at < $1 AND e.dispatched_at IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+   LIMIT ${BATCH})`;
+
 /**
- * Runs {@link pruneExpired} every 10 minutes on this replica.
+ * Deletes, in batches, webhook deliveries that finished and webhook events that were fanned
+ * out more than `retentionDays` ago (`WEBHOOK_RETENTION_DAYS`). A delivery still pending
+ * keeps its event, however old.
  *
  * @example
- * startBroker(config, logger, { jobs: (c) => [createHousekeepingJob({ pool: c.db.pool, clock: c.clock, logger: c.logger })] });
+ * const { webhook_deliveries, webhook_events } = await pruneWebhookHistory({ pool, clock, retentionDays: 30 });
+ */
+export async function pruneWebhookHistory(deps: {
+  pool: pg.Pool;
+  clock: Clock;
+  retentionDays: number;
+}): Promise<{ webhook_deliveries: number; webhook_events: number }> {
+  const cutoff = new Date(deps.clock.now().getTime() - deps.retentionDays * 24 * 3_600_000);
+  const webhook_deliveries = await deleteInBatches(deps.pool, OLD_DELIVERIES, [cutoff]);
+  const webhook_events = await deleteInBatches(deps.pool, OLD_EVENTS, [cutoff]);
+  return { webhook_deliveries, webhook_events };
+}
+
+/**
+ * Runs {@link pruneExpired} and {@link pruneWebhookHistory} every 10 minutes on this replica.
+ *
+ * @example
+ * startBroker(config, logger, { jobs: (c) => [createHousekeepingJob({ pool: c.db.pool, clock: c.clock, logger: c.logger, webhookRetentionDays: 30 })] });
  */
 export function createHousekeepingJob(
-  deps: { pool: pg.Pool; clock: Clock; logger: Logger },
+  deps: { pool: pg.Pool; clock: Clock; logger: Logger; webhookRetentionDays: number },
   options: { intervalMs?: number } = {},
 ): BackgroundJob {
   return intervalJob({
@@ -69,7 +106,10 @@ export function createHousekeepingJob(
     intervalMs: options.intervalMs ?? HOUSEKEEPING_INTERVAL_MS,
     logger: deps.logger,
     work: async () => {
-      const pruned = await pruneExpired(deps);
+      const pruned = {
+        ...(await pruneExpired(deps)),
+        ...(await pruneWebhookHistory({ ...deps, retentionDays: deps.webhookRetentionDays })),
+      };
       if (Object.values(pruned).some((n) => n > 0)) {
         deps.logger.info(pruned, 'expired rows pruned');
       }

@@ -58,7 +58,8 @@ export function createFastPath(c: Container, next: RequestListener): RequestList
       answerError(c.logger, TOKEN_ROUTE, res, error);
     };
     // The same failed-authentication guard as the Express app's `rateLimits`, with no I/O.
-    const blocked = guard.blocking() ? guard.blockedFor(authFailureKeys(req)) : undefined;
+    const keys = guard.blocking() ? authFailureKeys(c, req) : undefined;
+    const blocked = keys ? guard.blockedFor(keys.ip) : undefined;
     if (blocked !== undefined) {
       fail(rateLimited(blocked));
       return;
@@ -73,8 +74,8 @@ export function createFastPath(c: Container, next: RequestListener): RequestList
         sendToken(res, read, responseHeaders(requestId));
       })
       .catch(async (error: unknown) => {
-        if (toBrokerError(error).status === 401) await recordAuthFailure(c, authFailureKeys(req));
-        throw error;
+        if (toBrokerError(error).status !== 401) throw error;
+        throw (await recordAuthFailure(c, authFailureKeys(c, req))) ?? error;
       })
       .catch(fail);
   };

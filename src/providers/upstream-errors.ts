@@ -9,6 +9,29 @@ const PERMANENT_CODES = new Set([
   'invalid_scope',
 ]);
 
+/**
+ * The RFC 6749/6750/8628/9449 error codes a transient failure is named after (`oauth_<code>`).
+ * Any other code a provider sends becomes `oauth_other`: the class ends up in metric labels
+ * and `last_error`, so it must come from a fixed set, never from the provider's text.
+ */
+const KNOWN_TRANSIENT_CODES = new Set([
+  'invalid_request',
+  'access_denied',
+  'server_error',
+  'temporarily_unavailable',
+  'invalid_token',
+  'insufficient_scope',
+  'authorization_pending',
+  'slow_down',
+  'expired_token',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
+]);
+
+/** `oauth_<code>` for a known code, `oauth_other` for anything else. */
+export const oauthErrorClass = (code: string) =>
+  KNOWN_TRANSIENT_CODES.has(code) ? `oauth_${code}` : 'oauth_other';
+
 /** A provider failure that a later retry may fix (network, timeout, 429, 5xx, garbage body). */
 export class TransientUpstreamError extends Error {
   override name = 'TransientUpstreamError';
@@ -67,9 +90,7 @@ export function classifyUpstreamError(error: unknown): UpstreamError {
     }
     if (PERMANENT_CODES.has(error.error))
       return new PermanentUpstreamError(error.error, { cause: error });
-    return new TransientUpstreamError(`oauth_${error.error}`.slice(0, 64), retryAfter, {
-      cause: error,
-    });
+    return new TransientUpstreamError(oauthErrorClass(error.error), retryAfter, { cause: error });
   }
   // A 401 with WWW-Authenticate (oidc-provider, RFC 6749 §5.2 for Basic auth) is the
   // provider refusing the client itself: as permanent as invalid_client in a body.

@@ -1,3 +1,4 @@
+import { assertHttpsInProduction } from '../net/https-only.js';
 import { hash } from 'node:crypto';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import { createReadCache } from '../cache/read-cache.js';
@@ -56,6 +57,8 @@ export function createServiceStore(deps: {
   /** Invalidation across replicas for the credential caches (`token_broker_service`). */
   changes: ChangeFeed;
   clock: { now(): Date };
+  /** `NODE_ENV=production`: `allowed_return_to` origins must be https. */
+  production: boolean;
 }) {
   const { prisma } = deps;
   const cache = {
@@ -92,8 +95,14 @@ export function createServiceStore(deps: {
   }
 
   return {
-    /** Creates a service with one API key and a client secret, both returned only here. */
+    /**
+     * Creates a service with one API key and a client secret, both returned only here.
+     * @throws BrokerError invalid_request for a plain-http return origin in production.
+     */
     async create(input: NewService) {
+      for (const origin of input.allowedReturnTo) {
+        assertHttpsInProduction('allowed_return_to', origin, deps.production);
+      }
       const id = newId('svc');
       const key = generateApiKey();
       const secret = generateClientSecret();

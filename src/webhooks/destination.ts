@@ -1,31 +1,12 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
-/** Loopback, private, link-local, shared, reserved and multicast ranges (IPv4 and IPv6). */
-const PRIVATE = new BlockList();
-for (const [net, bits] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 3],
-] as const) {
-  PRIVATE.addSubnet(net, bits, 'ipv4');
-}
-for (const [net, bits] of [
-  ['::', 127], // :: and ::1
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['64:ff9b::', 96],
-] as const) {
-  PRIVATE.addSubnet(net, bits, 'ipv6');
-}
+/**
+ * IPv6 ranges ipaddr.js calls `unicast` that still reach a non-public host: the deprecated
+ * IPv4-compatible addresses (`::7f00:1` is 127.0.0.1 to some stacks).
+ */
+const NOT_PUBLIC_V6 = [ipaddr.IPv6.parseCIDR('::/96')];
 
 /** Thrown when a webhook URL points at a loopback or private-range address. */
 export class DestinationRefusedError extends Error {
@@ -34,16 +15,18 @@ export class DestinationRefusedError extends Error {
 }
 
 /**
- * Whether an IP address is loopback, private-range, link-local or otherwise not public.
+ * Whether an IP address is loopback, private-range, link-local or otherwise not public:
+ * anything ipaddr.js does not class as `unicast` (IPv4-mapped addresses are judged by
+ * their IPv4 address; 6to4, Teredo and NAT64 prefixes are refused whole), plus
+ * {@link NOT_PUBLIC_V6}. Something that is not an IP address counts as private.
  *
  * @example isPrivateAddress('10.1.2.3') // true
  */
 export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  const ip = mapped?.[1] ?? address;
-  const family = isIP(ip);
-  if (family === 0) return true;
-  return PRIVATE.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+  if (!ipaddr.isValid(address)) return true;
+  const ip = ipaddr.process(address);
+  if (ip.range() !== 'unicast') return true;
+  return ip.kind() === 'ipv6' && NOT_PUBLIC_V6.some((range) => (ip as ipaddr.IPv6).match(range));
 }
 
 /** The URL's host without IPv6 brackets. */

@@ -6,6 +6,7 @@ import type { WebhookEndpoint } from '../generated/prisma/client.js';
 import { newId } from '../ids.js';
 import type { Keyring } from '../vault/keyring.js';
 import { createdAtAfter, createdAtKey, createdAtOrder, keysetPage, type Page } from '../db/page.js';
+import { assertHttpsInProduction } from '../net/https-only.js';
 import { hostOf, isPrivateAddress } from './destination.js';
 import type { WebhookEventType } from './outbox.js';
 import { generateSecret } from './signing.js';
@@ -90,7 +91,7 @@ export function signingSecrets(
  * Admin operations on webhook endpoints.
  *
  * @example
- * const endpoints = createEndpointService({ prisma, keyring, clock, allowPrivateUrls: false });
+ * const endpoints = createEndpointService({ prisma, keyring, clock, allowPrivateUrls: false, production: true });
  * const { endpoint, secret } = await endpoints.create({ url, events: [], enabled: true });
  */
 export function createEndpointService(deps: {
@@ -98,11 +99,17 @@ export function createEndpointService(deps: {
   keyring: Keyring;
   clock: Clock;
   allowPrivateUrls: boolean;
+  /** `NODE_ENV=production`: webhook URLs must be https. */
+  production: boolean;
 }) {
   const { prisma, keyring, clock } = deps;
 
-  /** @throws invalid_request for a literal loopback/private address when those are refused. */
+  /**
+   * @throws invalid_request for plain http in production, and for a literal loopback or
+   *   private address when those are refused.
+   */
   const checkUrl = (url: string) => {
+    assertHttpsInProduction('url', url, deps.production);
     if (deps.allowPrivateUrls) return;
     const host = hostOf(new URL(url));
     if (

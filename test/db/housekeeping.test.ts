@@ -1,5 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { EXPIRED_ROW_GRACE_MS, pruneExpired } from '../../src/db/housekeeping.js';
+import {
+  EXPIRED_ROW_GRACE_MS,
+  pruneExpired,
+  pruneWebhookHistory,
+} from '../../src/db/housekeeping.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 const now = new Date('2026-06-01T12:00:00Z');
@@ -92,5 +96,44 @@ describe('housekeeping', () => {
       device_sessions: 0,
       console_sign_outs: 0,
     });
+  });
+
+  it('webhook_events and webhook_deliveries were never pruned: history past the retention goes, pending deliveries stay', async () => {
+    const day = 24 * 3_600_000;
+    await db.prisma.webhookEndpoint.create({
+      data: { id: 'we_h', url: 'https://hooks.example.com', keyId: 'k1', secret: bytes() },
+    });
+    const event = (id: string, createdAt: Date, dispatched = true) =>
+      db.prisma.webhookEvent.create({
+        data: {
+          id,
+          type: 'connection.created',
+          payload: {},
+          createdAt,
+          ...(dispatched ? { dispatchedAt: createdAt } : {}),
+        },
+      });
+    const delivery = (id: string, eventId: string, status: string, updatedAt: Date) =>
+      db.prisma.webhookDelivery.create({
+        data: { id, eventId, endpointId: 'we_h', status, createdAt: updatedAt, updatedAt },
+      });
+    await event('ev_old', ago(31 * day));
+    await delivery('wd_old_delivered', 'ev_old', 'delivered', ago(31 * day));
+    await event('ev_old_failed', ago(40 * day));
+    await delivery('wd_old_failed', 'ev_old_failed', 'failed', ago(35 * day));
+    await event('ev_old_pending', ago(31 * day));
+    await delivery('wd_old_pending', 'ev_old_pending', 'pending', ago(31 * day));
+    await event('ev_old_undispatched', ago(31 * day), false);
+    await event('ev_recent', ago(29 * day));
+    await delivery('wd_recent', 'ev_recent', 'delivered', ago(29 * day));
+
+    expect(await pruneWebhookHistory({ pool: db.pool, clock, retentionDays: 30 })).toEqual({
+      webhook_deliveries: 2,
+      webhook_events: 2,
+    });
+    const events = await db.prisma.webhookEvent.findMany({ orderBy: { id: 'asc' } });
+    expect(events.map((e) => e.id)).toEqual(['ev_old_pending', 'ev_old_undispatched', 'ev_recent']);
+    const deliveries = await db.prisma.webhookDelivery.findMany({ orderBy: { id: 'asc' } });
+    expect(deliveries.map((d) => d.id)).toEqual(['wd_old_pending', 'wd_recent']);
   });
 });

@@ -1,7 +1,11 @@
 import { createProviderOAuth } from '../../src/providers/oauth-client.js';
 import { type ProviderRecord } from '../../src/providers/types.js';
-import { PermanentUpstreamError } from '../../src/providers/upstream-errors.js';
+import {
+  PermanentUpstreamError,
+  TransientUpstreamError,
+} from '../../src/providers/upstream-errors.js';
 import { providerRecord } from '../support/factories.js';
+import { startFakeProvider, status } from '../support/fake-provider.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
 describe('provider OAuth client against oidc-provider', () => {
@@ -49,4 +53,26 @@ describe('provider OAuth client against oidc-provider', () => {
       false,
     );
   });
+});
+
+describe('upstream error classes', () => {
+  const oauth = createProviderOAuth({ timeoutSeconds: 5 });
+
+  it.each([
+    ['a code the provider made up', 'quota_exceeded{reason="x"}', 'oauth_other'],
+    ['a code from the RFCs', 'temporarily_unavailable', 'oauth_temporarily_unavailable'],
+  ])(
+    'metric label oauth_${error} built from provider text: %s becomes a fixed class',
+    async (_what, code, expected) => {
+      const fake = await startFakeProvider([status(400, {}, { error: code })]);
+      try {
+        const provider = providerRecord('fixed-labels', fake.metadata, { issuer: fake.url });
+        const failure = await oauth.refresh(provider, 'rt').catch((e: unknown) => e);
+        expect(failure).toBeInstanceOf(TransientUpstreamError);
+        expect((failure as TransientUpstreamError).errorClass).toBe(expected);
+      } finally {
+        await fake.close();
+      }
+    },
+  );
 });

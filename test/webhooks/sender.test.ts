@@ -74,6 +74,15 @@ describe('send', () => {
 
 describe('isPrivateAddress', () => {
   it.each([
+    // Missed by the hand-written list (issue 19): IPv4-compatible, 6to4, site-local, Teredo.
+    ['::7f00:1', true],
+    ['::a00:1', true],
+    ['2002:7f00:1::1', true],
+    ['2002:c0a8:101::1', true],
+    ['fec0::1', true],
+    ['2001:0:7f00:1::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['not-an-ip', true],
     ['127.0.0.1', true],
     ['10.20.30.40', true],
     ['172.16.0.1', true],

@@ -132,16 +132,17 @@ export function answerError(
 
 /**
  * The one error middleware of the Express app (see {@link answerError}).
- * `onUnauthorized` runs before a 401 is sent (failed-authentication counting).
+ * `onUnauthorized` runs before a 401 is sent (failed-authentication counting) and may
+ * give the error to answer instead (a 429 once over the limit).
  */
 export function errorHandler(
   logger: Logger,
-  onUnauthorized?: (res: Response) => Promise<void>,
+  onUnauthorized?: (res: Response) => Promise<unknown>,
 ): ErrorRequestHandler {
   return async (error: unknown, req: Request, res: Response, _next) => {
     const status = (fromHttpError(error) ?? toBrokerError(error)).status;
-    if (status === 401 && onUnauthorized) await onUnauthorized(res);
-    answerError(logger, req.path, res, error);
+    const instead = status === 401 && onUnauthorized ? await onUnauthorized(res) : undefined;
+    answerError(logger, req.path, res, instead ?? error);
   };
 }
 

@@ -2,15 +2,15 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Container } from '../../container.js';
-import { rateLimited } from '../../errors/index.js';
+import { rateLimited, type BrokerError } from '../../errors/index.js';
+import type { AuthFailureKeys } from '../../ratelimit/auth-failures.js';
 import { apiKeyId } from '../../services/credentials.js';
+import { requestClientIp } from '../client-ip.js';
 import { bearerToken } from './admin-auth.js';
 
 /** A short, non-reversible bucket name for a credential (never the credential itself). */
 const fingerprint = (value: string) =>
   createHash('sha256').update(value).digest('base64url').slice(0, 22);
-
-const clientIp = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown';
 
 /** A parsed body field (Express); the raw fast path has no body. */
 const bodyField = (req: IncomingMessage, name: string): string => {
@@ -22,14 +22,14 @@ const bodyField = (req: IncomingMessage, name: string): string => {
  * The caller's credential as a bucket: the whole presented secret hashed, so that a
  * caller cannot spend another service's budget by naming its client id.
  */
-const credentialBucket = (req: Request) => {
+const credentialBucket = (req: Request, ip: string) => {
   const presented = [
     req.headers.authorization ?? '',
     bodyField(req, 'client_id'),
     bodyField(req, 'client_secret'),
     bodyField(req, 'client_assertion'),
   ].join('\n');
-  return presented.trim() === '' ? `ip:${clientIp(req)}` : `cred:${fingerprint(presented)}`;
+  return presented.trim() === '' ? `ip:${ip}` : `cred:${fingerprint(presented)}`;
 };
 
 /**
@@ -53,14 +53,15 @@ function credentialId(req: IncomingMessage): string | undefined {
  */
 function budgetOf(c: Container, req: Request): { key: string; perMinute: number } | undefined {
   const { tokenPerMinute, connectPerMinute } = c.rateLimits;
+  const ip = () => requestClientIp(req, c.config.trustProxy);
   if (req.method === 'POST' && req.path === '/oauth/token' && tokenPerMinute > 0) {
-    return { key: `token:${credentialBucket(req)}`, perMinute: tokenPerMinute };
+    return { key: `token:${credentialBucket(req, ip())}`, perMinute: tokenPerMinute };
   }
   if (req.method === 'POST' && req.path === '/v1/connect-sessions' && connectPerMinute > 0) {
-    return { key: `connect-session:${credentialBucket(req)}`, perMinute: connectPerMinute };
+    return { key: `connect-session:${credentialBucket(req, ip())}`, perMinute: connectPerMinute };
   }
   if (req.method === 'GET' && req.path.startsWith('/connect/') && connectPerMinute > 0) {
-    return { key: `connect:ip:${clientIp(req)}`, perMinute: connectPerMinute };
+    return { key: `connect:ip:${ip()}`, perMinute: connectPerMinute };
   }
   return undefined;
 }
@@ -68,9 +69,10 @@ function budgetOf(c: Container, req: Request): { key: string; perMinute: number 
 /**
  * Rate limits, in front of every route: the per-minute budgets of the token endpoint and
  * the connect flow (one shared counter upsert each), and failed authentication per client
- * IP and per credential id. The failure check costs no I/O, and only a 401 is counted (by
- * the error handler, through `countAuthFailure`), so the token read path gets no database
- * write per request.
+ * IP and per credential id. The failure check costs no I/O and looks at the client IP
+ * only (a credential id is never blocked: see auth-failures.ts); only a 401 is counted
+ * (by the error handler, through `countAuthFailure`), so the token read path gets no
+ * database write per request.
  *
  * @example
  * app.use(rateLimits(c));
@@ -79,14 +81,14 @@ export function rateLimits(c: Container): RequestHandler {
   const guard = c.rateLimits.authFailures;
   return (req, res, next) => {
     const consoleSignIn = req.method === 'POST' && req.path === '/console/sign-in';
-    const keys = authFailureKeys(req, consoleSignIn);
-    const blocked = keys.length > 0 ? guard.blockedFor(keys) : undefined;
+    const keys = authFailureKeys(c, req, consoleSignIn);
+    const blocked = keys ? guard.blockedFor(keys.ip) : undefined;
     if (blocked !== undefined) {
       next(rateLimited(blocked));
       return;
     }
     // The error handler counts a 401 against these before answering (see countAuthFailure).
-    if (keys.length > 0) res.locals.authFailureKeys = keys;
+    if (keys) res.locals.authFailureKeys = keys;
     // The console's sign-in page answers a wrong admin token itself: count it once sent.
     if (consoleSignIn) {
       res.on('finish', () => {
@@ -110,30 +112,46 @@ export function rateLimits(c: Container): RequestHandler {
  * presented credential's id; the IP alone where `ipAlone` (a sign-in form) and nothing
  * when no credential was presented. Shared by the Express app and the raw fast path.
  */
-export function authFailureKeys(req: IncomingMessage, ipAlone = false): string[] {
+export function authFailureKeys(
+  c: Container,
+  req: IncomingMessage,
+  ipAlone = false,
+): AuthFailureKeys | undefined {
   const credential = credentialId(req);
-  const ip = `ip:${clientIp(req)}`;
-  return credential ? [ip, credential] : ipAlone ? [ip] : [];
+  if (!credential && !ipAlone) return undefined;
+  return { ip: `ip:${requestClientIp(req, c.config.trustProxy)}`, credential };
 }
 
 /**
  * Counts a failed authentication of this request (IP and credential id) before its 401 is
  * sent, so that the next guess already meets the block.
  *
+ * @returns a 429 to answer instead when the IP or the credential id is over its limit.
  * @example
- * if (error.status === 401) await countAuthFailure(c, res);
+ * if (error.status === 401) error = (await countAuthFailure(c, res)) ?? error;
  */
-export async function countAuthFailure(c: Container, res: Response): Promise<void> {
-  const keys = res.locals.authFailureKeys as string[] | undefined;
-  if (keys) await recordAuthFailure(c, keys);
+export async function countAuthFailure(
+  c: Container,
+  res: Response,
+): Promise<BrokerError | undefined> {
+  const keys = res.locals.authFailureKeys as AuthFailureKeys | undefined;
+  return keys ? recordAuthFailure(c, keys) : undefined;
 }
 
-/** Counts one failed authentication; a counting failure is logged, never turned into a 5xx. */
-export async function recordAuthFailure(c: Container, keys: string[]): Promise<void> {
-  if (keys.length === 0) return;
+/**
+ * Counts one failed authentication; a counting failure is logged, never turned into a 5xx.
+ * @returns a 429 to answer instead of the 401 when the IP or credential id is over its limit.
+ */
+export async function recordAuthFailure(
+  c: Container,
+  keys: AuthFailureKeys | undefined,
+): Promise<BrokerError | undefined> {
+  if (!keys) return undefined;
   try {
-    await c.rateLimits.authFailures.record(keys);
+    const wait = await c.rateLimits.authFailures.record(keys);
+    return wait === undefined ? undefined : rateLimited(wait);
   } catch (error) {
     c.logger.warn({ err: String(error) }, 'counting a failed authentication failed');
+    return undefined;
   }
 }
