@@ -38,30 +38,52 @@ export async function startBaseline(script: string): Promise<Child> {
   };
 }
 
-/** The broker (`dist/src/main.js`) with `env`, once `/healthz` answers. */
+/** A broker child, with what it wrote to its log (counted by a `wc` reading its stdout). */
+export interface BrokerChild extends Child {
+  /** Lines and bytes the broker logged; resolves once it has stopped. */
+  logged(): Promise<{ lines: number; bytes: number }>;
+}
+
+/**
+ * The broker (`dist/src/main.js`) with `env`, once `/healthz` answers. Its stdout is a
+ * pipe read by `wc -lc` in a process of its own, as a log collector would read it: the
+ * bench neither prints nor parses the lines.
+ */
 export async function startBroker(
   main: string,
   port: number,
   env: Record<string, string>,
-): Promise<Child> {
+): Promise<BrokerChild> {
   // BENCH_BROKER_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, to profile the broker.
   const args = process.env.BENCH_BROKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const sink = spawn('wc', ['-lc'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let counted = '';
+  sink.stdout.on('data', (d: Buffer) => (counted += d.toString()));
   const child = spawn(process.execPath, [...args, main], {
     env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', sink.stdin, 'inherit'],
   });
+  const stop = async () => {
+    await stopper(child)();
+    sink.stdin.end();
+  };
+  const logged = async () => {
+    if (sink.exitCode === null) await once(sink, 'exit');
+    const [lines = 0, bytes = 0] = counted.trim().split(/\s+/).map(Number);
+    return { lines, bytes };
+  };
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 300; attempt++) {
     if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) {
-        return { url, cpuMicros: cpuOf(child), stop: stopper(child) };
+        return { url, cpuMicros: cpuOf(child), stop, logged };
       }
     } catch {
       // Not listening yet.
     }
     await sleep(100);
   }
-  await stopper(child)();
+  await stop();
   throw new Error('broker did not start within 30 s');
 }

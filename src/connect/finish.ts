@@ -84,9 +84,11 @@ async function claimFlow(
     return page(400, anonymous, message, 'invalid_request');
   }
   const session = flow.connectSession;
-  const record = await deps.providers.get(session.providerKey);
+  // A flow exists only once the session has a provider (picked or minted with one).
+  const providerKey = session.providerKey ?? '';
+  const record = await deps.providers.get(providerKey);
   const ctx = {
-    providerName: record?.displayName ?? session.providerKey,
+    providerName: record?.displayName ?? providerKey,
     appName: session.service.name,
   };
   const cookieName = flowCookieName(state);
@@ -189,12 +191,13 @@ export async function finishFlow(
     : { error: 'invalid_request' };
   if (!provider || 'error' in tokens) {
     const { error } = tokens as { error: string };
-    connectFlows.inc({ provider: session.providerKey, outcome: 'failed' });
+    connectFlows.inc({ provider: session.providerKey ?? '', outcome: 'failed' });
     audit(null, error);
     deps.logger.warn({ provider: session.providerKey, error }, 'consent flow failed');
     return ending(claimed, { error });
   }
   const { connection, reconnected } = await saveConnection(deps.prisma, deps.keyring, {
+    serviceId: session.serviceId,
     providerKey: provider.key,
     subject: session.subject,
     tokens,

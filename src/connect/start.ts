@@ -115,8 +115,9 @@ export async function startFlow(deps: FlowDeps, token: string): Promise<FlowOutc
   const now = deps.clock.now();
   const session = await spendSession(deps, token, now);
   if ('kind' in session) return session;
-  await deps.registry.refreshStaleMetadata(session.providerKey);
-  const record = await deps.providers.get(session.providerKey);
+  const providerKey = session.providerKey ?? '';
+  await deps.registry.refreshStaleMetadata(providerKey);
+  const record = await deps.providers.get(providerKey);
   if (!record) {
     const message = 'This provider is no longer available.';
     return linkError(404, message, 'not_found', session.service.name);

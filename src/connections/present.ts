@@ -1,6 +1,7 @@
 /** The columns a connection is presented from. */
 export interface ConnectionRow {
   id: string;
+  serviceId: string | null;
   providerKey: string;
   subject: string;
   status: string;
@@ -21,6 +22,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
  */
 export const presentConnection = (c: ConnectionRow) => ({
   id: c.id,
+  service_id: c.serviceId,
   provider: c.providerKey,
   subject: c.subject,
   status: c.status,

@@ -37,6 +37,7 @@ export function createConnectionQueries(deps: { prisma: PrismaClient }) {
       }
       const order = viewer === 'admin' ? 'desc' : 'asc';
       const where: Prisma.ConnectionWhereInput = {
+        ...(filters.service_id === undefined ? {} : { serviceId: filters.service_id }),
         ...(filters.provider !== undefined
           ? { providerKey: filters.provider }
           : viewer === 'admin'

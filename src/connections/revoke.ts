@@ -102,6 +102,7 @@ export async function revokeConnection(
         'connection.revoked',
         {
           connection_id: connectionId,
+          service_id: row.serviceId,
           provider: row.providerKey,
           subject: row.subject,
           status: 'revoked',

@@ -26,6 +26,8 @@ export interface GrantWriterDeps {
 }
 
 export interface NewGrant {
+  /** The owner: the service the grant is stored for (its own subject namespace). */
+  serviceId: string;
   providerKey: string;
   subject: string;
   tokens: TokenResult;
@@ -41,8 +43,8 @@ export interface NewGrant {
 }
 
 /**
- * Stores a consented grant (or a client credentials or static credentials one): upserts the connection for `(provider, subject)` (keeping its
- * id when it exists), replaces its token set encrypted, and writes `connection.created`
+ * Stores a consented grant (or a client credentials or static credentials one): upserts the
+ * connection for `(service, provider, subject)` (keeping its id when it exists), replaces its token set encrypted, and writes `connection.created`
  * to the webhook outbox — all in one transaction.
  *
  * @example
@@ -71,14 +73,15 @@ export async function saveConnection(prisma: PrismaClient, keyring: Keyring, g: 
     authType: g.authType ?? 'oauth2',
   };
   return prisma.$transaction(async (tx) => {
+    const key = { serviceId: g.serviceId, providerKey: g.providerKey, subject: g.subject };
     const existing = await tx.connection.findUnique({
-      where: { providerKey_subject: { providerKey: g.providerKey, subject: g.subject } },
+      where: { serviceId_providerKey_subject: key },
       select: { id: true },
     });
     const id = existing?.id ?? newId('conn');
     const connection = await tx.connection.upsert({
-      where: { providerKey_subject: { providerKey: g.providerKey, subject: g.subject } },
-      create: { id, providerKey: g.providerKey, subject: g.subject, ...state },
+      where: { serviceId_providerKey_subject: key },
+      create: { id, ...key, ...state },
       update: state,
     });
     const sealed = sealTokenSet(keyring, connection.id, {
@@ -99,6 +102,7 @@ export async function saveConnection(prisma: PrismaClient, keyring: Keyring, g: 
       'connection.created',
       {
         connection_id: connection.id,
+        service_id: g.serviceId,
         provider: g.providerKey,
         subject: g.subject,
         status: 'active',

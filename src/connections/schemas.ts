@@ -6,6 +6,7 @@ export const CONNECTION_STATUSES = ['active', 'reauthorization_required', 'revok
 
 /** Filters of `GET /admin/connections` and `token-broker connections list`. */
 export const connectionFilters = z.object({
+  service_id: text.optional(),
   provider: text.optional(),
   subject: text.optional(),
   status: z.enum(CONNECTION_STATUSES).optional(),

@@ -60,6 +60,7 @@ export async function lockConnection(tx: Prisma.TransactionClient, id: string) {
 
 const eventData = (row: LockedConnection, status: string, error?: string) => ({
   connection_id: row.id,
+  service_id: row.serviceId,
   provider: row.providerKey,
   subject: row.subject,
   status,

@@ -47,6 +47,7 @@ export function createDeviceSessions(deps: DeviceDeps) {
   async function complete(row: DeviceSessionRow, provider: ProviderRecord, tokens: TokenResult) {
     const now = deps.clock.now();
     const { connection, reconnected } = await saveConnection(prisma, keyring, {
+      serviceId: row.serviceId,
       providerKey: provider.key,
       subject: row.subject,
       tokens,

@@ -1,45 +1,8 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { CENSOR, censorSecrets, SECRET_FIELDS } from './redact.js';
 
 export type { Logger } from 'pino';
-
-/**
- * Field paths that may carry a secret. Log calls pass structured objects, never raw
- * bodies or URLs, and these paths are censored wherever they appear.
- */
-export const REDACTED_PATHS = [
-  'authorization',
-  'cookie',
-  'headers.authorization',
-  'headers.cookie',
-  'headers["set-cookie"]',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  '*.access_token',
-  '*.refresh_token',
-  '*.id_token',
-  '*.client_secret',
-  '*.api_key',
-  '*.secret',
-  '*.token',
-  '*.code',
-  '*.code_verifier',
-  '*.subject_token',
-  '*.client_assertion',
-  '*.password',
-  'access_token',
-  'refresh_token',
-  'id_token',
-  'client_secret',
-  'api_key',
-  'secret',
-  'token',
-  'code',
-  'code_verifier',
-  'subject_token',
-  'client_assertion',
-  'password',
-];
 
 /**
  * The active span's ids on every line written inside one, so logs and traces join up.
@@ -52,7 +15,38 @@ function traceIds(): { trace_id?: string; span_id?: string } {
 }
 
 /**
- * JSON logs (pino) with secrets censored. `destination` lets tests capture output.
+ * The log's default destination: stdout, written synchronously (as Node writes stdout
+ * to a pipe or file) but in batches — a line waits in memory until 4 KiB have
+ * gathered or {@link FLUSH_MS} have passed — so a busy broker makes one write call per
+ * few dozen lines rather than per line. Whatever is still buffered is written when the
+ * process exits, however it exits short of SIGKILL (uncaught exceptions included), and
+ * by `logger.flush()` on a graceful stop.
+ */
+const FLUSH_MS = 100;
+const BATCH_BYTES = 4096;
+
+let stdout: ReturnType<typeof pino.destination> | undefined;
+
+/** One buffered stdout for every logger of the process, so their lines keep their order. */
+function stdoutDestination(): DestinationStream {
+  if (stdout) return stdout;
+  const dest = pino.destination({
+    dest: 1,
+    sync: true,
+    minLength: BATCH_BYTES,
+    periodicFlush: FLUSH_MS,
+  });
+  process.once('exit', () => dest.flushSync());
+  stdout = dest;
+  return dest;
+}
+
+/** Child bindings skip `formatters`: a secret-named binding is censored by a serializer. */
+const censoringSerializers = Object.fromEntries([...SECRET_FIELDS].map((f) => [f, () => CENSOR]));
+
+/**
+ * JSON logs (pino) with secrets censored: `censorSecrets` over every line, and (by serializer) a
+ * secret-named child binding. `destination` lets tests capture output.
  *
  * @example
  * const logger = createLogger({ level: 'info' });
@@ -63,11 +57,14 @@ export function createLogger(options: { level: string; destination?: Destination
     {
       level: options.level,
       base: { service: 'token-broker' },
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (obj) => censorSecrets(obj),
+      },
+      serializers: censoringSerializers,
       mixin: traceIds,
     },
-    options.destination ?? pino.destination({ sync: false }),
+    options.destination ?? stdoutDestination(),
   );
 }

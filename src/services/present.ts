@@ -1,8 +1,10 @@
 interface ServiceRow {
   id: string;
   name: string;
+  displayName: string | null;
   allowedProviders: string[];
   allowedReturnTo: string[];
+  connectionAccess: string;
   clientId: string;
   jwks: unknown;
   createdAt: Date;
@@ -12,8 +14,10 @@ interface ServiceRow {
 export const presentService = (s: ServiceRow) => ({
   id: s.id,
   name: s.name,
+  display_name: s.displayName,
   allowed_providers: s.allowedProviders,
   allowed_return_to: s.allowedReturnTo,
+  connection_access: s.connectionAccess,
   client_id: s.clientId,
   jwks: s.jwks ?? null,
   created_at: s.createdAt.toISOString(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_KEY } from '../providers/provider-key.js';
+import { CONNECTION_ACCESS } from './service-store.js';
 
 /** An origin exactly as browsers send it: scheme://host[:port], nothing after. */
 const origin = z
@@ -17,6 +18,9 @@ const origin = z
 /** The body of `POST /admin/services` (also what `token-broker services create` builds). */
 export const createServiceBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
+  /** What end users read on the connect page ("Acme CRM"); `name` when absent. */
+  display_name: z.string().trim().min(1).max(100).optional(),
+  connection_access: z.enum(CONNECTION_ACCESS).default('own'),
   allowed_providers: z
     .array(z.string().regex(PROVIDER_KEY, 'must be a provider key'))
     .max(500)

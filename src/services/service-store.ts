@@ -17,12 +17,22 @@ export interface ServicePolicy {
 /** An authenticated internal caller and its policy. */
 export interface ServicePrincipal extends ServicePolicy {
   name: string;
+  /** What end users see on the connect page; `name` when null. */
+  displayName: string | null;
   allowedProviders: string[];
   allowedReturnTo: string[];
+  /** `own`: only the connections it created; `provider`: every one of its allowed providers. */
+  connectionAccess: ConnectionAccess;
 }
+
+/** Which connections a service may see and manage (API.md, Service). */
+export const CONNECTION_ACCESS = ['own', 'provider'] as const;
+export type ConnectionAccess = (typeof CONNECTION_ACCESS)[number];
 
 export interface NewService {
   name: string;
+  displayName?: string | undefined;
+  connectionAccess?: ConnectionAccess | undefined;
   allowedProviders: string[];
   allowedReturnTo: string[];
   jwks?: { keys: object[] } | undefined;
@@ -39,8 +49,10 @@ type ServiceRow = Awaited<ReturnType<PrismaClient['service']['findFirstOrThrow']
 export const toPrincipal = (s: ServiceRow): ServicePrincipal => ({
   id: s.id,
   name: s.name,
+  displayName: s.displayName,
   allowedProviders: s.allowedProviders,
   allowedReturnTo: s.allowedReturnTo,
+  connectionAccess: s.connectionAccess === 'provider' ? 'provider' : 'own',
 });
 
 /**
@@ -110,6 +122,8 @@ export function createServiceStore(deps: {
         data: {
           id,
           name: input.name,
+          displayName: input.displayName ?? null,
+          connectionAccess: input.connectionAccess ?? 'own',
           allowedProviders: input.allowedProviders,
           allowedReturnTo: input.allowedReturnTo,
           clientId: id,

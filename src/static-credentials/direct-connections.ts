@@ -81,6 +81,7 @@ export function createDirectConnections(deps: GrantWriterDeps) {
       const tokens = tokensOf(body) ?? (await machineToken(provider, scopes));
       const granted = tokens.scope?.split(/[\s,]+/).filter(Boolean);
       const saved = await saveConnection(deps.prisma, deps.keyring, {
+        serviceId: service.id,
         providerKey: provider.key,
         subject: body.subject,
         tokens,

@@ -17,6 +17,8 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** The `data` of every event; never a token. */
 export interface ConnectionEventData {
   connection_id: string;
+  /** The owning service; null for a connection no service owns (older, unattributed). */
+  service_id: string | null;
   provider: string;
   subject: string;
   status: string;
@@ -33,7 +35,7 @@ export interface ConnectionEventData {
  * @example
  * await prisma.$transaction(async (tx) => {
  *   await tx.connection.update(...);
- *   await enqueueEvent(tx, 'connection.revoked', { connection_id, provider, subject, status: 'revoked' });
+ *   await enqueueEvent(tx, 'connection.revoked', { connection_id, service_id, provider, subject, status: 'revoked' });
  * });
  */
 export async function enqueueEvent(

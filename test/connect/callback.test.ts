@@ -149,6 +149,7 @@ describe('consent flow over HTTP (GitHub dialect and OIDC fakes)', () => {
     });
     expect((event.payload as { data: object }).data).toStrictEqual({
       connection_id: c!.id,
+      service_id: c!.serviceId,
       provider: 'fake-gh',
       subject: flow.subject,
       status: 'active',

@@ -51,6 +51,7 @@ describe('admin connections and audit API', () => {
       data: [
         {
           id: cn.id,
+          service_id: null,
           provider: 'alpha',
           subject: 'shape-subject',
           status: 'active',

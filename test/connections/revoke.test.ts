@@ -64,6 +64,7 @@ describe('DELETE /admin/connections/:id against oidc-provider', () => {
       .expect(200);
     expect(shown.body).toStrictEqual({
       id: connection.id,
+      service_id: null,
       provider: providerKey,
       subject: 'alice',
       status: 'revoked',
@@ -104,7 +105,13 @@ describe('DELETE /admin/connections/:id against oidc-provider', () => {
         (e.payload as { data: { connection_id: string } }).data.connection_id === connection.id,
     );
     expect(mine.map((e) => (e.payload as { data: unknown }).data)).toStrictEqual([
-      { connection_id: connection.id, provider: providerKey, subject: 'alice', status: 'revoked' },
+      {
+        connection_id: connection.id,
+        service_id: null,
+        provider: providerKey,
+        subject: 'alice',
+        status: 'revoked',
+      },
     ]);
     const serialized = JSON.stringify(events);
     expect(serialized).not.toContain(tokens.access_token);

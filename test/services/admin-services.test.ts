@@ -33,8 +33,10 @@ describe('admin services API', () => {
     expect(created.body).toStrictEqual({
       id: expect.stringMatching(/^svc_/),
       name: 'billing',
+      display_name: null,
       allowed_providers: ['github'],
       allowed_return_to: ['https://app.example.com'],
+      connection_access: 'own',
       client_id: created.body.id,
       jwks: null,
       created_at: expect.any(String),
@@ -58,11 +60,31 @@ describe('admin services API', () => {
     await request(broker.url).delete(`/admin/services/${created.body.id}`).set(admin()).expect(404);
   });
 
+  it('keeps display_name and connection_access, and shows them on every read', async () => {
+    const created = await request(broker.url)
+      .post('/admin/services')
+      .set(admin())
+      .send({ name: 'crm-backend', display_name: 'Acme CRM', connection_access: 'provider' })
+      .expect(201);
+    expect(created.body).toMatchObject({ display_name: 'Acme CRM', connection_access: 'provider' });
+    const shown = await request(broker.url)
+      .get(`/admin/services/${created.body.id}`)
+      .set(admin())
+      .expect(200);
+    expect(shown.body).toMatchObject({ display_name: 'Acme CRM', connection_access: 'provider' });
+    expect(await broker.container.services.authenticate(created.body.api_key)).toMatchObject({
+      displayName: 'Acme CRM',
+      connectionAccess: 'provider',
+    });
+  });
+
   it.each([
     [{}, 'name'],
     [{ name: 'x', allowed_return_to: ['https://app.example.com/path'] }, 'allowed_return_to.0'],
     [{ name: 'x', allowed_providers: ['Not A Key'] }, 'allowed_providers.0'],
     [{ name: 'x', extra: 1 }, ''],
+    [{ name: 'x', connection_access: 'all' }, 'connection_access'],
+    [{ name: 'x', display_name: '' }, 'display_name'],
   ])('rejects a bad body %j with 400 naming the field', async (body, field) => {
     const res = await request(broker.url)
       .post('/admin/services')

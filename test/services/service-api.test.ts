@@ -72,6 +72,7 @@ describe('service API: connections under the service policy', () => {
     expect(all.map((c: { id: string }) => c.id).sort()).toEqual([...mine].sort());
     expect(all.find((c: { subject: string }) => c.subject === 'carol')).toStrictEqual({
       id: mine[2],
+      service_id: null,
       provider: allowed,
       subject: 'carol',
       status: 'reauthorization_required',

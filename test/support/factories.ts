@@ -45,6 +45,8 @@ export async function buildConnection(
   keyring: Keyring,
   input: {
     providerKey: string;
+    /** The owner; unowned when absent (like an old one the migration could not attribute). */
+    serviceId?: string | null;
     subject?: string;
     accessToken: string;
     refreshToken?: string;
@@ -56,6 +58,7 @@ export async function buildConnection(
   const connection = await prisma.connection.create({
     data: {
       id,
+      serviceId: input.serviceId ?? null,
       providerKey: input.providerKey,
       subject: input.subject ?? `user-${Math.random().toString(36).slice(2, 10)}`,
       status: input.status ?? 'active',
@@ -111,6 +114,7 @@ export const CONNECTION_FIELDS = [
   'last_refreshed_at',
   'provider',
   'scopes',
+  'service_id',
   'status',
   'subject',
   'updated_at',

@@ -181,6 +181,7 @@ describe('GET /v1/connections/:id/token and POST …/refresh', () => {
     });
     expect((event?.payload as { data: unknown }).data).toStrictEqual({
       connection_id: id,
+      service_id: conn.serviceId,
       provider: providerKey,
       subject: conn.subject,
       status: 'reauthorization_required',

@@ -46,7 +46,13 @@ describe('webhook delivery', () => {
       id: eventId,
       type: 'connection.created',
       timestamp: expect.any(String),
-      data: { connection_id: 'conn_once', provider: 'github', subject: 'user-1', status: 'active' },
+      data: {
+        connection_id: 'conn_once',
+        service_id: 'svc_test',
+        provider: 'github',
+        subject: 'user-1',
+        status: 'active',
+      },
     });
     const [row] = await waitFor(async () => {
       const rows = await deliveriesOf(broker, eventId);

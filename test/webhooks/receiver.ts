@@ -140,6 +140,7 @@ export function emit(
   return broker.db.prisma.$transaction((tx) =>
     enqueueEvent(tx, type, {
       connection_id: connectionId,
+      service_id: 'svc_test',
       provider: 'github',
       subject: 'user-1',
       status: 'active',

@@ -24,6 +24,7 @@ export const adminPaths: PathItems = {
       summary: 'List connections, newest first',
       security: admin,
       parameters: [
+        query('service_id', 'owning service id'),
         query('provider', 'provider key'),
         query('subject', 'subject'),
         query('status', 'active | reauthorization_required | revoked'),

@@ -6,6 +6,13 @@ const serviceBody = {
   required: ['name'],
   properties: {
     name: { type: 'string' },
+    display_name: { type: 'string', description: 'what end users read on the connect page' },
+    connection_access: {
+      enum: ['own', 'provider'],
+      default: 'own',
+      description:
+        'own: only the connections this service created; provider: every connection of its allowed providers',
+    },
     allowed_providers: { type: 'array', items: { type: 'string' } },
     allowed_return_to: { type: 'array', items: { type: 'string', format: 'uri' } },
     jwks: { type: 'object', description: 'public keys for private_key_jwt at /oauth/token' },

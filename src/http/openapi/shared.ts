@@ -9,6 +9,7 @@ export const connectionSchema = {
   type: 'object',
   required: [
     'id',
+    'service_id',
     'provider',
     'subject',
     'status',
@@ -21,6 +22,10 @@ export const connectionSchema = {
   ],
   properties: {
     id: { type: 'string' },
+    service_id: {
+      type: ['string', 'null'],
+      description: 'the owning service; null for an older connection no service could be found for',
+    },
     provider: { type: 'string' },
     subject: { type: 'string' },
     status: { enum: ['active', 'reauthorization_required', 'revoked'] },

@@ -16,6 +16,8 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
     const body = parse(createServiceBody, req.body);
     const { service, apiKey, clientSecret } = await c.services.create({
       name: body.name,
+      displayName: body.display_name,
+      connectionAccess: body.connection_access,
       allowedProviders: body.allowed_providers,
       allowedReturnTo: body.allowed_return_to,
       jwks: body.jwks,

@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import request from 'supertest';
+import { createLogger } from '../../src/observability/logger.js';
+import { CENSOR, censorSecrets, SECRET_FIELDS } from '../../src/observability/redact.js';
+import { LogCapture, startTestBroker, testEncryptionKey } from '../support/broker.js';
+import { startChildBroker } from '../support/child-broker.js';
+import { createEmptyDatabase } from '../support/db.js';
+
+const SECRET = 'ya29.a-secret-value';
+
+describe('censorSecrets', () => {
+  it.each([...SECRET_FIELDS])('censors %s one, two and three levels deep', (field) => {
+    const line = { [field]: SECRET, a: { [field]: SECRET }, b: { c: { [field]: SECRET } } };
+    const censored = censorSecrets(line);
+    expect(JSON.stringify(censored)).not.toContain(SECRET);
+    expect(censored).toEqual({
+      [field]: CENSOR,
+      a: { [field]: CENSOR },
+      b: { c: { [field]: CENSOR } },
+    });
+    // The caller's object is left as it was.
+    expect(line[field]).toBe(SECRET);
+  });
+
+  it('censors inside arrays and whatever the case of the name', () => {
+    const censored = censorSecrets({ list: [{ Authorization: SECRET }, 'plain'] });
+    expect(censored).toEqual({ list: [{ Authorization: CENSOR }, 'plain'] });
+  });
+
+  it('hands back the very object when there is nothing to censor', () => {
+    const line = {
+      req_id: 'r1',
+      route: '/v1/connections/:id/token',
+      status: 200,
+      nested: { a: 1 },
+    };
+    expect(censorSecrets(line)).toBe(line);
+  });
+
+  it("censors a child logger's bindings", () => {
+    const capture = new LogCapture();
+    createLogger({ level: 'info', destination: capture }).child({ token: SECRET }).info('x');
+    expect(capture.text).toContain(CENSOR);
+    expect(capture.text).not.toContain(SECRET);
+  });
+});
+
+describe('the access log', () => {
+  it('logs every request at debug, the fast path and Express alike, with its request id', async () => {
+    const broker = await startTestBroker({ env: { LOG_LEVEL: 'debug' } });
+    try {
+      await request(broker.url)
+        .get('/v1/connections/conn_x/token')
+        .set('X-Request-Id', 'fast-1')
+        .set('Authorization', `Bearer ${SECRET}`)
+        .expect(401);
+      await request(broker.url).get('/healthz').set('X-Request-Id', 'express-1').expect(200);
+      const lines = () => broker.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      const requestLine = (id: string) =>
+        lines().find((l) => l.msg === 'request' && l.req_id === id);
+      expect(requestLine('fast-1')).toMatchObject({
+        route: '/v1/connections/:id/token',
+        status: 401,
+      });
+      expect(requestLine('express-1')).toMatchObject({ status: 200 });
+      expect(broker.logs.text).not.toContain(SECRET);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
+/** Every line a process wrote to stdout, once its stdout has closed. */
+async function outputOf(child: ReturnType<typeof spawn>): Promise<string> {
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await once(child, 'close');
+  return out;
+}
+
+describe('buffered log lines reach the output', () => {
+  it('when the process dies of an uncaught exception', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/ops/log-crash.ts', 'crash-1'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const out = await outputOf(child);
+    expect(child.exitCode).toBe(1);
+    expect(out).toContain('"marker":"crash-1"');
+  }, 30_000);
+
+  it('on a graceful stop: the last request and the lines of the stop itself', async () => {
+    const db = await createEmptyDatabase();
+    try {
+      const broker = await startChildBroker(
+        { DATABASE_URL: db.url, TOKEN_ENCRYPTION_KEYS: testEncryptionKey(), LOG_LEVEL: 'info' },
+        { timeoutMs: 45_000 },
+      );
+      const closed = once(broker.process, 'close');
+      await request(broker.url).get('/healthz').set('X-Request-Id', 'last-before-stop').expect(200);
+      await broker.stop();
+      await closed;
+      const log = broker.output.join('\n');
+      expect(broker.process.exitCode).toBe(0);
+      expect(log).toContain('"req_id":"last-before-stop"');
+      expect(log).toContain('"msg":"shutting down"');
+      expect(log).toContain('"msg":"token broker stopped"');
+    } finally {
+      await db.drop();
+    }
+  }, 60_000);
+});
