@@ -86,7 +86,7 @@ export function createContainer(deps: {
   const oauth = traceProviderCalls(
     withResilience(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS })),
   );
-  const audit = createAuditLog({ pool, logger });
+  const audit = createAuditLog({ pool, logger, failClosed: deps.config.auditFailClosed });
   const signingKeys = createSigningKeys({ prisma, keyring, clock });
   const brokerJwt = createBrokerJwt({ keys: signingKeys, clock, issuer });
   const changes = createChangeFeed({ url: deps.config.databaseUrl, logger });

@@ -9,6 +9,9 @@ export interface PresentedAuditEvent {
   provider: string | null;
   outcome: string;
   detail: unknown;
+  /** The request it came from and its client IP; null for background work. */
+  request_id: string | null;
+  client_ip: string | null;
 }
 
 /**
@@ -25,6 +28,8 @@ export function presentAuditEvent(row: {
   providerKey: string | null;
   outcome: string;
   detail: unknown;
+  requestId: string | null;
+  clientIp: string | null;
 }): PresentedAuditEvent {
   return {
     id: row.id.toString(),
@@ -36,5 +41,7 @@ export function presentAuditEvent(row: {
     provider: row.providerKey,
     outcome: row.outcome,
     detail: row.detail,
+    request_id: row.requestId,
+    client_ip: row.clientIp,
   };
 }

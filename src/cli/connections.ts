@@ -6,6 +6,7 @@ import { revokeConnection, revokeConnections } from '../connections/revoke.js';
 import type { Actor } from '../audit/actor.js';
 import { bulkRevokeFilter, connectionFilters } from '../connections/schemas.js';
 import { auditFilters } from '../audit/schemas.js';
+import { verifyAuditChain } from '../audit/verify.js';
 import { invalidRequest } from '../errors/index.js';
 import { parse } from '../validate.js';
 import { withContext } from './context.js';
@@ -112,9 +113,9 @@ export function registerConnectionCommands(program: Command, json: () => boolean
       }),
     );
 
-  program
+  const audit = program
     .command('audit')
-    .description('the audit trail, newest first')
+    .description('the audit trail, newest first (`audit verify` checks its hash chain)')
     .option('--connection <id>', 'only this connection')
     .option('--action <action>', 'e.g. connection.revoke')
     .option('--actor <id>', 'admin, cli or a service id')
@@ -153,5 +154,28 @@ export function registerConnectionCommands(program: Command, json: () => boolean
             page.nextCursor ? `${text}\nmore: --cursor ${page.nextCursor}` : text,
           );
         }),
+    );
+
+  audit
+    .command('verify')
+    .description('check the hash chain: exit 4 when a row was changed, removed or reordered')
+    .action(() =>
+      withContext(async (c) => {
+        const report = await verifyAuditChain(c.db.pool);
+        const problems = report.problems.map(
+          (p) => `  ${p.problem} at seq ${p.seq ?? '-'} (id ${p.id})`,
+        );
+        const head = report.head
+          ? `head seq ${report.head.seq} hash ${report.head.hash}`
+          : 'empty chain';
+        const text = report.ok
+          ? `audit chain intact: ${report.rows} rows, ${head}`
+          : [
+              `audit chain BROKEN: ${report.problemCount} problem(s) in ${report.rows} rows`,
+              ...problems,
+            ].join('\n');
+        print(json(), report, text);
+        if (!report.ok) process.exitCode = 4;
+      }),
     );
 }

@@ -58,6 +58,8 @@ export function createApp(c: Container): Express {
 
   app.use((req, res, next) => {
     const requestId = requestIdOf(req);
+    // For the audit trail's origin (audit-origin.ts).
+    res.locals.requestId = requestId;
     observeRequest(c.logger, req, res, requestId, () => routePattern(req));
     setResponseHeaders(res, requestId);
     next();

@@ -232,6 +232,7 @@ export function createRefresher(deps: {
         providerKey: provider,
         outcome: outcome.kind === 'refreshed' ? 'success' : outcome.error.errorClass,
         detail: { forced: req.force },
+        origin: req.actor.origin,
       });
     }
   }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { AuditOrigin } from '../audit/audit-log.js';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ServicePolicy } from '../services/service-store.js';
 import type { GrantWriterDeps } from '../connections/save.js';
@@ -61,6 +62,13 @@ const view = (s: TokenSnapshot): TokenView => {
   views.set(s, made);
   return made;
 };
+
+/** `AUDIT_FAIL_CLOSED`: no token leaves the broker while its read cannot be audited. */
+const auditUnavailable = () =>
+  upstreamUnavailable('the audit trail cannot be written; try again shortly', {
+    retryAfterSeconds: 1,
+    status: 503,
+  });
 
 const reauthorizationRequired = () =>
   new BrokerError('reauthorization_required', 'the connection needs the user to consent again');
@@ -136,7 +144,7 @@ export function createTokenService(
   async function readOrRefresh(
     caller: ServicePolicy,
     id: string,
-    opts: { minTtlSeconds: number; force: boolean },
+    opts: { minTtlSeconds: number; force: boolean; origin: AuditOrigin | undefined },
   ): Promise<{ read: TokenRead; provider: string }> {
     const snap = await visible(caller, id, !opts.force);
     ensureActive(snap);
@@ -149,7 +157,7 @@ export function createTokenService(
       scheduled: false,
       minTtlSeconds: opts.minTtlSeconds,
       seenVersion: snap.version,
-      actor: { type: 'service', id: caller.id },
+      actor: { type: 'service', id: caller.id, origin: opts.origin },
     });
     snapshots.delete(id);
     return { read: await afterRefresh(caller, id, outcome), provider: snap.providerKey };
@@ -161,6 +169,7 @@ export function createTokenService(
     action: TokenAction,
     provider: string | null,
     outcome: string,
+    origin: AuditOrigin | undefined,
   ) {
     readsOf(provider ?? 'unknown', outcome).inc();
     deps.audit.record({
@@ -170,6 +179,7 @@ export function createTokenService(
       connectionId: id,
       providerKey: provider,
       outcome,
+      origin,
     });
   }
 
@@ -177,25 +187,34 @@ export function createTokenService(
     /**
      * A token valid for at least `minTtlSeconds` (refreshing first when needed), or with
      * `force` a freshly refreshed one.
+     * `origin` (request id, client IP) goes into the audit trail.
      * @throws BrokerError not_found (unknown or outside the caller's policy), revoked (410),
-     *   reauthorization_required (409), upstream_unavailable (503 with Retry-After).
+     *   reauthorization_required (409), upstream_unavailable (503 with Retry-After, also
+     *   while the audit trail cannot be written under `AUDIT_FAIL_CLOSED`).
      */
     async read(
       caller: ServicePolicy,
       id: string,
-      opts: { minTtlSeconds: number; force?: boolean; action?: TokenAction },
+      opts: {
+        minTtlSeconds: number;
+        force?: boolean;
+        action?: TokenAction;
+        origin?: AuditOrigin | undefined;
+      },
     ): Promise<TokenRead> {
+      if (deps.audit.refusing()) throw auditUnavailable();
       const action = opts.action ?? (opts.force ? 'connection.refresh' : 'token.read');
       try {
         const { read, provider } = await readOrRefresh(caller, id, {
           minTtlSeconds: opts.minTtlSeconds,
           force: opts.force ?? false,
+          origin: opts.origin,
         });
-        audit(caller, id, action, provider, read.refreshError ? 'stale' : 'success');
+        audit(caller, id, action, provider, read.refreshError ? 'stale' : 'success', opts.origin);
         return read;
       } catch (error) {
         const code = error instanceof BrokerError ? error.code : 'server_error';
-        audit(caller, id, action, null, code);
+        audit(caller, id, action, null, code, opts.origin);
         throw error;
       }
     },

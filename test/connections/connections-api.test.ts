@@ -228,6 +228,8 @@ describe('admin connections and audit API', () => {
       provider: 'alpha',
       outcome: 'success',
       detail: {},
+      request_id: null,
+      client_ip: null,
     });
 
     const byActor = await request(broker.url)

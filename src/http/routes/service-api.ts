@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { revokeConnection } from '../../connections/revoke.js';
+import type { AuditOrigin } from '../../audit/audit-log.js';
 import type { Container } from '../../container.js';
 import { presentPage } from '../../db/page.js';
 import { presentConnection } from '../../connections/present.js';
@@ -9,6 +10,7 @@ import { tokenQuery } from '../../tokens/schema.js';
 import type { ServicePrincipal } from '../../services/service-store.js';
 import { tokenJson } from '../../tokens/present.js';
 import type { TokenRead } from '../../tokens/token-service.js';
+import { originOf } from '../audit-origin.js';
 import { writeJsonText } from '../middleware/errors.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import type { RouteTable } from '../router.js';
@@ -36,10 +38,11 @@ export function readTokenRoute(
   caller: ServicePrincipal,
   params: unknown,
   query: unknown,
+  origin: AuditOrigin,
 ): Promise<TokenRead> {
   const { id } = parse(connectionId, params);
   const { min_ttl } = parse(tokenQuery, query);
-  return c.tokens.read(caller, id, { minTtlSeconds: min_ttl });
+  return c.tokens.read(caller, id, { minTtlSeconds: min_ttl, origin });
 }
 
 /** The token read's route pattern (also the fast path's `route` label in logs and metrics). */
@@ -70,11 +73,16 @@ export function registerServiceApiRoutes(routes: RouteTable, c: Container): void
   });
 
   routes.add('GET', TOKEN_ROUTE, service, async (req, res) => {
-    sendToken(res, await readTokenRoute(c, currentService(res), req.params, req.query));
+    const origin = originOf(c, req, res);
+    sendToken(res, await readTokenRoute(c, currentService(res), req.params, req.query, origin));
   });
 
   routes.add('POST', '/v1/connections/:id/refresh', service, async (req, res) => {
     const { id } = parse(connectionId, req.params);
-    sendToken(res, await c.tokens.read(currentService(res), id, { minTtlSeconds: 0, force: true }));
+    const origin = originOf(c, req, res);
+    sendToken(
+      res,
+      await c.tokens.read(currentService(res), id, { minTtlSeconds: 0, force: true, origin }),
+    );
   });
 }
