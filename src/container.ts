@@ -8,6 +8,8 @@ import { createDeviceSessions, type DeviceSessions } from './device/device-sessi
 import type { Logger } from './observability/logger.js';
 import { traceProviderCalls } from './observability/spans.js';
 import { createProviderOAuth } from './providers/oauth-client.js';
+import { revokeConnection } from './connections/revoke.js';
+import { createProviderWebhooks, type ProviderWebhooks } from './provider-webhooks/receive.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { withResilience, type ResilientOAuth } from './providers/resilience.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
@@ -63,6 +65,8 @@ export interface Container {
   directConnections: DirectConnections;
   /** RFC 8628 device authorizations. */
   deviceSessions: DeviceSessions;
+  /** `POST /webhooks/providers/{key}`: verified, deduplicated, forwarded provider webhooks. */
+  providerWebhooks: ProviderWebhooks;
 }
 
 /**
@@ -123,8 +127,21 @@ export function createContainer(deps: {
     clock,
     audiences: [`${issuer}/oauth/token`, issuer],
   });
-  return {
+  const rateLimits = createRateLimits({ pool, clock, ...deps.config.rateLimits });
+  const container: Container = {
     ...deps,
+    providerWebhooks: createProviderWebhooks({
+      prisma,
+      keyring,
+      clock,
+      logger,
+      audit,
+      limiter: rateLimits.limiter,
+      perMinute: deps.config.providerWebhooksPerMinute,
+      // A provider-sent revocation is an admin revoke in all but who asked.
+      revokeConnection: (id) =>
+        revokeConnection(container, id, { type: 'system', id: 'provider-webhook' }),
+    }),
     directConnections: createDirectConnections(grantDeps),
     deviceSessions: createDeviceSessions(grantDeps),
     keyring,
@@ -148,7 +165,7 @@ export function createContainer(deps: {
       deliveries: createDeliveryService({ prisma, clock }),
     },
     providerRegistry,
-    rateLimits: createRateLimits({ pool, clock, ...deps.config.rateLimits }),
+    rateLimits,
     connect: createConnect({
       prisma,
       keyring,
@@ -163,4 +180,5 @@ export function createContainer(deps: {
       refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
     }),
   };
+  return container;
 }

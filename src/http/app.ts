@@ -12,6 +12,11 @@ import { registerAdminConnectionRoutes } from './routes/admin-connections.js';
 import { registerConsoleRoutes } from './routes/console.js';
 import { registerOAuthTokenRoutes } from './routes/oauth-token.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import {
+  PROVIDER_WEBHOOK_PREFIX,
+  providerWebhookBody,
+  registerProviderWebhookRoutes,
+} from './routes/provider-webhooks.js';
 import { registerProviderRoutes } from './routes/providers.js';
 import { registerServiceApiRoutes } from './routes/service-api.js';
 import { registerServiceRoutes } from './routes/services.js';
@@ -36,6 +41,7 @@ export function buildRoutes(c: Container): RouteTable {
   registerServiceApiRoutes(routes, c);
   registerOAuthTokenRoutes(routes, c);
   registerServiceConnectRoutes(routes, c);
+  registerProviderWebhookRoutes(routes, c);
   return routes;
 }
 
@@ -64,6 +70,8 @@ export function createApp(c: Container): Express {
     setResponseHeaders(res, requestId);
     next();
   });
+  // Before the JSON parser: provider signatures cover the raw bytes.
+  app.use(PROVIDER_WEBHOOK_PREFIX, providerWebhookBody(c));
   app.use(express.json({ limit: c.config.bodyLimitBytes, strict: true }));
   app.use(
     express.urlencoded({ extended: false, limit: c.config.bodyLimitBytes, parameterLimit: 100 }),

@@ -28,13 +28,16 @@ export function presentProvider(p: ProviderRow, publicUrl: string) {
     oidc: typeof m.jwks_uri === 'string',
     pushed_authorization_requests: typeof m.pushed_authorization_request_endpoint === 'string',
     redirect_uri: `${publicUrl}/oauth/callback`,
+    has_webhook_secret: p.webhookSecret !== null,
+    previous_webhook_secret_expires_at: iso(p.previousWebhookSecretExpiresAt),
+    webhook_url: `${publicUrl}/webhooks/providers/${p.key}`,
     metadata_fetched_at: iso(p.metadataFetchedAt),
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),
   };
 }
 
-/** A template of of `GET /admin/providers/templates`. */
+/** A template of `GET /admin/providers/templates`. */
 export const presentTemplate = (t: ProviderTemplate) => ({
   template: t.template,
   display_name: t.displayName,

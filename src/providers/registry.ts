@@ -5,6 +5,7 @@ import { conflict, invalidRequest, notFound } from '../errors/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { Keyring } from '../vault/keyring.js';
+import { webhookSecretColumns } from '../provider-webhooks/secrets.js';
 import { discoverMetadata } from './discovery.js';
 import { resolveProvider, type ResolvedProvider } from './resolve.js';
 import type { ProviderBody, ProviderUpdateBody } from './schema.js';
@@ -91,8 +92,15 @@ export function createProviderRegistry(deps: {
       };
       assertCredentials(resolved, secrets);
       try {
+        const webhook = webhookSecretColumns(
+          body.key,
+          undefined,
+          body.webhook_secret,
+          keyring,
+          deps.clock.now(),
+        );
         const row = await prisma.provider.create({
-          data: { key: body.key, ...columns(resolved), ...sealed(body.key, secrets) },
+          data: { key: body.key, ...columns(resolved), ...sealed(body.key, secrets), ...webhook },
         });
         deps.providers.invalidate(body.key);
         return row;
@@ -109,7 +117,8 @@ export function createProviderRegistry(deps: {
     async update(key: string, body: ProviderUpdateBody): Promise<ProviderRow> {
       if (body.key !== undefined && body.key !== key)
         throw invalidRequest('key: cannot be changed');
-      const current = toProviderRecord(await get(key), keyring);
+      const existing = await get(key);
+      const current = toProviderRecord(existing, keyring);
       const resolved = await resolveProvider(key, body, deps.clock.now(), deps.timeoutSeconds);
       const secrets = {
         clientSecret:
@@ -126,7 +135,11 @@ export function createProviderRegistry(deps: {
       assertCredentials(resolved, secrets);
       const row = await prisma.provider.update({
         where: { key },
-        data: { ...columns(resolved), ...sealed(key, secrets) },
+        data: {
+          ...columns(resolved),
+          ...sealed(key, secrets),
+          ...webhookSecretColumns(key, existing, body.webhook_secret, keyring, deps.clock.now()),
+        },
       });
       deps.providers.invalidate(key);
       return row;

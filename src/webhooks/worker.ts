@@ -7,7 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Keyring } from '../vault/keyring.js';
 import { webhookBacklog, webhookDeliveries } from '../observability/metrics.js';
 import { signingSecrets } from './endpoints.js';
-import { WEBHOOK_CHANNEL } from './outbox.js';
+import { sealedPayloadContext, WEBHOOK_CHANNEL } from './outbox.js';
 import {
   backlogSize,
   claimDeliveries,
@@ -84,7 +84,10 @@ export function createWebhookWorker(
   async function deliver(d: ClaimedDelivery): Promise<void> {
     const now = c.clock.now();
     const secrets = signingSecrets({ ...d, id: d.endpointId }, c.keyring, now);
-    const body = JSON.stringify(d.payload);
+    const body =
+      d.sealedPayload && d.eventKeyId
+        ? c.keyring.decrypt(d.sealedPayload, d.eventKeyId, sealedPayloadContext(d.eventId))
+        : JSON.stringify(d.payload);
     const timestamp = Math.floor(now.getTime() / 1000);
     const result = await send({
       url: d.url,
