@@ -8,14 +8,13 @@ import { createDeviceSessions, type DeviceSessions } from './device/device-sessi
 import type { Logger } from './observability/logger.js';
 import { traceProviderCalls } from './observability/spans.js';
 import { createProviderOAuth } from './providers/oauth-client.js';
+import { revokeConnection } from './connections/revoke.js';
+import { createProviderWebhooks, type ProviderWebhooks } from './provider-webhooks/receive.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { withResilience, type ResilientOAuth } from './providers/resilience.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
 import { createClientAuthenticator } from './services/client-auth.js';
-import {
-  createServiceConnections,
-  type ServiceConnections,
-} from './services/service-connections.js';
+import { createConnectionQueries, type ConnectionQueries } from './connections/queries.js';
 import { createRateLimits, type RateLimits } from './ratelimit/index.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
 import {
@@ -50,8 +49,8 @@ export interface Container {
   webhooks: { endpoints: EndpointService; deliveries: DeliveryService };
   /** The broker's JWT signing keys (JWKS, rotation). */
   signingKeys: SigningKeys;
-  /** Connections as a service sees them (policy applied). */
-  serviceConnections: ServiceConnections;
+  /** Connections listed and read, as the admin or a service (policy applied) sees them. */
+  connections: ConnectionQueries;
   /** The token read path and the one refresh mechanism. */
   tokens: TokenService;
   /** `POST /oauth/token`. */
@@ -66,6 +65,8 @@ export interface Container {
   directConnections: DirectConnections;
   /** RFC 8628 device authorizations. */
   deviceSessions: DeviceSessions;
+  /** `POST /webhooks/providers/{key}`: verified, deduplicated, forwarded provider webhooks. */
+  providerWebhooks: ProviderWebhooks;
 }
 
 /**
@@ -132,8 +133,21 @@ export function createContainer(deps: {
     clock,
     audiences: [`${issuer}/oauth/token`, issuer],
   });
-  return {
+  const rateLimits = createRateLimits({ pool, clock, ...deps.config.rateLimits });
+  const container: Container = {
     ...deps,
+    providerWebhooks: createProviderWebhooks({
+      prisma,
+      keyring,
+      clock,
+      logger,
+      audit,
+      limiter: rateLimits.limiter,
+      perMinute: deps.config.providerWebhooksPerMinute,
+      // A provider-sent revocation is an admin revoke in all but who asked.
+      revokeConnection: (id) =>
+        revokeConnection(container, id, { type: 'system', id: 'provider-webhook' }),
+    }),
     directConnections: createDirectConnections(grantDeps),
     deviceSessions: createDeviceSessions(grantDeps),
     keyring,
@@ -144,7 +158,7 @@ export function createContainer(deps: {
     services,
     signingKeys,
     tokens,
-    serviceConnections: createServiceConnections({ prisma }),
+    connections: createConnectionQueries({ prisma }),
     tokenEndpoint: createTokenEndpoint({ clients, jwt: brokerJwt, tokens, clock }),
     webhooks: {
       endpoints: createEndpointService({
@@ -157,7 +171,7 @@ export function createContainer(deps: {
       deliveries: createDeliveryService({ prisma, clock }),
     },
     providerRegistry,
-    rateLimits: createRateLimits({ pool, clock, ...deps.config.rateLimits }),
+    rateLimits,
     connect: createConnect({
       prisma,
       keyring,
@@ -172,4 +186,5 @@ export function createContainer(deps: {
       refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
     }),
   };
+  return container;
 }

@@ -1,7 +1,7 @@
 import type { ServerMetadata } from 'openid-client';
 import { invalidRequest } from '../errors/index.js';
 import { assertEndpointUrl } from './egress.js';
-import type { ProviderRecord } from './oauth-client.js';
+import type { ProviderRecord } from './types.js';
 import {
   findTemplate,
   type ProviderTemplate,

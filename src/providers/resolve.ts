@@ -9,7 +9,7 @@ import {
   placeholderValues,
   templateMetadata,
 } from './metadata.js';
-import type { ClientAuthMethod } from './oauth-client.js';
+import type { ClientAuthMethod } from './types.js';
 import type { ProviderUpdateBody } from './schema.js';
 import { findTemplate, type ProviderTemplate } from './templates/index.js';
 

@@ -1,12 +1,14 @@
 import type pg from 'pg';
 import type { AuditOrigin } from '../audit/audit-log.js';
 import type { ChangeFeed } from '../cache/change-feed.js';
-import type { GrantWriterDeps } from '../connect/save-connection.js';
+import type { ServicePolicy } from '../services/service-store.js';
+import type { GrantWriterDeps } from '../connections/save.js';
 import { createReadCache } from '../cache/read-cache.js';
 import { BrokerError, notFound, upstreamUnavailable } from '../errors/index.js';
 import { children, tokenReads } from '../observability/metrics.js';
-import { createRefresher, expiresWithin, type Actor, type RefreshOutcome } from './refresh.js';
-import { createTokenStore, type TokenSnapshot } from './token-store.js';
+import { createRefresher, expiresWithin, type RefreshOutcome } from '../refresh/single-flight.js';
+import { type Actor } from '../audit/actor.js';
+import { createTokenStore, type TokenSnapshot } from '../connections/token-sets.js';
 
 /** Retry-After (seconds) when a provider failed without saying when to come back. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
@@ -36,12 +38,6 @@ export interface TokenRead {
   token: TokenView;
   /** Set when a needed refresh failed transiently and the still-valid token is served. */
   refreshError?: 'upstream_unavailable';
-}
-
-/** A service's view: it may only reach connections of its allowed providers. */
-export interface TokenCaller {
-  id: string;
-  allowedProviders: readonly string[];
 }
 
 export type TokenAction = 'token.read' | 'token.exchange' | 'connection.refresh';
@@ -111,7 +107,11 @@ export function createTokenService(
    * The connection if the caller may see it; 404 otherwise (existence is not leaked).
    * `cached`: a snapshot from this replica's cache will do (a plain read, not after a refresh).
    */
-  async function visible(caller: TokenCaller, id: string, cached = false): Promise<TokenSnapshot> {
+  async function visible(
+    caller: ServicePolicy,
+    id: string,
+    cached = false,
+  ): Promise<TokenSnapshot> {
     const snap = cached
       ? await snapshots.get(id, () => store.snapshot(id))
       : await store.snapshot(id);
@@ -122,7 +122,7 @@ export function createTokenService(
   }
 
   async function afterRefresh(
-    caller: TokenCaller,
+    caller: ServicePolicy,
     id: string,
     outcome: RefreshOutcome,
   ): Promise<TokenRead> {
@@ -142,7 +142,7 @@ export function createTokenService(
   }
 
   async function readOrRefresh(
-    caller: TokenCaller,
+    caller: ServicePolicy,
     id: string,
     opts: { minTtlSeconds: number; force: boolean; origin: AuditOrigin | undefined },
   ): Promise<{ read: TokenRead; provider: string }> {
@@ -164,7 +164,7 @@ export function createTokenService(
   }
 
   function audit(
-    caller: TokenCaller,
+    caller: ServicePolicy,
     id: string,
     action: TokenAction,
     provider: string | null,
@@ -193,7 +193,7 @@ export function createTokenService(
      *   while the audit trail cannot be written under `AUDIT_FAIL_CLOSED`).
      */
     async read(
-      caller: TokenCaller,
+      caller: ServicePolicy,
       id: string,
       opts: {
         minTtlSeconds: number;

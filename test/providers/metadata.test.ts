@@ -4,7 +4,7 @@ import {
   placeholderValues,
   templateMetadata,
 } from '../../src/providers/metadata.js';
-import type { ProviderRecord } from '../../src/providers/oauth-client.js';
+import type { ProviderRecord } from '../../src/providers/types.js';
 import { TEMPLATES } from '../../src/providers/templates/index.js';
 import { HOST_LABEL, type ProviderTemplate } from '../../src/providers/templates/types.js';
 

@@ -1,4 +1,5 @@
-import { createProviderOAuth, type ProviderRecord } from '../../src/providers/oauth-client.js';
+import { createProviderOAuth } from '../../src/providers/oauth-client.js';
+import { type ProviderRecord } from '../../src/providers/types.js';
 import {
   PermanentUpstreamError,
   TransientUpstreamError,

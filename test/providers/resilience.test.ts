@@ -1,5 +1,6 @@
 import { CircuitState } from 'cockatiel';
-import { createProviderOAuth, type ProviderRecord } from '../../src/providers/oauth-client.js';
+import { createProviderOAuth } from '../../src/providers/oauth-client.js';
+import { type ProviderRecord } from '../../src/providers/types.js';
 import { withResilience } from '../../src/providers/resilience.js';
 import { providerRecord } from '../support/factories.js';
 import {
