@@ -117,7 +117,12 @@ export function createContainer(deps: {
     refreshWindowSeconds: deps.config.refreshWindowSeconds,
     refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
   };
-  const tokens = createTokenService({ ...grantDeps, pool, changes });
+  const tokens = createTokenService({
+    ...grantDeps,
+    pool,
+    changes,
+    forcedRefreshIntervalSeconds: deps.config.forcedRefreshIntervalSeconds,
+  });
   const providerRegistry = createProviderRegistry({
     prisma,
     keyring,

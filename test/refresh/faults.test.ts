@@ -62,6 +62,7 @@ describe('the refresher against a failing provider', () => {
     );
     const tokens = createTokenService({
       ...c,
+      forcedRefreshIntervalSeconds: c.config.forcedRefreshIntervalSeconds,
       prisma: c.db.prisma,
       pool: c.db.pool,
       oauth,

@@ -165,6 +165,7 @@ describe('the refresher sweep', () => {
     const c = broker.container;
     const tokens = createTokenService({
       ...c,
+      forcedRefreshIntervalSeconds: c.config.forcedRefreshIntervalSeconds,
       prisma: c.db.prisma,
       pool: c.db.pool,
       providers: createProviderStore({ prisma: c.db.prisma, keyring: c.keyring, ttlMs: 0 }),

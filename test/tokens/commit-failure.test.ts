@@ -40,6 +40,7 @@ describe('a refresh whose commit fails after the provider rotated the refresh to
     } as unknown as PrismaClient;
     const tokens = createTokenService({
       ...c,
+      forcedRefreshIntervalSeconds: c.config.forcedRefreshIntervalSeconds,
       prisma,
       pool: c.db.pool,
       refreshWindowSeconds: c.config.refreshWindowSeconds,
