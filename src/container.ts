@@ -122,6 +122,7 @@ export function createContainer(deps: {
     pool,
     changes,
     forcedRefreshIntervalSeconds: deps.config.forcedRefreshIntervalSeconds,
+    providerCalls: deps.db.providerCalls,
   });
   const providerRegistry = createProviderRegistry({
     prisma,

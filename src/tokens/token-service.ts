@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { PrismaClient } from '../db/client.js';
 import type { AuditOrigin } from '../audit/audit-log.js';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ServicePolicy } from '../services/service-store.js';
@@ -92,12 +93,15 @@ export function createTokenService(
     pool: pg.Pool;
     /** Invalidation across replicas (`token_broker_connection`) for the snapshot cache. */
     changes: ChangeFeed;
+    /** The pool of transactions held across a provider call (`Database.providerCalls`). */
+    providerCalls: PrismaClient;
     /** `FORCED_REFRESH_INTERVAL_SECONDS`; 0 leaves forced refreshes unthrottled. */
     forcedRefreshIntervalSeconds: number;
   },
 ) {
   const store = createTokenStore(deps);
-  const refresher = createRefresher({ ...deps, store });
+  // Its transactions wait on the provider: they run on the provider-call pool (db/client.ts).
+  const refresher = createRefresher({ ...deps, prisma: deps.providerCalls, store });
   const snapshots = createReadCache<TokenSnapshot>({
     name: 'token_snapshot',
     feed: deps.changes,

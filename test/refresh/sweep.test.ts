@@ -166,6 +166,7 @@ describe('the refresher sweep', () => {
     const tokens = createTokenService({
       ...c,
       forcedRefreshIntervalSeconds: c.config.forcedRefreshIntervalSeconds,
+      providerCalls: c.db.providerCalls,
       prisma: c.db.prisma,
       pool: c.db.pool,
       providers: createProviderStore({ prisma: c.db.prisma, keyring: c.keyring, ttlMs: 0 }),
