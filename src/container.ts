@@ -8,16 +8,13 @@ import { createDeviceSessions, type DeviceSessions } from './device/device-sessi
 import type { Logger } from './observability/logger.js';
 import { traceProviderCalls } from './observability/spans.js';
 import { createProviderOAuth } from './providers/oauth-client.js';
-import { revokeConnection } from './admin/revoke.js';
+import { revokeConnection } from './connections/revoke.js';
 import { createProviderWebhooks, type ProviderWebhooks } from './provider-webhooks/receive.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { withResilience, type ResilientOAuth } from './providers/resilience.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
 import { createClientAuthenticator } from './services/client-auth.js';
-import {
-  createServiceConnections,
-  type ServiceConnections,
-} from './services/service-connections.js';
+import { createConnectionQueries, type ConnectionQueries } from './connections/queries.js';
 import { createRateLimits, type RateLimits } from './ratelimit/index.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
 import {
@@ -52,8 +49,8 @@ export interface Container {
   webhooks: { endpoints: EndpointService; deliveries: DeliveryService };
   /** The broker's JWT signing keys (JWKS, rotation). */
   signingKeys: SigningKeys;
-  /** Connections as a service sees them (policy applied). */
-  serviceConnections: ServiceConnections;
+  /** Connections listed and read, as the admin or a service (policy applied) sees them. */
+  connections: ConnectionQueries;
   /** The token read path and the one refresh mechanism. */
   tokens: TokenService;
   /** `POST /oauth/token`. */
@@ -91,7 +88,12 @@ export function createContainer(deps: {
   const providers = createProviderStore({ prisma, keyring });
   // Outermost span: one provider.<call> span covers the resilience layer's retries.
   const oauth = traceProviderCalls(
-    withResilience(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS })),
+    withResilience(
+      createProviderOAuth({
+        timeoutSeconds: PROVIDER_TIMEOUT_SECONDS,
+        allowPrivateUrls: deps.config.providerAllowPrivateUrls,
+      }),
+    ),
   );
   const audit = createAuditLog({ pool, logger, failClosed: deps.config.auditFailClosed });
   const signingKeys = createSigningKeys({ prisma, keyring, clock });
@@ -115,7 +117,13 @@ export function createContainer(deps: {
     refreshWindowSeconds: deps.config.refreshWindowSeconds,
     refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
   };
-  const tokens = createTokenService({ ...grantDeps, pool, changes });
+  const tokens = createTokenService({
+    ...grantDeps,
+    pool,
+    changes,
+    forcedRefreshIntervalSeconds: deps.config.forcedRefreshIntervalSeconds,
+    providerCalls: deps.db.providerCalls,
+  });
   const providerRegistry = createProviderRegistry({
     prisma,
     keyring,
@@ -123,6 +131,7 @@ export function createContainer(deps: {
     clock,
     logger,
     timeoutSeconds: PROVIDER_TIMEOUT_SECONDS,
+    allowPrivateUrls: deps.config.providerAllowPrivateUrls,
   });
   const clients = createClientAuthenticator({
     prisma,
@@ -155,7 +164,7 @@ export function createContainer(deps: {
     services,
     signingKeys,
     tokens,
-    serviceConnections: createServiceConnections({ prisma }),
+    connections: createConnectionQueries({ prisma }),
     tokenEndpoint: createTokenEndpoint({ clients, jwt: brokerJwt, tokens, clock }),
     webhooks: {
       endpoints: createEndpointService({

@@ -1,11 +1,11 @@
-import type { ProviderRecord, TokenResult } from '../providers/oauth-client.js';
+import type { ProviderRecord, TokenResult } from '../providers/types.js';
 import { accountMetadata, connectionMetadata } from '../providers/connection-metadata.js';
 import { forConnection } from '../providers/metadata.js';
 import { callbackFailure } from './callback-errors.js';
 import { connectFlows } from './metrics.js';
 import type { FlowCookie, FlowOutcome } from './outcome.js';
 import { flowErrorPage, flowSuccessPage, type FlowContext } from './pages.js';
-import { saveConnection } from './save-connection.js';
+import { saveConnection } from '../connections/save.js';
 import { flowCookieName, matchesHash, sha256 } from './secrets.js';
 import { redirectUri, returnUrl, type FlowDeps } from './start.js';
 

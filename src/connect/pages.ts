@@ -1,4 +1,4 @@
-import { html, page } from '../http/html.js';
+import { html, page } from '../views/html.js';
 
 /** Who is connecting to what, when the broker knows it. */
 export interface FlowContext {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { BackgroundJob } from '../bootstrap.js';
+import type { BackgroundJob } from '../interval-job.js';
 import type { Clock } from '../clock.js';
 import { intervalJob } from '../interval-job.js';
 import type { Logger } from '../observability/logger.js';

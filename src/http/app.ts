@@ -6,7 +6,7 @@ import { countAuthFailure, rateLimits } from './middleware/rate-limit.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
 import { setResponseHeaders } from './response-headers.js';
 import { RouteTable } from './router.js';
-import { registerCatalogRoutes } from './routes/catalog.js';
+import { registerServiceConnectRoutes } from './routes/service-connect.js';
 import { registerConnectRoutes } from './routes/connect.js';
 import { registerAdminConnectionRoutes } from './routes/admin-connections.js';
 import { registerConsoleRoutes } from './routes/console.js';
@@ -40,7 +40,7 @@ export function buildRoutes(c: Container): RouteTable {
   registerWebhookRoutes(routes, c);
   registerServiceApiRoutes(routes, c);
   registerOAuthTokenRoutes(routes, c);
-  registerCatalogRoutes(routes, c);
+  registerServiceConnectRoutes(routes, c);
   registerProviderWebhookRoutes(routes, c);
   return routes;
 }

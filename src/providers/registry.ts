@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
+import { decodeCursor, keysetPage, type Page } from '../db/page.js';
 import { conflict, invalidRequest, notFound } from '../errors/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Logger } from '../observability/logger.js';
@@ -41,7 +42,7 @@ const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code 
  * read cache.
  *
  * @example
- * const registry = createProviderRegistry({ prisma, keyring, providers, clock, logger, timeoutSeconds: 10 });
+ * const registry = createProviderRegistry({ prisma, keyring, providers, clock, logger, timeoutSeconds: 10, allowPrivateUrls: false });
  * await registry.create({ key: 'github', template: 'github', client_id: 'Iv1…', client_secret: '…' });
  */
 export function createProviderRegistry(deps: {
@@ -51,8 +52,11 @@ export function createProviderRegistry(deps: {
   clock: Clock;
   logger: Logger;
   timeoutSeconds: number;
+  /** `PROVIDER_ALLOW_PRIVATE_URLS` (egress.ts). */
+  allowPrivateUrls: boolean;
 }) {
   const { prisma, keyring } = deps;
+  const network = { timeoutSeconds: deps.timeoutSeconds, allowPrivate: deps.allowPrivateUrls };
 
   function sealed(key: string, s: Secrets) {
     const seal = (field: string, value: string | undefined) =>
@@ -84,7 +88,7 @@ export function createProviderRegistry(deps: {
       if (await prisma.provider.findUnique({ where: { key: body.key }, select: { key: true } })) {
         throw conflict(`provider "${body.key}" already exists`);
       }
-      const resolved = await resolveProvider(body.key, body, deps.clock.now(), deps.timeoutSeconds);
+      const resolved = await resolveProvider(body.key, body, deps.clock.now(), network);
       const secrets = {
         clientSecret: body.client_secret ?? undefined,
         clientKey: body.client_key ? JSON.stringify(body.client_key) : undefined,
@@ -118,7 +122,7 @@ export function createProviderRegistry(deps: {
         throw invalidRequest('key: cannot be changed');
       const existing = await get(key);
       const current = toProviderRecord(existing, keyring);
-      const resolved = await resolveProvider(key, body, deps.clock.now(), deps.timeoutSeconds);
+      const resolved = await resolveProvider(key, body, deps.clock.now(), network);
       const secrets = {
         clientSecret:
           body.client_secret === undefined
@@ -166,15 +170,23 @@ export function createProviderRegistry(deps: {
       deps.providers.invalidate(key);
     },
 
-    /** One page of providers in key order; `cursor` is the last key of the previous page. */
-    async list(limit: number, cursor: string | undefined) {
-      const rows = await prisma.provider.findMany({
-        where: cursor ? { key: { gt: cursor } } : {},
-        orderBy: { key: 'asc' },
-        take: limit + 1,
-      });
-      const page = rows.slice(0, limit);
-      return { rows: page, next: rows.length > limit ? page[page.length - 1]?.key : undefined };
+    /**
+     * One page of providers in key order.
+     *
+     * @throws BrokerError `invalid_request` for a cursor this API did not make.
+     */
+    list(limit: number, cursor: string | undefined): Promise<Page<ProviderRow>> {
+      const after = cursor === undefined ? undefined : decodeCursor(cursor, 1)[0];
+      return keysetPage(
+        limit,
+        (take) =>
+          prisma.provider.findMany({
+            where: after === undefined ? {} : { key: { gt: after } },
+            orderBy: { key: 'asc' },
+            take,
+          }),
+        (p) => [p.key],
+      );
     },
 
     /**
@@ -187,7 +199,11 @@ export function createProviderRegistry(deps: {
       const now = deps.clock.now();
       if (now.getTime() - row.metadataFetchedAt.getTime() < METADATA_MAX_AGE_MS) return;
       try {
-        const metadata = await discoverMetadata(row.issuer, deps.timeoutSeconds);
+        const metadata = await discoverMetadata(
+          row.issuer,
+          deps.timeoutSeconds,
+          deps.allowPrivateUrls,
+        );
         await prisma.provider.update({
           where: { key },
           data: { metadata: metadata, metadataFetchedAt: now },

@@ -1,12 +1,15 @@
 import type pg from 'pg';
+import type { PrismaClient } from '../db/client.js';
 import type { AuditOrigin } from '../audit/audit-log.js';
 import type { ChangeFeed } from '../cache/change-feed.js';
-import type { GrantWriterDeps } from '../connect/save-connection.js';
+import type { ServicePolicy } from '../services/service-store.js';
+import type { GrantWriterDeps } from '../connections/save.js';
 import { createReadCache } from '../cache/read-cache.js';
-import { BrokerError, notFound, upstreamUnavailable } from '../errors/index.js';
+import { BrokerError, notFound, rateLimited, upstreamUnavailable } from '../errors/index.js';
 import { children, tokenReads } from '../observability/metrics.js';
-import { createRefresher, expiresWithin, type Actor, type RefreshOutcome } from './refresh.js';
-import { createTokenStore, type TokenSnapshot } from './token-store.js';
+import { createRefresher, expiresWithin, type RefreshOutcome } from '../refresh/single-flight.js';
+import { type Actor } from '../audit/actor.js';
+import { createTokenStore, type TokenSnapshot } from '../connections/token-sets.js';
 
 /** Retry-After (seconds) when a provider failed without saying when to come back. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
@@ -36,12 +39,6 @@ export interface TokenRead {
   token: TokenView;
   /** Set when a needed refresh failed transiently and the still-valid token is served. */
   refreshError?: 'upstream_unavailable';
-}
-
-/** A service's view: it may only reach connections of its allowed providers. */
-export interface TokenCaller {
-  id: string;
-  allowedProviders: readonly string[];
 }
 
 export type TokenAction = 'token.read' | 'token.exchange' | 'connection.refresh';
@@ -96,10 +93,15 @@ export function createTokenService(
     pool: pg.Pool;
     /** Invalidation across replicas (`token_broker_connection`) for the snapshot cache. */
     changes: ChangeFeed;
+    /** The pool of transactions held across a provider call (`Database.providerCalls`). */
+    providerCalls: PrismaClient;
+    /** `FORCED_REFRESH_INTERVAL_SECONDS`; 0 leaves forced refreshes unthrottled. */
+    forcedRefreshIntervalSeconds: number;
   },
 ) {
   const store = createTokenStore(deps);
-  const refresher = createRefresher({ ...deps, store });
+  // Its transactions wait on the provider: they run on the provider-call pool (db/client.ts).
+  const refresher = createRefresher({ ...deps, prisma: deps.providerCalls, store });
   const snapshots = createReadCache<TokenSnapshot>({
     name: 'token_snapshot',
     feed: deps.changes,
@@ -111,7 +113,11 @@ export function createTokenService(
    * The connection if the caller may see it; 404 otherwise (existence is not leaked).
    * `cached`: a snapshot from this replica's cache will do (a plain read, not after a refresh).
    */
-  async function visible(caller: TokenCaller, id: string, cached = false): Promise<TokenSnapshot> {
+  async function visible(
+    caller: ServicePolicy,
+    id: string,
+    cached = false,
+  ): Promise<TokenSnapshot> {
     const snap = cached
       ? await snapshots.get(id, () => store.snapshot(id))
       : await store.snapshot(id);
@@ -122,7 +128,7 @@ export function createTokenService(
   }
 
   async function afterRefresh(
-    caller: TokenCaller,
+    caller: ServicePolicy,
     id: string,
     outcome: RefreshOutcome,
   ): Promise<TokenRead> {
@@ -141,14 +147,37 @@ export function createTokenService(
     });
   }
 
+  /**
+   * One forced refresh per connection per `forcedRefreshIntervalSeconds`, across replicas:
+   * a conditional update claims it, so a burst cannot burn the provider's quota.
+   * @throws BrokerError rate_limited (429, Retry-After) when one ran within the interval.
+   */
+  async function claimForcedRefresh(id: string, now: Date): Promise<void> {
+    const interval = deps.forcedRefreshIntervalSeconds;
+    if (interval === 0) return;
+    const { rowCount } = await deps.pool.query(
+      `UPDATE connections SET forced_refresh_at = $2
+        WHERE id = $1 AND (forced_refresh_at IS NULL OR forced_refresh_at <= $3)`,
+      [id, now, new Date(now.getTime() - interval * 1000)],
+    );
+    if (rowCount === 1) return;
+    const { rows } = await deps.pool.query<{ forced_refresh_at: Date | null }>(
+      'SELECT forced_refresh_at FROM connections WHERE id = $1',
+      [id],
+    );
+    const last = rows[0]?.forced_refresh_at?.getTime() ?? now.getTime();
+    throw rateLimited((last + interval * 1000 - now.getTime()) / 1000);
+  }
+
   async function readOrRefresh(
-    caller: TokenCaller,
+    caller: ServicePolicy,
     id: string,
     opts: { minTtlSeconds: number; force: boolean; origin: AuditOrigin | undefined },
   ): Promise<{ read: TokenRead; provider: string }> {
     const snap = await visible(caller, id, !opts.force);
     ensureActive(snap);
     const now = deps.clock.now();
+    if (opts.force) await claimForcedRefresh(id, now);
     if (!opts.force && !expiresWithin(snap.tokens.expiresAt, opts.minTtlSeconds, now)) {
       return { read: { token: view(snap) }, provider: snap.providerKey };
     }
@@ -164,7 +193,7 @@ export function createTokenService(
   }
 
   function audit(
-    caller: TokenCaller,
+    caller: ServicePolicy,
     id: string,
     action: TokenAction,
     provider: string | null,
@@ -193,7 +222,7 @@ export function createTokenService(
      *   while the audit trail cannot be written under `AUDIT_FAIL_CLOSED`).
      */
     async read(
-      caller: TokenCaller,
+      caller: ServicePolicy,
       id: string,
       opts: {
         minTtlSeconds: number;

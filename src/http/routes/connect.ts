@@ -6,7 +6,7 @@ import { connectSessionBody } from '../../connect/schema.js';
 import type { Container } from '../../container.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 const sessionToken = z.object({ token: z.string().max(200) });
 

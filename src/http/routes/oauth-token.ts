@@ -4,7 +4,7 @@ import { invalidRequest } from '../../errors/index.js';
 import { authorizationServerMetadata } from '../../tokens/token-endpoint.js';
 import { originOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 /** Form parameters; a repeated one arrives as an array and is refused (RFC 6749 §3.2). */
 const param = z.string().max(8192).optional();

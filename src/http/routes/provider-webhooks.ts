@@ -4,7 +4,7 @@ import type { Container } from '../../container.js';
 import { PROVIDER_KEY } from '../../providers/provider-key.js';
 import type { InboundRequest } from '../../provider-webhooks/types.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 export const PROVIDER_WEBHOOK_PREFIX = '/webhooks/providers';
 

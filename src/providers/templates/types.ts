@@ -1,4 +1,4 @@
-import type { ClientAuthMethod } from '../oauth-client.js';
+import type { ClientAuthMethod } from '../types.js';
 
 /**
  * A value substituted into a template's URLs as `{name}`: fixed for the whole provider

@@ -3,45 +3,21 @@ import type { Container } from '../../container.js';
 import { presentConnection } from '../../connections/present.js';
 import { presentDeviceSession } from '../../device/device-sessions.js';
 import { deviceSessionBody } from '../../device/schema.js';
-import type { ProviderRecord } from '../../providers/oauth-client.js';
-import { findTemplate } from '../../providers/templates/index.js';
+import { presentServiceProvider } from '../../providers/present.js';
+import type { ProviderRecord } from '../../providers/types.js';
 import { directConnectionBody } from '../../static-credentials/schema.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 const deviceSessionId = z.object({ id: z.string().min(1).max(64) });
-
-/**
- * A provider as a service sees it: what it can ask for, never a secret or client id.
- *
- * @example res.json({ data: providers.map(presentServiceProvider) })
- */
-export function presentServiceProvider(p: ProviderRecord) {
-  const t = p.template ? findTemplate(p.template) : undefined;
-  const grants = ['authorization_code'];
-  if (p.metadata.device_authorization_endpoint)
-    grants.push('urn:ietf:params:oauth:grant-type:device_code');
-  if (p.clientAuthMethod !== 'none') grants.push('client_credentials');
-  return {
-    key: p.key,
-    display_name: p.displayName,
-    template: p.template,
-    scopes: p.scopes,
-    grant_types: grants,
-    connection_config: (t?.placeholders ?? [])
-      .filter((x) => x.level === 'connection')
-      .map((x) => ({ name: x.name, description: x.description, pattern: x.pattern.source })),
-    metadata_fields: [...(t?.tokenResponseFields ?? []), ...(t?.callbackParams ?? [])],
-  };
-}
 
 /**
  * The service API's ways to connect besides the browser flow, and the providers a
  * service may use: `GET /v1/providers`, `POST /v1/connections` (client credentials,
  * API key, basic auth), `POST /v1/device-sessions`, `GET /v1/device-sessions/:id`.
  */
-export function registerCatalogRoutes(routes: RouteTable, c: Container): void {
+export function registerServiceConnectRoutes(routes: RouteTable, c: Container): void {
   const service = authenticateService(c);
 
   routes.add('GET', '/v1/providers', service, async (_req, res) => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import request from 'supertest';
-import { CONNECTION_CHANNEL } from '../../src/admin/revoke.js';
+import { CONNECTION_CHANNEL } from '../../src/connections/revoke.js';
 import type { TestBroker } from '../support/broker.js';
 import type { Upstream } from '../support/upstream.js';
 import { isActive, startBrokerAndUpstream, upstreamConnection } from './fixtures.js';

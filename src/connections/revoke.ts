@@ -1,4 +1,9 @@
-import type { Container } from '../container.js';
+import type { Actor } from '../audit/actor.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { ChangeFeed } from '../cache/change-feed.js';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/client.js';
+import type { Logger } from '../observability/logger.js';
 import { notFound } from '../errors/index.js';
 import { openTokenSet } from '../vault/token-set.js';
 import { enqueueEvent } from '../webhooks/outbox.js';
@@ -9,6 +14,7 @@ import {
   revokeAtProvider,
   type OwedToken,
   type UpstreamRevocation,
+  type UpstreamRevocationDeps,
 } from './upstream-revocation.js';
 
 /**
@@ -20,12 +26,6 @@ import {
  */
 export const CONNECTION_CHANNEL = 'token_broker_connection';
 
-/** Who asked for a revocation; recorded in the audit trail. */
-export interface Actor {
-  type: 'admin' | 'service' | 'system';
-  id: string;
-}
-
 export interface RevokeResult {
   connectionId: string;
   /** True when the connection was revoked before this call (nothing was done). */
@@ -34,10 +34,14 @@ export interface RevokeResult {
   upstreamRevocation: UpstreamRevocation | null;
 }
 
-export type RevokeDeps = Pick<
-  Container,
-  'db' | 'keyring' | 'providers' | 'oauth' | 'audit' | 'clock' | 'logger' | 'changes'
->;
+/** What a revocation needs; the container provides it. */
+export interface RevokeDeps extends UpstreamRevocationDeps {
+  db: Database;
+  audit: AuditLog;
+  clock: Clock;
+  logger: Logger;
+  changes: ChangeFeed;
+}
 
 /** Two provider calls of 10 s each, plus the writes. */
 const TRANSACTION_TIMEOUT_MS = 30_000;

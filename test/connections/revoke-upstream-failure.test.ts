@@ -4,7 +4,7 @@ import request from 'supertest';
 import {
   createRevocationRetryJob,
   retryPendingRevocations,
-} from '../../src/admin/revocation-retry.js';
+} from '../../src/connections/revocation-retry.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';

@@ -1,9 +1,8 @@
 import { z } from 'zod';
+import { PROVIDER_KEY } from '../providers/provider-key.js';
+import { limit, text, wholeNumber } from '../validate.js';
 
 export const CONNECTION_STATUSES = ['active', 'reauthorization_required', 'revoked'] as const;
-
-const text = z.string().min(1).max(255);
-const limit = z.coerce.number().int().min(1).max(100).default(50);
 
 /** Filters of `GET /admin/connections` and `token-broker connections list`. */
 export const connectionFilters = z.object({
@@ -26,22 +25,19 @@ export const bulkRevokeFilter = z
   });
 export type BulkRevokeFilter = z.output<typeof bulkRevokeFilter>;
 
-/** Filters of `GET /admin/audit` and `token-broker audit`. */
-export const auditFilters = z
-  .object({
-    connection_id: text.optional(),
-    action: z.string().min(1).max(64).optional(),
-    actor: text.optional(),
-    since: z.iso.datetime({ offset: true }).optional(),
-    until: z.iso.datetime({ offset: true }).optional(),
-    limit,
-    cursor: z.string().max(512).optional(),
-  })
-  .refine((f) => !f.since || !f.until || Date.parse(f.since) <= Date.parse(f.until), {
-    message: 'since must not be after until',
-    path: ['since'],
-  });
-export type AuditFilters = z.output<typeof auditFilters>;
+/** Filters of `GET /v1/connections` (stricter about input than the admin's). */
+export const serviceConnectionFilters = z.object({
+  provider: z.string().regex(PROVIDER_KEY, 'must be a provider key').optional(),
+  subject: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x20-\x7e]+$/, 'must be printable characters')
+    .optional(),
+  status: z.enum(CONNECTION_STATUSES).optional(),
+  limit: wholeNumber(1, 100, 50),
+  cursor: z.string().min(1).max(512).optional(),
+});
 
 /** A path id: opaque, printable, bounded. */
 export const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'invalid id') });

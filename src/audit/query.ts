@@ -1,8 +1,6 @@
 import type { PrismaClient } from '../db/client.js';
-import { invalidRequest } from '../errors/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { Page } from './connections.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { badCursor, decodeCursor, keysetPage, type Page } from '../db/page.js';
 import type { AuditFilters } from './schemas.js';
 
 type AuditRow = Prisma.AuditEventGetPayload<object>;
@@ -31,18 +29,12 @@ export async function listAuditEvents(
   };
   if (filters.cursor) {
     const [id = ''] = decodeCursor(filters.cursor, 1);
-    if (!/^\d{1,19}$/.test(id)) throw invalidRequest('cursor: invalid cursor');
+    if (!/^\d{1,19}$/.test(id)) throw badCursor();
     where.id = { lt: BigInt(id) };
   }
-  const rows = await prisma.auditEvent.findMany({
-    where,
-    orderBy: { id: 'desc' },
-    take: filters.limit + 1,
-  });
-  const data = rows.slice(0, filters.limit);
-  const last = data.at(-1);
-  return {
-    data,
-    nextCursor: rows.length > filters.limit && last ? encodeCursor([last.id.toString()]) : null,
-  };
+  return keysetPage(
+    filters.limit,
+    (take) => prisma.auditEvent.findMany({ where, orderBy: { id: 'desc' }, take }),
+    (row) => [row.id.toString()],
+  );
 }

@@ -1,4 +1,6 @@
-import type { Container } from '../container.js';
+import type { ProviderOAuth } from '../providers/oauth-client.js';
+import type { ProviderStore } from '../providers/store.js';
+import type { Keyring } from '../vault/keyring.js';
 import { classifyUpstreamError } from '../providers/upstream-errors.js';
 import type { PlainTokenSet } from '../vault/token-set.js';
 import { isStaticTokenType } from '../static-credentials/token-types.js';
@@ -39,14 +41,19 @@ const ctx = (connectionId: string) => ({
   field: 'pending_revocation',
 });
 
-type Deps = Pick<Container, 'keyring' | 'providers' | 'oauth'>;
+/** What an upstream revocation needs: the provider, its client, the key sealing what is owed. */
+export interface UpstreamRevocationDeps {
+  keyring: Keyring;
+  providers: ProviderStore;
+  oauth: Pick<ProviderOAuth, 'revoke'>;
+}
 
 /**
  * Revokes each token at the provider, in order, where it has a revocation endpoint.
  * Failures do not stop the rest; what failed comes back as `remaining`.
  */
 export async function revokeAtProvider(
-  c: Deps,
+  c: UpstreamRevocationDeps,
   providerKey: string,
   tokens: OwedToken[],
 ): Promise<{
@@ -77,7 +84,7 @@ export async function revokeAtProvider(
  * under the current key (AAD binds them to this row), the attempt count and next retry.
  */
 export function pendingRevocationColumns(
-  c: Pick<Container, 'keyring'>,
+  c: { keyring: Keyring },
   connectionId: string,
   remaining: OwedToken[],
   now: Date,
@@ -101,7 +108,7 @@ export function pendingRevocationColumns(
 
 /** Decrypts `connections.pending_revocation`. */
 export function openPendingRevocation(
-  c: Pick<Container, 'keyring'>,
+  c: { keyring: Keyring },
   connectionId: string,
   sealed: Uint8Array,
   keyId: string,

@@ -1,12 +1,14 @@
+import type { Actor } from '../audit/actor.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AuditLog, AuditOrigin } from '../audit/audit-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
 import type { Logger } from '../observability/logger.js';
 import { refreshDuration, refreshes, upstreamErrors } from '../observability/metrics.js';
 import { withSpan } from '../observability/spans.js';
 import { forConnection } from '../providers/metadata.js';
-import type { ProviderOAuth, ProviderRecord, TokenResult } from '../providers/oauth-client.js';
+import type { ProviderOAuth } from '../providers/oauth-client.js';
+import type { ProviderRecord, TokenResult } from '../providers/types.js';
 import type { ProviderStore } from '../providers/store.js';
 import {
   classifyUpstreamError,
@@ -14,7 +16,11 @@ import {
   type UpstreamError,
 } from '../providers/upstream-errors.js';
 import type { PlainTokenSet } from '../vault/token-set.js';
-import { lockConnection, type LockedConnection, type TokenStore } from './token-store.js';
+import {
+  lockConnection,
+  type LockedConnection,
+  type TokenStore,
+} from '../connections/token-sets.js';
 
 /**
  * A refresh transaction holds the connection's lock across the provider call (≤ 10 s)
@@ -32,14 +38,6 @@ const COOLDOWN_SECONDS = { default: 2, max: 30 };
 
 /** `connections.auth_type` of provider-level machine tokens, renewed by re-running the grant. */
 const CLIENT_CREDENTIALS = 'client_credentials';
-
-/** Who caused a refresh, for the audit trail. */
-export interface Actor {
-  type: 'service' | 'system' | 'admin';
-  id: string | null;
-  /** The request behind it (none for the background refresher). */
-  origin?: AuditOrigin | undefined;
-}
 
 export interface RefreshRequest {
   /** Refresh even when the token is still valid for `minTtlSeconds`. */

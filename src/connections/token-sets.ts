@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { TokenResult } from '../providers/oauth-client.js';
+import type { TokenResult } from '../providers/types.js';
 import type { UpstreamError } from '../providers/upstream-errors.js';
 import { nextRefreshAt, retryAt } from '../refresh/schedule.js';
 import type { Keyring } from '../vault/keyring.js';

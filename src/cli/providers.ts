@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { parse } from '../http/validate.js';
-import { presentProvider } from '../http/routes/providers.js';
-import { createServiceBody, presentService } from '../http/routes/services.js';
+import { parse } from '../validate.js';
+import { presentProvider } from '../providers/present.js';
 import { providerBody } from '../providers/schema.js';
 import { withContext } from './context.js';
-import { print, table } from './output.js';
+import { commaList, print, table } from './output.js';
 
 interface ProviderOptions {
   template?: string;
@@ -19,14 +18,8 @@ interface ProviderOptions {
   displayName?: string;
 }
 
-const list = (v: string | undefined) =>
-  v === undefined ? undefined : v.split(',').filter(Boolean);
-
-/**
- * `providers add|list|remove` and `services create|list|delete`: the same validation and
- * domain functions as the admin API.
- */
-export function registerCatalogCommands(program: Command, json: () => boolean): void {
+/** `providers add|list|remove`: the same validation and domain functions as the admin API. */
+export function registerProviderCommands(program: Command, json: () => boolean): void {
   const providers = program.command('providers').description('upstream OAuth providers');
 
   providers
@@ -54,7 +47,7 @@ export function registerCatalogCommands(program: Command, json: () => boolean): 
           token_endpoint: o.tokenEndpoint,
           revocation_endpoint: o.revocationEndpoint,
           client_auth_method: o.clientAuthMethod,
-          scopes: list(o.scopes),
+          scopes: commaList(o.scopes),
           display_name: o.displayName,
         });
         const row = await c.container.providerRegistry.create(body);
@@ -72,8 +65,8 @@ export function registerCatalogCommands(program: Command, json: () => boolean): 
         let cursor: string | undefined;
         do {
           const page = await c.container.providerRegistry.list(100, cursor);
-          rows.push(...page.rows);
-          cursor = page.next;
+          rows.push(...page.data);
+          cursor = page.nextCursor ?? undefined;
         } while (cursor !== undefined);
         const data = rows.map((p) => presentProvider(p, c.config.publicUrl));
         const lines = data.map((p) => [p.key, p.display_name, p.template, p.client_id]);
@@ -88,60 +81,6 @@ export function registerCatalogCommands(program: Command, json: () => boolean): 
       withContext(async (c) => {
         await c.container.providerRegistry.remove(key);
         print(json(), { removed: key }, `removed ${key}`);
-      }),
-    );
-
-  const services = program.command('services').description('internal callers of the broker');
-
-  services
-    .command('create <name>')
-    .description('create a service; its API key and client secret are printed once')
-    .option('--providers <keys>', 'comma-separated providers it may use')
-    .option('--return-to <origins>', 'comma-separated origins it may send users back to')
-    .action((name: string, o: { providers?: string; returnTo?: string }) =>
-      withContext(async (c) => {
-        const body = parse(createServiceBody, {
-          name,
-          allowed_providers: list(o.providers),
-          allowed_return_to: list(o.returnTo),
-        });
-        const created = await c.container.services.create({
-          name: body.name,
-          allowedProviders: body.allowed_providers,
-          allowedReturnTo: body.allowed_return_to,
-          jwks: body.jwks,
-        });
-        const shown = {
-          ...presentService(created.service),
-          api_key: created.apiKey,
-          client_secret: created.clientSecret,
-        };
-        print(
-          json(),
-          shown,
-          `created ${shown.id}\napi_key:       ${shown.api_key}\nclient_secret: ${shown.client_secret}\n(shown once)`,
-        );
-      }),
-    );
-
-  services
-    .command('list')
-    .description('list services')
-    .action(() =>
-      withContext(async (c) => {
-        const data = (await c.container.services.list()).map(presentService);
-        const rows = data.map((s) => [s.id, s.name, s.allowed_providers.join(',')]);
-        print(json(), { data }, table(['ID', 'NAME', 'PROVIDERS'], rows));
-      }),
-    );
-
-  services
-    .command('delete <id>')
-    .description('delete a service; its credentials stop working at once')
-    .action((id: string) =>
-      withContext(async (c) => {
-        await c.container.services.remove(id);
-        print(json(), { deleted: id }, `deleted ${id}`);
       }),
     );
 }

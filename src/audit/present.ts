@@ -1,34 +1,3 @@
-import { presentConnection, type ConnectionRow } from '../connections/present.js';
-
-/** A connection as the API answers it everywhere (src/connections/present.ts). */
-export type PresentedConnection = ReturnType<typeof presentConnection>;
-
-const iso = (d: Date | null) => (d === null ? null : d.toISOString());
-
-/** What the admin sees beyond the common shape: when and how a revocation went. */
-export interface PresentedAdminConnection extends PresentedConnection {
-  revoked_at: string | null;
-  /** `succeeded`, `failed` (retried in the background), `not_supported`, or null. */
-  upstream_revocation: string | null;
-}
-
-/**
- * A connection for `GET /admin/connections/{id}`: the common shape plus the revocation
- * outcome, since `DELETE` answers 204 without a body.
- *
- * @example
- * res.json(presentAdminConnection(row));
- */
-export function presentAdminConnection(
-  row: ConnectionRow & { revokedAt: Date | null; upstreamRevocation: string | null },
-): PresentedAdminConnection {
-  return {
-    ...presentConnection(row),
-    revoked_at: iso(row.revokedAt),
-    upstream_revocation: row.upstreamRevocation,
-  };
-}
-
 /** An audit event as `GET /admin/audit` answers it. */
 export interface PresentedAuditEvent {
   id: string;
