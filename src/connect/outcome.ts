@@ -15,6 +15,11 @@ interface Common {
    * `same-origin`), and its ending page runs the broker's own `/connect/popup.js`.
    */
   popup?: boolean;
+  /**
+   * Origins the page's forms may end up at besides the broker: browsers apply CSP
+   * `form-action` to the redirect after a submit too (the provider, `return_to`).
+   */
+  formTargets?: string[];
 }
 
 /** How a browser-flow step ends: a redirect or an HTML page, maybe with cookies. */

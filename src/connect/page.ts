@@ -1,3 +1,4 @@
+import { forConnection } from '../providers/metadata.js';
 import type { ProviderRecord } from '../providers/oauth-client.js';
 import { credentialForm } from './credentials.js';
 import {
@@ -42,6 +43,24 @@ export async function chosenProvider(
   return { record, ctx: await pageContext(deps, s, ctx.display, record.key) };
 }
 
+const originOf = (url: unknown) => {
+  try {
+    return typeof url === 'string' ? new URL(url).origin : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Where the page's form posts may redirect: the provider's authorization endpoint, return_to. */
+export function formTargets(s: LinkSession, record: ProviderRecord | undefined): string[] {
+  const provider =
+    record && record.authMode === 'oauth2'
+      ? forConnection(record, s.connectionConfig as Record<string, string>).metadata
+          .authorization_endpoint
+      : undefined;
+  return [originOf(provider), originOf(s.returnTo)].filter((o): o is string => o !== undefined);
+}
+
 /**
  * `GET /connect/{token}` (and `?provider=` from the picker): the connect page. Reading it
  * never spends the session, so link scanners do not burn it and the user sees what they
@@ -57,11 +76,12 @@ export async function showConnectPage(
   if ('kind' in found) return found;
   const { session } = found;
   const cookie = csrfCookie(cookies);
-  const withCookie = (html: string, status = 200): FlowOutcome => ({
+  const withCookie = (html: string, record?: ProviderRecord): FlowOutcome => ({
     kind: 'page',
-    status,
+    status: 200,
     html,
     popup: query.display === 'popup',
+    formTargets: formTargets(session, record),
     ...(cookie.set ? { cookies: [cookie.set] } : {}),
   });
   const csrf = csrfToken(deps.csrfSecret, cookie.value, session.id);
@@ -81,7 +101,10 @@ export async function showConnectPage(
   const { record, ctx } = chosen;
   if (record.authMode !== 'oauth2') {
     const form = credentialForm(record);
-    return withCookie(credentialsPage({ ctx, action, csrf, providerKey: record.key, form }));
+    return withCookie(
+      credentialsPage({ ctx, action, csrf, providerKey: record.key, form }),
+      record,
+    );
   }
   const scopes = effectiveScopes(session, record);
   return withCookie(
@@ -93,5 +116,6 @@ export async function showConnectPage(
       scopes,
       reconnect: session.connectionId !== null,
     }),
+    record,
   );
 }

@@ -17,7 +17,7 @@ import { csrfValid, stopPage, usableSession, type LinkSession } from './link.js'
 import { connectFlows } from './metrics.js';
 import type { FlowOutcome } from './outcome.js';
 import { credentialsPage, type PageContext } from './pages.js';
-import { chosenProvider } from './page.js';
+import { chosenProvider, formTargets } from './page.js';
 import type { ConnectForm } from './schema.js';
 import { flowCookieName, randomToken, sha256 } from './secrets.js';
 
@@ -228,6 +228,7 @@ export async function submitConnectForm(
         error: secret.error,
       }),
       popup: ctx.display === 'popup',
+      formTargets: formTargets(session, record),
     };
   }
   if (!(await spend(deps, session, record.key, form))) return spentMeanwhile(deps, token, form);

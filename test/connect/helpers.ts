@@ -9,11 +9,12 @@ export async function createService(
   broker: TestBroker,
   allowedProviders: string[],
   name = 'Acme CRM',
+  extra: object = {},
 ): Promise<{ id: string; apiKey: string }> {
   const res = await request(broker.url)
     .post('/admin/services')
     .set('Authorization', `Bearer ${broker.adminToken}`)
-    .send({ name, allowed_providers: allowedProviders, allowed_return_to: [APP_ORIGIN] })
+    .send({ name, allowed_providers: allowedProviders, allowed_return_to: [APP_ORIGIN], ...extra })
     .expect(201);
   return { id: res.body.id, apiKey: res.body.api_key };
 }

@@ -43,13 +43,15 @@ function send(req: Request, res: Response, outcome: FlowOutcome, secure: boolean
       }),
     );
   }
+  let csp = String(res.getHeader('Content-Security-Policy'));
+  if (outcome.formTargets && outcome.formTargets.length > 0) {
+    csp = csp.replace("form-action 'self'", `form-action 'self' ${outcome.formTargets.join(' ')}`);
+  }
   if (outcome.popup) {
     res.setHeader('Cross-Origin-Opener-Policy', 'unsafe-none');
-    res.setHeader(
-      'Content-Security-Policy',
-      `${String(res.getHeader('Content-Security-Policy'))};script-src 'self'`,
-    );
+    csp += ";script-src 'self'";
   }
+  res.setHeader('Content-Security-Policy', csp);
   if (outcome.kind === 'redirect') {
     // After a form POST, 303 makes the browser GET the next page.
     res.redirect(req.method === 'POST' ? 303 : 302, outcome.location);
