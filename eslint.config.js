@@ -42,6 +42,54 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  {
+    // The house's one layering rule (docs/ARCHITECTURE.md): domain code knows nothing of
+    // HTTP, Express or the composition root; it declares what it needs as an interface.
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/http/**',
+      'src/bootstrap.ts',
+      'src/container.ts',
+      'src/main.ts',
+      'src/jobs.ts',
+      'src/cli/**',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)http/',
+              message: 'domain code must not import src/http/ (move the shared part down)',
+            },
+            {
+              regex: '(^|/)(bootstrap|container)\\.js$',
+              message: 'domain code must not import the composition root; declare a deps interface',
+            },
+            { regex: '^express$', message: 'only src/http/ knows Express' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The CLI is a composition root of its own (cli/context.ts builds the container), but
+    // it runs the domain functions, never the HTTP layer.
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)http/', message: 'the CLI must not import src/http/' },
+            { regex: '(^|/)bootstrap\\.js$', message: 'the CLI must not import src/bootstrap.ts' },
+            { regex: '^express$', message: 'only src/http/ knows Express' },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   { languageOptions: { globals: { ...globals.node } } },
 );

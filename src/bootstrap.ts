@@ -1,13 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { systemClock, type Clock } from './clock.js';
 import type { Config, ResolvedConfig } from './config/index.js';
-import { loadOrCreateDevSecrets } from './config/dev-secrets.js';
+import { resolveConfig } from './config/resolve.js';
 import { createContainer, type Container } from './container.js';
 import { createDatabase } from './db/client.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrator.js';
+import type { BackgroundJob } from './interval-job.js';
 import { createApp } from './http/app.js';
 import { createFastPath } from './http/fast-path.js';
 import { answerClientError } from './http/middleware/errors.js';
@@ -21,61 +20,6 @@ export interface RunningBroker {
   container: Container;
   /** Graceful stop: no new connections, in-flight requests finish, jobs stop, pools close. */
   stop(): Promise<void>;
-}
-
-/** A job that runs beside the HTTP server on every replica (refresher, webhook worker…). */
-export interface BackgroundJob {
-  start(): void;
-  stop(): Promise<void>;
-}
-
-/**
- * Fills what the environment left unset: development secrets kept under DATA_DIR, an
- * embedded Postgres, PUBLIC_URL from the port. Production never gets here with gaps
- * (loadConfig refuses), so nothing is generated there.
- */
-export async function resolveConfig(
-  config: Config,
-  logger: Logger,
-): Promise<{ config: ResolvedConfig; embedded: EmbeddedDatabase | undefined }> {
-  let { encryptionKeys, adminApiToken, databaseUrl } = config;
-  if (encryptionKeys === undefined || adminApiToken === undefined) {
-    const dev = await loadOrCreateDevSecrets(config);
-    encryptionKeys ??= dev.encryptionKeys;
-    if (adminApiToken === undefined) {
-      adminApiToken = dev.adminApiToken;
-      if (dev.generated) {
-        // Printed once, on purpose, to the terminal rather than the structured log.
-        process.stdout.write(
-          `\nGenerated development secrets in ${dev.path} (mode 0600).\n` +
-            `Admin API token (shown once): ${dev.adminApiToken}\n\n`,
-        );
-      }
-    }
-    logger.warn(
-      { path: dev.path },
-      'using generated development secrets; set TOKEN_ENCRYPTION_KEYS and ADMIN_API_TOKEN in production',
-    );
-  }
-  let embedded: EmbeddedDatabase | undefined;
-  if (databaseUrl === undefined) {
-    embedded = await startEmbeddedPostgres(join(config.dataDir, 'postgres'));
-    databaseUrl = embedded.url;
-    logger.warn(
-      { dir: join(config.dataDir, 'postgres') },
-      'DATABASE_URL unset: using embedded Postgres',
-    );
-  }
-  return {
-    config: {
-      ...config,
-      encryptionKeys,
-      adminApiToken,
-      databaseUrl,
-      publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
-    },
-    embedded,
-  };
 }
 
 /**

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createChangeFeed, type ChangeFeed } from './cache/change-feed.js';
 import type { Clock } from './clock.js';
-import { revokeReplacedToken } from './admin/upstream-revocation.js';
+import { revokeReplacedToken } from './connections/upstream-revocation.js';
 import { createConnect, type Connect } from './connect/index.js';
 import type { ResolvedConfig } from './config/index.js';
 import type { Database } from './db/client.js';
@@ -10,14 +10,13 @@ import { createDeviceSessions, type DeviceSessions } from './device/device-sessi
 import type { Logger } from './observability/logger.js';
 import { traceProviderCalls } from './observability/spans.js';
 import { createProviderOAuth } from './providers/oauth-client.js';
+import { revokeConnection } from './connections/revoke.js';
+import { createProviderWebhooks, type ProviderWebhooks } from './provider-webhooks/receive.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { withResilience, type ResilientOAuth } from './providers/resilience.js';
 import { createProviderStore, type ProviderStore } from './providers/store.js';
 import { createClientAuthenticator } from './services/client-auth.js';
-import {
-  createServiceConnections,
-  type ServiceConnections,
-} from './services/service-connections.js';
+import { createConnectionQueries, type ConnectionQueries } from './connections/queries.js';
 import { createRateLimits, type RateLimits } from './ratelimit/index.js';
 import { createServiceStore, type ServiceStore } from './services/service-store.js';
 import {
@@ -52,8 +51,8 @@ export interface Container {
   webhooks: { endpoints: EndpointService; deliveries: DeliveryService };
   /** The broker's JWT signing keys (JWKS, rotation). */
   signingKeys: SigningKeys;
-  /** Connections as a service sees them (policy applied). */
-  serviceConnections: ServiceConnections;
+  /** Connections listed and read, as the admin or a service (policy applied) sees them. */
+  connections: ConnectionQueries;
   /** The token read path and the one refresh mechanism. */
   tokens: TokenService;
   /** `POST /oauth/token`. */
@@ -68,6 +67,8 @@ export interface Container {
   directConnections: DirectConnections;
   /** RFC 8628 device authorizations. */
   deviceSessions: DeviceSessions;
+  /** `POST /webhooks/providers/{key}`: verified, deduplicated, forwarded provider webhooks. */
+  providerWebhooks: ProviderWebhooks;
 }
 
 /**
@@ -89,9 +90,14 @@ export function createContainer(deps: {
   const providers = createProviderStore({ prisma, keyring });
   // Outermost span: one provider.<call> span covers the resilience layer's retries.
   const oauth = traceProviderCalls(
-    withResilience(createProviderOAuth({ timeoutSeconds: PROVIDER_TIMEOUT_SECONDS })),
+    withResilience(
+      createProviderOAuth({
+        timeoutSeconds: PROVIDER_TIMEOUT_SECONDS,
+        allowPrivateUrls: deps.config.providerAllowPrivateUrls,
+      }),
+    ),
   );
-  const audit = createAuditLog({ pool, logger });
+  const audit = createAuditLog({ pool, logger, failClosed: deps.config.auditFailClosed });
   const signingKeys = createSigningKeys({ prisma, keyring, clock });
   const brokerJwt = createBrokerJwt({ keys: signingKeys, clock, issuer });
   const changes = createChangeFeed({ url: deps.config.databaseUrl, logger });
@@ -121,6 +127,7 @@ export function createContainer(deps: {
     clock,
     logger,
     timeoutSeconds: PROVIDER_TIMEOUT_SECONDS,
+    allowPrivateUrls: deps.config.providerAllowPrivateUrls,
   });
   const clients = createClientAuthenticator({
     prisma,
@@ -128,8 +135,21 @@ export function createContainer(deps: {
     clock,
     audiences: [`${issuer}/oauth/token`, issuer],
   });
-  return {
+  const rateLimits = createRateLimits({ pool, clock, ...deps.config.rateLimits });
+  const container: Container = {
     ...deps,
+    providerWebhooks: createProviderWebhooks({
+      prisma,
+      keyring,
+      clock,
+      logger,
+      audit,
+      limiter: rateLimits.limiter,
+      perMinute: deps.config.providerWebhooksPerMinute,
+      // A provider-sent revocation is an admin revoke in all but who asked.
+      revokeConnection: (id) =>
+        revokeConnection(container, id, { type: 'system', id: 'provider-webhook' }),
+    }),
     directConnections: createDirectConnections(grantDeps),
     deviceSessions: createDeviceSessions(grantDeps),
     keyring,
@@ -140,7 +160,7 @@ export function createContainer(deps: {
     services,
     signingKeys,
     tokens,
-    serviceConnections: createServiceConnections({ prisma }),
+    connections: createConnectionQueries({ prisma }),
     tokenEndpoint: createTokenEndpoint({ clients, jwt: brokerJwt, tokens, clock }),
     webhooks: {
       endpoints: createEndpointService({
@@ -153,7 +173,7 @@ export function createContainer(deps: {
       deliveries: createDeliveryService({ prisma, clock }),
     },
     providerRegistry,
-    rateLimits: createRateLimits({ pool, clock, ...deps.config.rateLimits }),
+    rateLimits,
     connect: createConnect({
       prisma,
       keyring,
@@ -174,4 +194,5 @@ export function createContainer(deps: {
         revokeReplacedToken({ keyring, providers, oauth, logger }, providerKey, token),
     }),
   };
+  return container;
 }

@@ -1,5 +1,10 @@
-import type { BackgroundJob } from './bootstrap.js';
 import type { Logger } from './observability/logger.js';
+
+/** A job that runs beside the HTTP server on every replica (refresher, webhook worker…). */
+export interface BackgroundJob {
+  start(): void;
+  stop(): Promise<void>;
+}
 
 /**
  * A background job running `work` every `intervalMs` on this replica, never two runs at

@@ -1,6 +1,6 @@
-import type { BackgroundJob } from './bootstrap.js';
+import type { BackgroundJob } from './interval-job.js';
 import type { Container } from './container.js';
-import { createRevocationRetryJob } from './admin/revocation-retry.js';
+import { createRevocationRetryJob } from './connections/revocation-retry.js';
 import { createHousekeepingJob } from './db/housekeeping.js';
 import { createRefreshJob } from './refresh/job.js';
 import { createDevicePollJob } from './device/poll-job.js';

@@ -1,5 +1,14 @@
 import type pg from 'pg';
 import type { Logger } from '../observability/logger.js';
+import { appendChained } from './chain.js';
+
+/** Where a request-driven entry came from; background work has none. */
+export interface AuditOrigin {
+  /** The request's `X-Request-Id` (given or generated). */
+  requestId: string;
+  /** The client IP, behind `TRUST_PROXY` hops of reverse proxies. */
+  clientIp: string;
+}
 
 export interface AuditEntry {
   actorType: 'service' | 'admin' | 'system' | 'user';
@@ -12,6 +21,7 @@ export interface AuditEntry {
   outcome: string;
   detail?: Record<string, string | number | boolean | null>;
   at?: Date;
+  origin?: AuditOrigin | undefined;
 }
 
 const FLUSH_INTERVAL_MS = 250;
@@ -21,28 +31,38 @@ const REPEAT_WINDOW_MS = 1_000;
 const MAX_REPEATED = 20_000;
 const MAX_BATCH = 500;
 /** Past this many unwritten entries (database down) the oldest are dropped and counted. */
-const MAX_BUFFER = 50_000;
+export const MAX_BUFFER = 50_000;
+/** A write still running after this long counts as failing (fail-closed mode). */
+const STUCK_WRITE_MS = 2_000;
 
 /**
- * Audit trail writer. Entries are buffered in memory and written in one multi-row INSERT
- * every 250 ms (or 500 entries), keeping the token read path free of a synchronous write.
+ * Audit trail writer. Entries are buffered in memory and appended to the hash chain
+ * (chain.ts) in one short transaction every 250 ms (or 500 entries), keeping the token
+ * read path free of a synchronous write.
  * Identical entries recorded now without detail (the same service reading the same
- * connection with the same outcome) within one 1-s window become one row stamped with the
- * first, with `detail.count` and `detail.last_at`: a hot read path writes a row per caller
- * and connection per second, not per request (at 1,000 connections read 6,000 times a
- * second, a 250-ms window still wrote ~3,000 rows a second: docs/PERFORMANCE.md).
- * A crash loses at most the last ~1 s of entries; `stop()` flushes on graceful shutdown,
- * and `flush()` writes everything at once (the audit API calls it before reading).
+ * connection from the same client IP with the same outcome) within one 1-s window become
+ * one row stamped with the first, carrying the first request's id, with `detail.count`
+ * and `detail.last_at`: a hot read path writes a row per caller and connection per
+ * second, not per request (docs/PERFORMANCE.md).
+ * A crash loses the entries not yet written: at most the last ~1 s, or everything
+ * buffered while the database was unavailable (at most {@link MAX_BUFFER}; past that the
+ * oldest are dropped and counted in the log). With `failClosed` (`AUDIT_FAIL_CLOSED`),
+ * {@link AuditLog.refusing} tells token reads to answer 503 while writes fail, so nothing
+ * is served that the trail cannot record. `stop()` flushes on graceful shutdown, and
+ * `flush()` writes everything at once (the audit API calls it before reading).
  *
  * @example
- * audit.record({ actorType: 'service', actorId: svc.id, action: 'token.read', connectionId, providerKey, outcome: 'success' });
+ * audit.record({ actorType: 'service', actorId: svc.id, action: 'token.read', connectionId, providerKey, outcome: 'success', origin });
  */
-export function createAuditLog(deps: { pool: pg.Pool; logger: Logger }) {
+export function createAuditLog(deps: { pool: pg.Pool; logger: Logger; failClosed?: boolean }) {
   let buffer: AuditEntry[] = [];
   /** Entries without detail in the current window, by everything but their time. */
   let repeated = new Map<string, { entry: AuditEntry; count: number; lastAt: number }>();
   let windowOpenedAt = Date.now();
   let dropped = 0;
+  /** Set by a failed write, cleared by a successful one. */
+  let failing = false;
+  let writeStartedAt: number | undefined;
 
   /** Moves the window's coalesced entries into the buffer, oldest first. */
   function closeWindow(): void {
@@ -56,26 +76,22 @@ export function createAuditLog(deps: { pool: pg.Pool; logger: Logger }) {
   }
   let flushing: Promise<void> | undefined;
 
-  /** One INSERT … SELECT unnest() of eight array parameters, however many rows (cheap to parse). */
-  async function writeBatch(batch: AuditEntry[]): Promise<void> {
-    await deps.pool.query({
-      name: 'audit-insert',
-      text: `INSERT INTO audit_events (at, actor_type, actor_id, action, connection_id, provider_key, outcome, detail)
-        SELECT at, actor_type, actor_id, action, connection_id, provider_key, outcome, detail::jsonb
-        FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-          AS t(at, actor_type, actor_id, action, connection_id, provider_key, outcome, detail)`,
-      values: [
-        batch.map((e) => e.at ?? new Date()),
-        batch.map((e) => e.actorType),
-        batch.map((e) => e.actorId),
-        batch.map((e) => e.action),
-        batch.map((e) => e.connectionId),
-        batch.map((e) => e.providerKey),
-        batch.map((e) => e.outcome),
-        batch.map((e) => JSON.stringify(e.detail ?? {})),
-      ],
-    });
-  }
+  const writeBatch = (batch: AuditEntry[]) =>
+    appendChained(
+      deps.pool,
+      batch.map((e) => ({
+        at: e.at ?? new Date(),
+        actorType: e.actorType,
+        actorId: e.actorId,
+        action: e.action,
+        connectionId: e.connectionId,
+        providerKey: e.providerKey,
+        outcome: e.outcome,
+        detail: e.detail ?? {},
+        requestId: e.origin?.requestId ?? null,
+        clientIp: e.origin?.clientIp ?? null,
+      })),
+    );
 
   /** Writes the buffer; `closing` first moves the counted entries into it. */
   async function write(closing: boolean): Promise<void> {
@@ -88,15 +104,20 @@ export function createAuditLog(deps: { pool: pg.Pool; logger: Logger }) {
         // Taken out before the write: reads keep appending to `buffer` meanwhile.
         const batch = buffer.length <= MAX_BATCH ? buffer : buffer.slice(0, MAX_BATCH);
         buffer = batch === buffer ? [] : buffer.slice(batch.length);
+        writeStartedAt = Date.now();
         try {
           await writeBatch(batch);
+          failing = false;
         } catch (error) {
+          failing = true;
           buffer = batch.concat(buffer);
           deps.logger.warn(
             { err: (error as Error).message, pending: buffer.length },
             'audit write failed; will retry',
           );
           return;
+        } finally {
+          writeStartedAt = undefined;
         }
       }
       if (dropped > 0) {
@@ -119,7 +140,7 @@ export function createAuditLog(deps: { pool: pg.Pool; logger: Logger }) {
   return {
     record(entry: AuditEntry): void {
       if (entry.detail === undefined && entry.at === undefined) {
-        const key = `${entry.actorType}\u0000${entry.actorId}\u0000${entry.action}\u0000${entry.connectionId}\u0000${entry.providerKey}\u0000${entry.outcome}`;
+        const key = `${entry.actorType}\u0000${entry.actorId}\u0000${entry.action}\u0000${entry.connectionId}\u0000${entry.providerKey}\u0000${entry.outcome}\u0000${entry.origin?.clientIp}`;
         const now = Date.now();
         const seen = repeated.get(key);
         if (seen) {
@@ -139,6 +160,16 @@ export function createAuditLog(deps: { pool: pg.Pool; logger: Logger }) {
         dropped += excess;
       }
       if (buffer.length >= MAX_BATCH) void write(false);
+    },
+    /**
+     * Whether token reads must be refused now: only with `failClosed`, while the last
+     * write failed or one has been running for over 2 s (a stalled database).
+     */
+    refusing(): boolean {
+      if (!deps.failClosed) return false;
+      return (
+        failing || (writeStartedAt !== undefined && Date.now() - writeStartedAt > STUCK_WRITE_MS)
+      );
     },
     /** Writes everything buffered now (tests, shutdown). */
     flush,

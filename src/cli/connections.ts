@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
-import { listAuditEvents } from '../admin/audit-query.js';
-import { getConnection, listConnections } from '../admin/connections.js';
-import { presentAdminConnection, presentAuditEvent } from '../admin/present.js';
-import { presentConnection } from '../connections/present.js';
-import { revokeConnection, revokeConnections, type Actor } from '../admin/revoke.js';
-import { auditFilters, bulkRevokeFilter, connectionFilters } from '../admin/schemas.js';
+import { listAuditEvents } from '../audit/query.js';
+import { presentAuditEvent } from '../audit/present.js';
+import { presentAdminConnection, presentConnection } from '../connections/present.js';
+import { revokeConnection, revokeConnections } from '../connections/revoke.js';
+import type { Actor } from '../audit/actor.js';
+import { bulkRevokeFilter, connectionFilters } from '../connections/schemas.js';
+import { auditFilters } from '../audit/schemas.js';
+import { verifyAuditChain } from '../audit/verify.js';
 import { invalidRequest } from '../errors/index.js';
-import { parse } from '../http/validate.js';
+import { parse } from '../validate.js';
 import { withContext } from './context.js';
 import { print, table } from './output.js';
 
@@ -38,7 +40,7 @@ export function registerConnectionCommands(program: Command, json: () => boolean
     .option('--cursor <cursor>', 'next page')
     .action((o: FilterOptions) =>
       withContext(async (c) => {
-        const page = await listConnections(c.db.prisma, parse(connectionFilters, o));
+        const page = await c.container.connections.list(parse(connectionFilters, o), 'admin');
         const data = page.data.map(presentConnection);
         const rows = data.map((cn) => [
           cn.id,
@@ -65,7 +67,7 @@ export function registerConnectionCommands(program: Command, json: () => boolean
     .description('one connection')
     .action((id: string) =>
       withContext(async (c) => {
-        const cn = presentAdminConnection(await getConnection(c.db.prisma, id));
+        const cn = presentAdminConnection(await c.container.connections.get(id, 'admin'));
         const text = Object.entries(cn)
           .map(([k, v]) => `${k.padEnd(20)} ${Array.isArray(v) ? v.join(' ') : (v ?? '-')}`)
           .join('\n');
@@ -111,9 +113,9 @@ export function registerConnectionCommands(program: Command, json: () => boolean
       }),
     );
 
-  program
+  const audit = program
     .command('audit')
-    .description('the audit trail, newest first')
+    .description('the audit trail, newest first (`audit verify` checks its hash chain)')
     .option('--connection <id>', 'only this connection')
     .option('--action <action>', 'e.g. connection.revoke')
     .option('--actor <id>', 'admin, cli or a service id')
@@ -152,5 +154,28 @@ export function registerConnectionCommands(program: Command, json: () => boolean
             page.nextCursor ? `${text}\nmore: --cursor ${page.nextCursor}` : text,
           );
         }),
+    );
+
+  audit
+    .command('verify')
+    .description('check the hash chain: exit 4 when a row was changed, removed or reordered')
+    .action(() =>
+      withContext(async (c) => {
+        const report = await verifyAuditChain(c.db.pool);
+        const problems = report.problems.map(
+          (p) => `  ${p.problem} at seq ${p.seq ?? '-'} (id ${p.id})`,
+        );
+        const head = report.head
+          ? `head seq ${report.head.seq} hash ${report.head.hash}`
+          : 'empty chain';
+        const text = report.ok
+          ? `audit chain intact: ${report.rows} rows, ${head}`
+          : [
+              `audit chain BROKEN: ${report.problemCount} problem(s) in ${report.rows} rows`,
+              ...problems,
+            ].join('\n');
+        print(json(), report, text);
+        if (!report.ok) process.exitCode = 4;
+      }),
     );
 }

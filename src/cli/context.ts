@@ -1,4 +1,4 @@
-import { resolveConfig } from '../bootstrap.js';
+import { resolveConfig } from '../config/resolve.js';
 import { systemClock } from '../clock.js';
 import { loadConfig, type ResolvedConfig } from '../config/index.js';
 import { createContainer, type Container } from '../container.js';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import pg from 'pg';
-import { resolveConfig } from '../bootstrap.js';
+import { resolveConfig } from '../config/resolve.js';
 import { ConfigError, loadConfig, type ResolvedConfig } from '../config/index.js';
 import type { EmbeddedDatabase } from '../db/embedded.js';
 import { createLogger } from '../observability/logger.js';

@@ -4,7 +4,8 @@ import { ConfigError } from '../config/index.js';
 import { migrate } from '../db/migrator.js';
 import { Keyring } from '../vault/keyring.js';
 import { rotateEncryptionKeys } from '../vault/rotate.js';
-import { registerCatalogCommands } from './catalog.js';
+import { registerProviderCommands } from './providers.js';
+import { registerServiceCommands } from './services.js';
 import { registerConnectionCommands } from './connections.js';
 import { withContext } from './context.js';
 import { print } from './output.js';
@@ -51,7 +52,8 @@ program
   );
 
 registerConnectionCommands(program, json);
-registerCatalogCommands(program, json);
+registerProviderCommands(program, json);
+registerServiceCommands(program, json);
 program.addCommand((await import('./doctor.js')).doctorCommand());
 
 try {

@@ -26,3 +26,7 @@ export function table(headers: string[], rows: (string | null)[][]): string {
     )
     .join('\n');
 }
+
+/** A comma-separated option as a list (undefined when the option was not given). */
+export const commaList = (v: string | undefined) =>
+  v === undefined ? undefined : v.split(',').filter(Boolean);

@@ -31,6 +31,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** Per-minute limits (0 disables): token endpoint, connect flow, failed authentication. */
   rateLimits: { tokenPerMinute: number; connectPerMinute: number; authFailuresPerMinute: number };
+  /** `POST /webhooks/providers/{key}` requests a minute per provider; 0 disables. */
+  providerWebhooksPerMinute: number;
   /** Whether webhook deliveries may reach loopback and private-range addresses. */
   webhookAllowPrivateUrls: boolean;
   /** Extra provider templates loaded at start (docs/PROVIDERS.md). */
@@ -101,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       connectPerMinute: c.RATE_LIMIT_CONNECT_PER_MINUTE,
       authFailuresPerMinute: c.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
     },
+    providerWebhooksPerMinute: c.RATE_LIMIT_PROVIDER_WEBHOOKS_PER_MINUTE,
     webhookAllowPrivateUrls: c.WEBHOOK_ALLOW_PRIVATE_URLS ?? c.NODE_ENV !== 'production',
     providerTemplatesFile: c.PROVIDER_TEMPLATES_FILE,
     trustProxy: c.TRUST_PROXY,

@@ -24,6 +24,8 @@ export const CONFIG_DOCS = {
     'POST /v1/connect-sessions a minute per service credential and GET /connect/* a minute per client IP; 0 disables',
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE:
     'failed authentications a minute per client IP and per credential id before 429; 0 disables',
+  RATE_LIMIT_PROVIDER_WEBHOOKS_PER_MINUTE:
+    'POST /webhooks/providers/{key} requests a minute per provider (all replicas together); 0 disables',
   WEBHOOK_ALLOW_PRIVATE_URLS:
     'true lets webhooks reach loopback and private-range addresses; false refuses them (SSRF)',
   PROVIDER_TEMPLATES_FILE:
@@ -35,7 +37,7 @@ export const CONFIG_DOCS = {
   PROVIDER_ALLOW_PRIVATE_URLS:
     'true lets provider endpoints be http or resolve to loopback and private-range addresses in production',
   WEBHOOK_RETENTION_DAYS:
-    'webhook events and deliveries older than this many days are deleted by housekeeping',
+    'webhook events (provider.webhook payloads too) and deliveries older than this many days are deleted by housekeeping; received provider delivery ids are remembered at least 7 days',
   DATABASE_POOL_SIZE: 'Postgres connections in this replica’s pool',
   FORCED_REFRESH_INTERVAL_SECONDS:
     'POST /v1/connections/{id}/refresh at most once per connection in this many seconds, then 429; 0 disables',
@@ -145,6 +147,7 @@ export const configSchema = z.object({
   RATE_LIMIT_TOKEN_PER_MINUTE: nonNegativeInt(1_000_000).default(600),
   RATE_LIMIT_CONNECT_PER_MINUTE: nonNegativeInt(1_000_000).default(120),
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: nonNegativeInt(1_000_000).default(100),
+  RATE_LIMIT_PROVIDER_WEBHOOKS_PER_MINUTE: nonNegativeInt(1_000_000).default(1200),
   // Defaulted in loadConfig: false in production, true elsewhere.
   WEBHOOK_ALLOW_PRIVATE_URLS: trueOrFalse.optional(),
   PROVIDER_TEMPLATES_FILE: z.string().min(1).max(4096).optional(),

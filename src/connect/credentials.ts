@@ -1,4 +1,4 @@
-import type { ProviderRecord } from '../providers/oauth-client.js';
+import type { ProviderRecord } from '../providers/types.js';
 import { findTemplate } from '../providers/templates/index.js';
 import type { CredentialForm } from './pages.js';
 

@@ -1,4 +1,4 @@
-import { saveConnection } from './save-connection.js';
+import { saveConnection } from '../connections/save.js';
 import { holdGrant, type HeldGrant } from './handshake.js';
 import { connectFlows } from './metrics.js';
 import type { FlowCookie, FlowOutcome } from './outcome.js';

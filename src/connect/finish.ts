@@ -1,4 +1,4 @@
-import type { ProviderRecord, TokenResult } from '../providers/oauth-client.js';
+import type { ProviderRecord, TokenResult } from '../providers/types.js';
 import { connectionMetadata } from '../providers/connection-metadata.js';
 import { forConnection } from '../providers/metadata.js';
 import { callbackFailure } from './callback-errors.js';

@@ -4,7 +4,7 @@ import type { PrismaClient } from '../db/client.js';
 import { invalidRequest, notFound } from '../errors/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ConnectionMetadata } from '../providers/connection-metadata.js';
-import type { TokenResult } from '../providers/oauth-client.js';
+import type { TokenResult } from '../providers/types.js';
 import type { Keyring } from '../vault/keyring.js';
 import type { CompleteBody } from './schema.js';
 import { matchesHash, randomToken, sha256 } from './secrets.js';

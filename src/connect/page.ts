@@ -1,5 +1,5 @@
 import { forConnection } from '../providers/metadata.js';
-import type { ProviderRecord } from '../providers/oauth-client.js';
+import type { ProviderRecord } from '../providers/types.js';
 import { credentialForm } from './credentials.js';
 import {
   csrfCookie,

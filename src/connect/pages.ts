@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '../http/html.js';
+import { html, type SafeHtml } from '../views/html.js';
 import { cardPage, initial } from '../views/layout.js';
 import type { Display } from './schema.js';
 

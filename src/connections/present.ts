@@ -33,3 +33,30 @@ export const presentConnection = (c: ConnectionRow) => ({
   last_refreshed_at: iso(c.lastRefreshedAt),
   last_error: c.lastError,
 });
+
+/** A connection as the API answers it everywhere. */
+export type PresentedConnection = ReturnType<typeof presentConnection>;
+
+/** What the admin sees beyond the common shape: when and how a revocation went. */
+export interface PresentedAdminConnection extends PresentedConnection {
+  revoked_at: string | null;
+  /** `succeeded`, `failed` (retried in the background), `not_supported`, or null. */
+  upstream_revocation: string | null;
+}
+
+/**
+ * A connection for `GET /admin/connections/{id}`: the common shape plus the revocation
+ * outcome, since `DELETE` answers 204 without a body.
+ *
+ * @example
+ * res.json(presentAdminConnection(row));
+ */
+export function presentAdminConnection(
+  row: ConnectionRow & { revokedAt: Date | null; upstreamRevocation: string | null },
+): PresentedAdminConnection {
+  return {
+    ...presentConnection(row),
+    revoked_at: iso(row.revokedAt),
+    upstream_revocation: row.upstreamRevocation,
+  };
+}

@@ -1,11 +1,8 @@
-import type { ProviderSummary, ServiceSummary } from '../admin/directory.js';
-import type {
-  PresentedAdminConnection,
-  PresentedAuditEvent,
-  PresentedConnection,
-} from '../admin/present.js';
-import { CONNECTION_STATUSES, type ConnectionFilters } from '../admin/schemas.js';
-import { html, page, type SafeHtml } from '../http/html.js';
+import type { ProviderSummary, ServiceSummary } from './directory.js';
+import type { PresentedAuditEvent } from '../audit/present.js';
+import type { PresentedAdminConnection, PresentedConnection } from '../connections/present.js';
+import { CONNECTION_STATUSES, type ConnectionFilters } from '../connections/schemas.js';
+import { html, page, type SafeHtml } from '../views/html.js';
 
 /** Hidden CSRF field of every console form. */
 const csrfField = (csrf: string) => html`<input type="hidden" name="csrf" value="${csrf}" />`;

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { secretEquals } from '../http/middleware/admin-auth.js';
+import { secretEquals } from '../services/credentials.js';
 
 /** A console sign-in lasts a working day. */
 export const SESSION_TTL_MS = 8 * 3600_000;

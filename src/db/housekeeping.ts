@@ -1,8 +1,9 @@
 import type pg from 'pg';
-import type { BackgroundJob } from '../bootstrap.js';
+import type { BackgroundJob } from '../interval-job.js';
 import type { Clock } from '../clock.js';
 import { intervalJob } from '../interval-job.js';
 import type { Logger } from '../observability/logger.js';
+import { pruneProviderWebhooks } from '../provider-webhooks/prune.js';
 
 /**
  * How long expired connect sessions (with their OAuth flows) and device sessions are kept:
@@ -92,7 +93,8 @@ export async function pruneWebhookHistory(deps: {
 }
 
 /**
- * Runs {@link pruneExpired} and {@link pruneWebhookHistory} every 10 minutes on this replica.
+ * Runs {@link pruneExpired}, {@link pruneWebhookHistory} and the provider webhook dedupe
+ * window every 10 minutes on this replica.
  *
  * @example
  * startBroker(config, logger, { jobs: (c) => [createHousekeepingJob({ pool: c.db.pool, clock: c.clock, logger: c.logger, webhookRetentionDays: 30 })] });
@@ -109,6 +111,7 @@ export function createHousekeepingJob(
       const pruned = {
         ...(await pruneExpired(deps)),
         ...(await pruneWebhookHistory({ ...deps, retentionDays: deps.webhookRetentionDays })),
+        ...(await pruneProviderWebhooks({ ...deps, retentionDays: deps.webhookRetentionDays })),
       };
       if (Object.values(pruned).some((n) => n > 0)) {
         deps.logger.info(pruned, 'expired rows pruned');

@@ -1,4 +1,4 @@
-import { saveConnection, type GrantWriterDeps } from '../connect/save-connection.js';
+import { saveConnection, type GrantWriterDeps } from '../connections/save.js';
 import type { PrismaClient } from '../db/client.js';
 import {
   insufficientScope,
@@ -8,7 +8,7 @@ import {
 } from '../errors/index.js';
 import { newId } from '../ids.js';
 import { connectionMetadata } from '../providers/connection-metadata.js';
-import type { ProviderRecord, TokenResult } from '../providers/oauth-client.js';
+import type { ProviderRecord, TokenResult } from '../providers/types.js';
 import { classifyUpstreamError } from '../providers/upstream-errors.js';
 import type { ServicePrincipal } from '../services/service-store.js';
 import type { DeviceSessionBody } from './schema.js';

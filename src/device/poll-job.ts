@@ -1,4 +1,4 @@
-import type { BackgroundJob } from '../bootstrap.js';
+import type { BackgroundJob } from '../interval-job.js';
 import { intervalJob } from '../interval-job.js';
 import type { Logger } from '../observability/logger.js';
 import type { DeviceSessions } from './device-sessions.js';

@@ -6,12 +6,17 @@ import { countAuthFailure, rateLimits } from './middleware/rate-limit.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
 import { setResponseHeaders } from './response-headers.js';
 import { RouteTable } from './router.js';
-import { registerCatalogRoutes } from './routes/catalog.js';
+import { registerServiceConnectRoutes } from './routes/service-connect.js';
 import { registerConnectRoutes } from './routes/connect.js';
 import { registerAdminConnectionRoutes } from './routes/admin-connections.js';
 import { registerConsoleRoutes } from './routes/console.js';
 import { registerOAuthTokenRoutes } from './routes/oauth-token.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import {
+  PROVIDER_WEBHOOK_PREFIX,
+  providerWebhookBody,
+  registerProviderWebhookRoutes,
+} from './routes/provider-webhooks.js';
 import { registerProviderRoutes } from './routes/providers.js';
 import { registerServiceApiRoutes } from './routes/service-api.js';
 import { registerServiceRoutes } from './routes/services.js';
@@ -35,7 +40,8 @@ export function buildRoutes(c: Container): RouteTable {
   registerWebhookRoutes(routes, c);
   registerServiceApiRoutes(routes, c);
   registerOAuthTokenRoutes(routes, c);
-  registerCatalogRoutes(routes, c);
+  registerServiceConnectRoutes(routes, c);
+  registerProviderWebhookRoutes(routes, c);
   return routes;
 }
 
@@ -58,10 +64,14 @@ export function createApp(c: Container): Express {
 
   app.use((req, res, next) => {
     const requestId = requestIdOf(req);
+    // For the audit trail's origin (audit-origin.ts).
+    res.locals.requestId = requestId;
     observeRequest(c.logger, req, res, requestId, () => routePattern(req));
     setResponseHeaders(res, requestId);
     next();
   });
+  // Before the JSON parser: provider signatures cover the raw bytes.
+  app.use(PROVIDER_WEBHOOK_PREFIX, providerWebhookBody(c));
   app.use(express.json({ limit: c.config.bodyLimitBytes, strict: true }));
   app.use(
     express.urlencoded({ extended: false, limit: c.config.bodyLimitBytes, parameterLimit: 100 }),

@@ -3,6 +3,7 @@ import { parse as parseQuery } from 'node:querystring';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { trace } from '@opentelemetry/api';
 import type { Container } from '../container.js';
+import { auditOrigin } from './audit-origin.js';
 import { bearerToken } from './middleware/admin-auth.js';
 import { rateLimited, toBrokerError } from '../errors/index.js';
 import { answerError } from './middleware/errors.js';
@@ -38,9 +39,9 @@ const hasBody = (req: IncomingMessage) =>
 export function createFastPath(c: Container, next: RequestListener): RequestListener {
   const guard = c.rateLimits.authFailures;
 
-  async function serve(req: IncomingMessage, id: string, query: string) {
+  async function serve(req: IncomingMessage, requestId: string, id: string, query: string) {
     const caller = await c.services.requireBearer(bearerToken(req.headers.authorization));
-    return readTokenRoute(c, caller, { id }, parseQuery(query));
+    return readTokenRoute(c, caller, { id }, parseQuery(query), auditOrigin(c, req, requestId));
   }
 
   return (req, res) => {
@@ -64,7 +65,7 @@ export function createFastPath(c: Container, next: RequestListener): RequestList
       fail(rateLimited(blocked));
       return;
     }
-    serve(req, match[1], match[2] ?? '')
+    serve(req, requestId, match[1], match[2] ?? '')
       .then(async (read) => {
         // Written in the event loop's check phase, together with the other answers read in
         // the same turn rather than one by one as each is ready: under load the peer is

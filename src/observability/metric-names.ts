@@ -77,6 +77,16 @@ export const METRIC_CATALOG = {
     [],
     'Webhook events not yet fanned out plus deliveries waiting to be sent (shared queue)',
   ),
+  token_broker_provider_webhooks_total: broker(
+    'counter',
+    ['provider', 'outcome'],
+    'Inbound provider webhooks by provider and outcome: received, verified, duplicate, handshake, forwarded',
+  ),
+  token_broker_provider_webhook_rejections_total: broker(
+    'counter',
+    ['provider', 'reason'],
+    'Refused inbound provider webhooks by provider and reason (bad_signature, stale_timestamp, …)',
+  ),
   token_broker_refresh_backlog: broker(
     'gauge',
     [],

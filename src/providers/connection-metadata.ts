@@ -1,4 +1,4 @@
-import type { ProviderRecord } from './oauth-client.js';
+import type { ProviderRecord } from './types.js';
 import { findTemplate } from './templates/index.js';
 
 /** Connection metadata values: short scalars only, never objects (a nested token could hide there). */

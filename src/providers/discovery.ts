@@ -1,6 +1,7 @@
 import * as client from 'openid-client';
 import { BrokerError, invalidRequest, upstreamUnavailable } from '../errors/index.js';
-import { assertEndpointUrl, assertMetadataUrls } from './metadata.js';
+import { assertEndpointUrl, providerFetch } from './egress.js';
+import { assertMetadataUrls } from './metadata.js';
 
 const NETWORK_ERRORS = new Set(['TypeError', 'TimeoutError', 'AbortError']);
 
@@ -21,20 +22,24 @@ function isNetworkFailure(error: unknown): boolean {
  * (`/.well-known/oauth-authorization-server`) when that fails. openid-client checks that
  * the document's `issuer` is the one asked for.
  *
+ * Without `allowPrivate` the issuer and every endpoint must be public https (egress.ts).
+ *
  * @throws BrokerError invalid_request when no valid document is found there,
  *   upstream_unavailable when the issuer cannot be reached.
  * @example
- * const metadata = await discoverMetadata('https://accounts.google.com', 10);
+ * const metadata = await discoverMetadata('https://accounts.google.com', 10, false);
  */
 export async function discoverMetadata(
   issuer: string,
   timeoutSeconds: number,
+  allowPrivate: boolean,
 ): Promise<client.ServerMetadata> {
-  assertEndpointUrl('issuer', issuer);
+  assertEndpointUrl('issuer', issuer, allowPrivate);
   const url = new URL(issuer);
   const options = (algorithm: 'oidc' | 'oauth2'): client.DiscoveryRequestOptions => ({
     algorithm,
     timeout: timeoutSeconds,
+    [client.customFetch]: providerFetch(allowPrivate) as client.CustomFetch,
     ...(url.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : {}),
   });
   let lastError: unknown;
@@ -48,7 +53,7 @@ export async function discoverMetadata(
         options(algorithm),
       );
       const metadata = config.serverMetadata();
-      assertMetadataUrls(metadata);
+      assertMetadataUrls(metadata, allowPrivate);
       return metadata;
     } catch (error) {
       lastError = error;

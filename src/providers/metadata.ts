@@ -1,31 +1,12 @@
 import type { ServerMetadata } from 'openid-client';
 import { invalidRequest } from '../errors/index.js';
-import type { ProviderRecord } from './oauth-client.js';
+import { assertEndpointUrl } from './egress.js';
+import type { ProviderRecord } from './types.js';
 import {
   findTemplate,
   type ProviderTemplate,
   type TemplatePlaceholder,
 } from './templates/index.js';
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-/**
- * Provider endpoints must be https; plain http only to loopback (tests, a local IdP).
- * @throws BrokerError invalid_request naming the field.
- */
-export function assertEndpointUrl(field: string, value: string): void {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalidRequest(`${field}: must be an absolute URL`);
-  }
-  const ok = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
-  if (!ok) throw invalidRequest(`${field}: must be https (http only for loopback)`);
-  if (url.hash || url.username || url.password) {
-    throw invalidRequest(`${field}: must not contain a fragment or credentials`);
-  }
-}
 
 const PLACEHOLDER = /\{([a-z_][a-z0-9_]*)\}/g;
 
@@ -104,8 +85,8 @@ export function explicitMetadata(e: {
   });
 }
 
-/** Validates every endpoint of a metadata document. */
-export function assertMetadataUrls(m: ServerMetadata): void {
+/** Validates every endpoint of a metadata document (see {@link assertEndpointUrl}). */
+export function assertMetadataUrls(m: ServerMetadata, allowPrivate: boolean): void {
   for (const field of [
     'authorization_endpoint',
     'token_endpoint',
@@ -118,7 +99,9 @@ export function assertMetadataUrls(m: ServerMetadata): void {
     if (field === 'authorization_endpoint' || field === 'token_endpoint') {
       if (typeof value !== 'string') throw invalidRequest(`provider metadata lacks ${field}`);
     }
-    if (typeof value === 'string') assertEndpointUrl(field, value.replace(PLACEHOLDER, 'x'));
+    if (typeof value === 'string') {
+      assertEndpointUrl(field, value.replace(PLACEHOLDER, 'x'), allowPrivate);
+    }
   }
 }
 

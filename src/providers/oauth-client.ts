@@ -1,47 +1,8 @@
-import type { AuthMode } from './templates/types.js';
 import * as client from 'openid-client';
+import { providerFetch } from './egress.js';
 import { findTemplate } from './templates/index.js';
 import { classifyUpstreamError } from './upstream-errors.js';
-
-export type ClientAuthMethod =
-  'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
-
-/** A provider as the OAuth layer needs it: metadata plus decrypted client credentials. */
-export interface ProviderRecord {
-  key: string;
-  displayName: string;
-  template: string | null;
-  /** `oauth2`, or `api_key` / `basic`: the connect page asks for static credentials. */
-  authMode: AuthMode;
-  issuer: string | null;
-  /** RFC 8414 authorization server metadata (discovered or explicit). */
-  metadata: client.ServerMetadata;
-  clientId: string;
-  clientAuthMethod: ClientAuthMethod;
-  clientSecret: string | undefined;
-  /** Private JWK for private_key_jwt. */
-  clientKey: client.JWK | undefined;
-  scopes: string[];
-  scopeSeparator: string;
-  authorizationParams: Record<string, string>;
-  tokenParams: Record<string, string>;
-  config: Record<string, string>;
-  updatedAt: Date;
-}
-
-/** What the broker keeps from a token endpoint response. */
-export interface TokenResult {
-  accessToken: string;
-  refreshToken: string | undefined;
-  idToken: string | undefined;
-  tokenType: string;
-  /** Seconds, as the provider reported them; undefined when it said nothing. */
-  expiresIn: number | undefined;
-  /** Granted scopes when the provider reported them. */
-  scope: string | undefined;
-  /** The whole token response, for the template's non-secret extra fields (memory only). */
-  response?: Record<string, unknown>;
-}
+import type { ProviderRecord, TokenResult } from './types.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -132,6 +93,7 @@ function lift(body: Record<string, unknown>, tokenPath: string | undefined) {
 function tokenDialects(
   tokenEndpoint: string | undefined,
   tokenPath: string | undefined,
+  fetch: typeof globalThis.fetch,
 ): client.CustomFetch {
   const target = URL.canParse(tokenEndpoint ?? '')
     ? new URL(tokenEndpoint ?? '').href
@@ -160,10 +122,15 @@ function tokenDialects(
  * Every call has a timeout; failures come out classified (upstream-errors.ts).
  *
  * @example
- * const oauth = createProviderOAuth({ timeoutSeconds: 10 });
+ * const oauth = createProviderOAuth({ timeoutSeconds: 10, allowPrivateUrls: false });
  * const tokens = await oauth.refresh(provider, refreshToken);
  */
-export function createProviderOAuth(options: { timeoutSeconds: number }) {
+export function createProviderOAuth(options: {
+  timeoutSeconds: number;
+  /** `PROVIDER_ALLOW_PRIVATE_URLS`; without it every call goes through the pinned `fetch` (egress.ts). */
+  allowPrivateUrls: boolean;
+}) {
+  const fetch = providerFetch(options.allowPrivateUrls);
   const cache = new Map<string, { version: number; config: Promise<client.Configuration> }>();
   // Connection-level template placeholders give one provider several endpoint sets.
   const cacheKey = (p: ProviderRecord) =>
@@ -179,6 +146,7 @@ export function createProviderOAuth(options: { timeoutSeconds: number }) {
       c[client.customFetch] = tokenDialects(
         p.metadata.token_endpoint,
         p.template ? findTemplate(p.template)?.tokenPath : undefined,
+        fetch,
       );
       if (isLoopbackHttp(p.metadata)) client.allowInsecureRequests(c);
       // openid-client trusts TLS for ID tokens from the token endpoint unless told to

@@ -1,9 +1,11 @@
 import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
+import { decodeCursor, keysetPage, type Page } from '../db/page.js';
 import { conflict, invalidRequest, notFound } from '../errors/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { Keyring } from '../vault/keyring.js';
+import { webhookSecretColumns } from '../provider-webhooks/secrets.js';
 import { discoverMetadata } from './discovery.js';
 import { resolveProvider, type ResolvedProvider } from './resolve.js';
 import type { ProviderBody, ProviderUpdateBody } from './schema.js';
@@ -42,7 +44,7 @@ const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code 
  * read cache.
  *
  * @example
- * const registry = createProviderRegistry({ prisma, keyring, providers, clock, logger, timeoutSeconds: 10 });
+ * const registry = createProviderRegistry({ prisma, keyring, providers, clock, logger, timeoutSeconds: 10, allowPrivateUrls: false });
  * await registry.create({ key: 'github', template: 'github', client_id: 'Iv1…', client_secret: '…' });
  */
 export function createProviderRegistry(deps: {
@@ -52,8 +54,11 @@ export function createProviderRegistry(deps: {
   clock: Clock;
   logger: Logger;
   timeoutSeconds: number;
+  /** `PROVIDER_ALLOW_PRIVATE_URLS` (egress.ts). */
+  allowPrivateUrls: boolean;
 }) {
   const { prisma, keyring } = deps;
+  const network = { timeoutSeconds: deps.timeoutSeconds, allowPrivate: deps.allowPrivateUrls };
 
   function sealed(key: string, s: Secrets) {
     const seal = (field: string, value: string | undefined) =>
@@ -85,15 +90,22 @@ export function createProviderRegistry(deps: {
       if (await prisma.provider.findUnique({ where: { key: body.key }, select: { key: true } })) {
         throw conflict(`provider "${body.key}" already exists`);
       }
-      const resolved = await resolveProvider(body.key, body, deps.clock.now(), deps.timeoutSeconds);
+      const resolved = await resolveProvider(body.key, body, deps.clock.now(), network);
       const secrets = {
         clientSecret: body.client_secret ?? undefined,
         clientKey: body.client_key ? JSON.stringify(body.client_key) : undefined,
       };
       assertCredentials(resolved, secrets);
       try {
+        const webhook = webhookSecretColumns(
+          body.key,
+          undefined,
+          body.webhook_secret,
+          keyring,
+          deps.clock.now(),
+        );
         const row = await prisma.provider.create({
-          data: { key: body.key, ...columns(resolved), ...sealed(body.key, secrets) },
+          data: { key: body.key, ...columns(resolved), ...sealed(body.key, secrets), ...webhook },
         });
         deps.providers.invalidate(body.key);
         return row;
@@ -110,8 +122,9 @@ export function createProviderRegistry(deps: {
     async update(key: string, body: ProviderUpdateBody): Promise<ProviderRow> {
       if (body.key !== undefined && body.key !== key)
         throw invalidRequest('key: cannot be changed');
-      const current = toProviderRecord(await get(key), keyring);
-      const resolved = await resolveProvider(key, body, deps.clock.now(), deps.timeoutSeconds);
+      const existing = await get(key);
+      const current = toProviderRecord(existing, keyring);
+      const resolved = await resolveProvider(key, body, deps.clock.now(), network);
       const secrets = {
         clientSecret:
           body.client_secret === undefined
@@ -127,7 +140,11 @@ export function createProviderRegistry(deps: {
       assertCredentials(resolved, secrets);
       const row = await prisma.provider.update({
         where: { key },
-        data: { ...columns(resolved), ...sealed(key, secrets) },
+        data: {
+          ...columns(resolved),
+          ...sealed(key, secrets),
+          ...webhookSecretColumns(key, existing, body.webhook_secret, keyring, deps.clock.now()),
+        },
       });
       deps.providers.invalidate(key);
       return row;
@@ -155,15 +172,23 @@ export function createProviderRegistry(deps: {
       deps.providers.invalidate(key);
     },
 
-    /** One page of providers in key order; `cursor` is the last key of the previous page. */
-    async list(limit: number, cursor: string | undefined) {
-      const rows = await prisma.provider.findMany({
-        where: cursor ? { key: { gt: cursor } } : {},
-        orderBy: { key: 'asc' },
-        take: limit + 1,
-      });
-      const page = rows.slice(0, limit);
-      return { rows: page, next: rows.length > limit ? page[page.length - 1]?.key : undefined };
+    /**
+     * One page of providers in key order.
+     *
+     * @throws BrokerError `invalid_request` for a cursor this API did not make.
+     */
+    list(limit: number, cursor: string | undefined): Promise<Page<ProviderRow>> {
+      const after = cursor === undefined ? undefined : decodeCursor(cursor, 1)[0];
+      return keysetPage(
+        limit,
+        (take) =>
+          prisma.provider.findMany({
+            where: after === undefined ? {} : { key: { gt: after } },
+            orderBy: { key: 'asc' },
+            take,
+          }),
+        (p) => [p.key],
+      );
     },
 
     /**
@@ -176,7 +201,11 @@ export function createProviderRegistry(deps: {
       const now = deps.clock.now();
       if (now.getTime() - row.metadataFetchedAt.getTime() < METADATA_MAX_AGE_MS) return;
       try {
-        const metadata = await discoverMetadata(row.issuer, deps.timeoutSeconds);
+        const metadata = await discoverMetadata(
+          row.issuer,
+          deps.timeoutSeconds,
+          deps.allowPrivateUrls,
+        );
         await prisma.provider.update({
           where: { key },
           data: { metadata: metadata, metadataFetchedAt: now },

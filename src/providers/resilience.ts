@@ -12,7 +12,8 @@ import {
 } from 'cockatiel';
 import { Gauge } from 'prom-client';
 import { registry } from '../observability/metrics.js';
-import type { ProviderOAuth, ProviderRecord } from './oauth-client.js';
+import type { ProviderOAuth } from './oauth-client.js';
+import type { ProviderRecord } from './types.js';
 import { TransientUpstreamError, classifyUpstreamError } from './upstream-errors.js';
 
 export interface ResilienceOptions {

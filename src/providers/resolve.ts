@@ -2,17 +2,24 @@ import { importJWK, type JWK } from 'jose';
 import type { ServerMetadata } from 'openid-client';
 import { invalidRequest } from '../errors/index.js';
 import { discoverMetadata } from './discovery.js';
+import { assertEndpointUrl } from './egress.js';
 import {
-  assertEndpointUrl,
   assertMetadataUrls,
   explicitMetadata,
   placeholderValues,
   templateMetadata,
 } from './metadata.js';
-import type { ClientAuthMethod } from './oauth-client.js';
+import type { ClientAuthMethod } from './types.js';
 import type { AuthMode } from './templates/types.js';
 import type { ProviderUpdateBody } from './schema.js';
 import { findTemplate, type ProviderTemplate } from './templates/index.js';
+
+/** How provider endpoints are reached: the call timeout and whether private destinations are allowed. */
+export interface ProviderNetwork {
+  timeoutSeconds: number;
+  /** `PROVIDER_ALLOW_PRIVATE_URLS`: plain http to loopback and private-range addresses. */
+  allowPrivate: boolean;
+}
 
 /** A provider's stored configuration, before encryption. */
 export interface ResolvedProvider {
@@ -36,7 +43,7 @@ async function metadataOf(
   body: ProviderUpdateBody,
   t: ProviderTemplate | undefined,
   config: Record<string, string>,
-  timeoutSeconds: number,
+  network: ProviderNetwork,
 ): Promise<{ metadata: ServerMetadata; discovered: boolean }> {
   const explicit = body.authorization_endpoint ?? body.token_endpoint ?? body.revocation_endpoint;
   const oauth = (body.auth_mode ?? t?.authMode ?? 'oauth2') === 'oauth2';
@@ -48,25 +55,33 @@ async function metadataOf(
     if (body.issuer !== undefined || explicit !== undefined) {
       throw invalidRequest('template: cannot be combined with issuer or endpoints');
     }
-    return { metadata: templateMetadata(t, config), discovered: false };
+    const metadata = templateMetadata(t, config);
+    // Built-in templates are public https; a templates file or a placeholder may not be.
+    if (!network.allowPrivate) assertMetadataUrls(metadata, false);
+    return { metadata, discovered: false };
   }
   if (Object.keys(config).length > 0) throw invalidRequest('config: only templates take config');
   if (explicit !== undefined) {
     if (!body.authorization_endpoint || !body.token_endpoint) {
       throw invalidRequest('authorization_endpoint and token_endpoint are both required');
     }
-    if (body.issuer !== undefined) assertEndpointUrl('issuer', body.issuer);
+    if (body.issuer !== undefined) assertEndpointUrl('issuer', body.issuer, network.allowPrivate);
     const metadata = explicitMetadata({
       issuer: body.issuer,
       authorization_endpoint: body.authorization_endpoint,
       token_endpoint: body.token_endpoint,
       revocation_endpoint: body.revocation_endpoint,
     });
-    assertMetadataUrls(metadata);
+    assertMetadataUrls(metadata, network.allowPrivate);
     return { metadata, discovered: false };
   }
   if (body.issuer !== undefined) {
-    return { metadata: await discoverMetadata(body.issuer, timeoutSeconds), discovered: true };
+    const metadata = await discoverMetadata(
+      body.issuer,
+      network.timeoutSeconds,
+      network.allowPrivate,
+    );
+    return { metadata, discovered: true };
   }
   throw invalidRequest(
     'one of template, issuer, or authorization_endpoint + token_endpoint is required',
@@ -98,7 +113,7 @@ export async function resolveProvider(
   key: string,
   body: ProviderUpdateBody,
   now: Date,
-  timeoutSeconds: number,
+  network: ProviderNetwork,
 ): Promise<ResolvedProvider> {
   const t = body.template === undefined ? undefined : findTemplate(body.template);
   if (body.template !== undefined && !t) {
@@ -107,7 +122,7 @@ export async function resolveProvider(
   const config = t
     ? placeholderValues(t.placeholders, 'provider', body.config ?? {}, 'config')
     : (body.config ?? {});
-  const { metadata, discovered } = await metadataOf(body, t, config, timeoutSeconds);
+  const { metadata, discovered } = await metadataOf(body, t, config, network);
   const authMode = body.auth_mode ?? t?.authMode ?? 'oauth2';
   if (authMode === 'oauth2' && body.client_id === undefined) {
     throw invalidRequest('client_id: required for an oauth2 provider');

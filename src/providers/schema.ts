@@ -77,6 +77,12 @@ export const providerBody = z.strictObject({
   scope_separator: z.enum([' ', ',', '+']).optional(),
   authorization_params: params(RESERVED_AUTHORIZATION_PARAMS).optional(),
   token_params: params(RESERVED_TOKEN_PARAMS).optional(),
+  /**
+   * The secret the provider signs its webhooks with (write-only). A new value replaces
+   * the current one, which keeps verifying for 24 h; omitted on PUT it is kept; null
+   * removes it.
+   */
+  webhook_secret: z.string().min(1).max(4096).nullable().optional(),
   /** Values of the template's provider-level placeholders, e.g. `{"tenant": "contoso"}`. */
   config: z.record(z.string().max(64), z.string().max(255)).optional(),
 });

@@ -1,7 +1,7 @@
 import type { JWK, ServerMetadata } from 'openid-client';
 import type { PrismaClient } from '../db/client.js';
 import type { Keyring } from '../vault/keyring.js';
-import type { ClientAuthMethod, ProviderRecord } from './oauth-client.js';
+import type { ClientAuthMethod, ProviderRecord } from './types.js';
 
 type ProviderRow = NonNullable<Awaited<ReturnType<PrismaClient['provider']['findUnique']>>>;
 

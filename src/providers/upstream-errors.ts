@@ -62,6 +62,16 @@ export class PermanentUpstreamError extends Error {
 
 export type UpstreamError = TransientUpstreamError | PermanentUpstreamError;
 
+/** Whether the call was refused before connecting: the provider's host resolves to a private address (egress.ts). */
+function refusedDestination(error: unknown): boolean {
+  let e: unknown = error;
+  for (let depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    if ((e as { code?: unknown }).code === 'EDESTINATIONREFUSED') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Parses `Retry-After` (seconds or HTTP date) into seconds from now. */
 export function parseRetryAfter(
   value: string | null | undefined,
@@ -83,6 +93,9 @@ export function parseRetryAfter(
 export function classifyUpstreamError(error: unknown): UpstreamError {
   if (error instanceof TransientUpstreamError || error instanceof PermanentUpstreamError)
     return error;
+  if (refusedDestination(error)) {
+    return new TransientUpstreamError('destination_refused', undefined, { cause: error });
+  }
   if (error instanceof client.ResponseBodyError) {
     const retryAfter = parseRetryAfter(error.response.headers.get('retry-after'));
     if (error.status === 429 || error.status >= 500) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { BackgroundJob } from '../bootstrap.js';
+import type { BackgroundJob } from '../interval-job.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import { exec, type SweepDeps, type SweepOptions } from './sweep.js';

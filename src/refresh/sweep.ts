@@ -1,4 +1,8 @@
-import type { Container } from '../container.js';
+import type { Clock } from '../clock.js';
+import type { ResolvedConfig } from '../config/index.js';
+import type { Database } from '../db/client.js';
+import type { Logger } from '../observability/logger.js';
+import type { TokenService } from '../tokens/token-service.js';
 import { claimDue, countDue, releaseClaim, type Claim } from './claims.js';
 import { Semaphore } from './limiter.js';
 import { refreshBacklog, sweepDuration } from './metrics.js';
@@ -41,7 +45,15 @@ const POOL_RESERVE = 2;
 /** Each refresh holds a pool connection for its transaction: never more than the pool has. */
 const poolShare = (max: number | undefined) => Math.max(1, (max ?? 10) - POOL_RESERVE);
 
-export type SweepDeps = Pick<Container, 'config' | 'db' | 'tokens' | 'clock' | 'logger'>;
+/** What a sweep needs; the container provides it. */
+export interface SweepDeps {
+  config: ResolvedConfig;
+  db: Database;
+  /** The single-flight refresh every refresh goes through. */
+  tokens: Pick<TokenService, 'refresh'>;
+  clock: Clock;
+  logger: Logger;
+}
 
 /**
  * One refresher sweep on this replica: claims due connections in batches through

@@ -29,3 +29,8 @@ export function generateClientSecret(): { secret: string; hash: Uint8Array<Array
   const secret = `tbs_${randomBytes(32).toString('base64url')}`;
   return { secret, hash: sha256(secret) };
 }
+
+/** Constant-time comparison of two secrets of any length (compares their SHA-256). */
+export function secretEquals(given: string, expected: string): boolean {
+  return timingSafeEqual(sha256(given), sha256(expected));
+}

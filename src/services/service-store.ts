@@ -8,9 +8,14 @@ import { newId } from '../ids.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../tokens/broker-jwt.js';
 import { apiKeyId, generateApiKey, generateClientSecret, matchesHash } from './credentials.js';
 
-/** An authenticated internal caller and its policy. */
-export interface ServicePrincipal {
+/** What a service may reach: only connections of its allowed providers. */
+export interface ServicePolicy {
   id: string;
+  allowedProviders: readonly string[];
+}
+
+/** An authenticated internal caller and its policy. */
+export interface ServicePrincipal extends ServicePolicy {
   name: string;
   /** What end users see on the connect page; `name` when null. */
   displayName: string | null;

@@ -1,4 +1,4 @@
-import { saveConnection, type GrantWriterDeps } from '../connect/save-connection.js';
+import { saveConnection, type GrantWriterDeps } from '../connections/save.js';
 import {
   insufficientScope,
   invalidRequest,
@@ -6,7 +6,7 @@ import {
   upstreamUnavailable,
 } from '../errors/index.js';
 import { connectionMetadata } from '../providers/connection-metadata.js';
-import type { ProviderRecord, TokenResult } from '../providers/oauth-client.js';
+import type { ProviderRecord, TokenResult } from '../providers/types.js';
 import { classifyUpstreamError } from '../providers/upstream-errors.js';
 import type { ServicePrincipal } from '../services/service-store.js';
 import type { DirectConnectionBody } from './schema.js';
@@ -23,7 +23,7 @@ const staticToken = (accessToken: string, tokenType: string): TokenResult => ({
 
 /**
  * Connections a service creates directly, without a browser: `client_credentials` runs
- * the grant now (later renewals go through the one refresh path, src/tokens/refresh.ts),
+ * the grant now (later renewals go through the one refresh path, src/refresh/single-flight.ts),
  * `api_key` / `basic` store the given secret encrypted as the token set's access token
  * (`Basic`: base64 of `user:password`, ready for an `Authorization: Basic` header).
  *

@@ -1,3 +1,4 @@
+import type { AuditOrigin } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { BrokerError, invalidRequest } from '../errors/index.js';
 import {
@@ -74,6 +75,7 @@ export function createTokenEndpoint(deps: {
   async function exchange(
     client: { id: string; allowedProviders: string[] },
     p: TokenParams,
+    origin: AuditOrigin | undefined,
   ): Promise<TokenEndpointAnswer> {
     if (!p.resource) throw invalidRequest('resource (a connection id) is required');
     if (!p.subject_token) throw invalidRequest('subject_token is required');
@@ -91,6 +93,7 @@ export function createTokenEndpoint(deps: {
       .read(client, p.resource, {
         minTtlSeconds: EXCHANGE_MIN_TTL_SECONDS,
         action: 'token.exchange',
+        origin,
       })
       .catch((error: unknown) => {
         throw asTokenEndpointError(error);
@@ -117,10 +120,15 @@ export function createTokenEndpoint(deps: {
 
   return {
     /**
+     * `origin` (request id, client IP) goes into the audit trail of a token exchange.
      * @throws BrokerError unsupported_grant_type, invalid_client, invalid_request,
      *   invalid_target, invalid_grant, upstream_unavailable.
      */
-    async handle(authorization: string | undefined, p: TokenParams): Promise<TokenEndpointAnswer> {
+    async handle(
+      authorization: string | undefined,
+      p: TokenParams,
+      origin?: AuditOrigin,
+    ): Promise<TokenEndpointAnswer> {
       if (!GRANT_TYPES.includes(p.grant_type)) {
         throw new BrokerError(
           'unsupported_grant_type',
@@ -128,7 +136,7 @@ export function createTokenEndpoint(deps: {
         );
       }
       const client = await deps.clients.authenticate({ authorization, ...p });
-      if (p.grant_type === TOKEN_EXCHANGE_GRANT) return exchange(client, p);
+      if (p.grant_type === TOKEN_EXCHANGE_GRANT) return exchange(client, p, origin);
       const { token, expiresIn } = await deps.jwt.issue(client.id);
       return {
         body: { access_token: token, token_type: 'Bearer', expires_in: expiresIn },

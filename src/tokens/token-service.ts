@@ -1,11 +1,14 @@
 import type pg from 'pg';
+import type { AuditOrigin } from '../audit/audit-log.js';
 import type { ChangeFeed } from '../cache/change-feed.js';
-import type { GrantWriterDeps } from '../connect/save-connection.js';
+import type { ServicePolicy } from '../services/service-store.js';
+import type { GrantWriterDeps } from '../connections/save.js';
 import { createReadCache } from '../cache/read-cache.js';
 import { BrokerError, notFound, upstreamUnavailable } from '../errors/index.js';
 import { children, tokenReads } from '../observability/metrics.js';
-import { createRefresher, expiresWithin, type Actor, type RefreshOutcome } from './refresh.js';
-import { createTokenStore, type TokenSnapshot } from './token-store.js';
+import { createRefresher, expiresWithin, type RefreshOutcome } from '../refresh/single-flight.js';
+import { type Actor } from '../audit/actor.js';
+import { createTokenStore, type TokenSnapshot } from '../connections/token-sets.js';
 
 /** Retry-After (seconds) when a provider failed without saying when to come back. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
@@ -37,12 +40,6 @@ export interface TokenRead {
   refreshError?: 'upstream_unavailable';
 }
 
-/** A service's view: it may only reach connections of its allowed providers. */
-export interface TokenCaller {
-  id: string;
-  allowedProviders: readonly string[];
-}
-
 export type TokenAction = 'token.read' | 'token.exchange' | 'connection.refresh';
 
 /** Views by snapshot: a cached snapshot's readers share one view (and its serialised form, see present.ts). */
@@ -65,6 +62,13 @@ const view = (s: TokenSnapshot): TokenView => {
   views.set(s, made);
   return made;
 };
+
+/** `AUDIT_FAIL_CLOSED`: no token leaves the broker while its read cannot be audited. */
+const auditUnavailable = () =>
+  upstreamUnavailable('the audit trail cannot be written; try again shortly', {
+    retryAfterSeconds: 1,
+    status: 503,
+  });
 
 const reauthorizationRequired = () =>
   new BrokerError('reauthorization_required', 'the connection needs the user to consent again');
@@ -103,7 +107,11 @@ export function createTokenService(
    * The connection if the caller may see it; 404 otherwise (existence is not leaked).
    * `cached`: a snapshot from this replica's cache will do (a plain read, not after a refresh).
    */
-  async function visible(caller: TokenCaller, id: string, cached = false): Promise<TokenSnapshot> {
+  async function visible(
+    caller: ServicePolicy,
+    id: string,
+    cached = false,
+  ): Promise<TokenSnapshot> {
     const snap = cached
       ? await snapshots.get(id, () => store.snapshot(id))
       : await store.snapshot(id);
@@ -114,7 +122,7 @@ export function createTokenService(
   }
 
   async function afterRefresh(
-    caller: TokenCaller,
+    caller: ServicePolicy,
     id: string,
     outcome: RefreshOutcome,
   ): Promise<TokenRead> {
@@ -134,9 +142,9 @@ export function createTokenService(
   }
 
   async function readOrRefresh(
-    caller: TokenCaller,
+    caller: ServicePolicy,
     id: string,
-    opts: { minTtlSeconds: number; force: boolean },
+    opts: { minTtlSeconds: number; force: boolean; origin: AuditOrigin | undefined },
   ): Promise<{ read: TokenRead; provider: string }> {
     const snap = await visible(caller, id, !opts.force);
     ensureActive(snap);
@@ -149,18 +157,19 @@ export function createTokenService(
       scheduled: false,
       minTtlSeconds: opts.minTtlSeconds,
       seenVersion: snap.version,
-      actor: { type: 'service', id: caller.id },
+      actor: { type: 'service', id: caller.id, origin: opts.origin },
     });
     snapshots.delete(id);
     return { read: await afterRefresh(caller, id, outcome), provider: snap.providerKey };
   }
 
   function audit(
-    caller: TokenCaller,
+    caller: ServicePolicy,
     id: string,
     action: TokenAction,
     provider: string | null,
     outcome: string,
+    origin: AuditOrigin | undefined,
   ) {
     readsOf(provider ?? 'unknown', outcome).inc();
     deps.audit.record({
@@ -170,6 +179,7 @@ export function createTokenService(
       connectionId: id,
       providerKey: provider,
       outcome,
+      origin,
     });
   }
 
@@ -177,25 +187,34 @@ export function createTokenService(
     /**
      * A token valid for at least `minTtlSeconds` (refreshing first when needed), or with
      * `force` a freshly refreshed one.
+     * `origin` (request id, client IP) goes into the audit trail.
      * @throws BrokerError not_found (unknown or outside the caller's policy), revoked (410),
-     *   reauthorization_required (409), upstream_unavailable (503 with Retry-After).
+     *   reauthorization_required (409), upstream_unavailable (503 with Retry-After, also
+     *   while the audit trail cannot be written under `AUDIT_FAIL_CLOSED`).
      */
     async read(
-      caller: TokenCaller,
+      caller: ServicePolicy,
       id: string,
-      opts: { minTtlSeconds: number; force?: boolean; action?: TokenAction },
+      opts: {
+        minTtlSeconds: number;
+        force?: boolean;
+        action?: TokenAction;
+        origin?: AuditOrigin | undefined;
+      },
     ): Promise<TokenRead> {
+      if (deps.audit.refusing()) throw auditUnavailable();
       const action = opts.action ?? (opts.force ? 'connection.refresh' : 'token.read');
       try {
         const { read, provider } = await readOrRefresh(caller, id, {
           minTtlSeconds: opts.minTtlSeconds,
           force: opts.force ?? false,
+          origin: opts.origin,
         });
-        audit(caller, id, action, provider, read.refreshError ? 'stale' : 'success');
+        audit(caller, id, action, provider, read.refreshError ? 'stale' : 'success', opts.origin);
         return read;
       } catch (error) {
         const code = error instanceof BrokerError ? error.code : 'server_error';
-        audit(caller, id, action, null, code);
+        audit(caller, id, action, null, code, opts.origin);
         throw error;
       }
     },

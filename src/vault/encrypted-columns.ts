@@ -24,6 +24,13 @@ export const ENCRYPTED_TABLES: readonly EncryptedTable[] = [
     keyIdColumn: 'key_id',
     fields: ['client_secret', 'client_key'],
   },
+  {
+    table: 'providers',
+    idColumn: 'key',
+    keyIdColumn: 'webhook_key_id',
+    fields: ['webhook_secret', 'previous_webhook_secret', 'webhook_learned_secrets'],
+  },
+  { table: 'webhook_events', idColumn: 'id', keyIdColumn: 'key_id', fields: ['sealed_payload'] },
   { table: 'oauth_flows', idColumn: 'id', keyIdColumn: 'key_id', fields: ['code_verifier'] },
   { table: 'device_sessions', idColumn: 'id', keyIdColumn: 'key_id', fields: ['device_code'] },
   { table: 'signing_keys', idColumn: 'kid', keyIdColumn: 'key_id', fields: ['private_jwk'] },

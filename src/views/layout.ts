@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '../http/html.js';
+import { html, type SafeHtml } from './html.js';
 
 export interface CardPageOptions {
   /** Scripts of the broker's own origin (the popup's ending page); none otherwise. */

@@ -3,7 +3,7 @@ import type { PrismaClient } from '../db/client.js';
 import { conflict, notFound } from '../errors/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { WEBHOOK_CHANNEL } from './outbox.js';
-import { decodeCursor, encodeCursor, type Page } from './cursor.js';
+import { createdAtAfter, createdAtKey, createdAtOrder, keysetPage, type Page } from '../db/page.js';
 
 /** Delivery states: waiting (or in flight), done, or given up. */
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
@@ -66,31 +66,24 @@ export function createDeliveryService(deps: { prisma: PrismaClient; clock: Clock
   const { prisma } = deps;
   return {
     /** Deliveries, newest first, filtered by status, endpoint and event type. */
-    async list(query: DeliveryQuery): Promise<Page<DeliveryView>> {
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    async list(query: DeliveryQuery): Promise<Page<DeliveryRow>> {
       const where: Prisma.WebhookDeliveryWhereInput = {
         ...(query.status ? { status: query.status } : {}),
         ...(query.endpointId ? { endpointId: query.endpointId } : {}),
         ...(query.type ? { event: { type: query.type } } : {}),
-        ...(after
-          ? {
-              OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }],
-            }
-          : {}),
+        ...createdAtAfter(query.cursor, 'desc'),
       };
-      const rows = await prisma.webhookDelivery.findMany({
-        where,
-        include: { event: { select: { type: true } } },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: query.limit + 1,
-      });
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      return {
-        data: page.map(presentDelivery),
-        next_cursor:
-          rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
-      };
+      return keysetPage(
+        query.limit,
+        (take) =>
+          prisma.webhookDelivery.findMany({
+            where,
+            include: { event: { select: { type: true } } },
+            orderBy: createdAtOrder('desc'),
+            take,
+          }),
+        createdAtKey,
+      );
     },
 
     /**

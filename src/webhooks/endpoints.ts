@@ -5,7 +5,7 @@ import { invalidRequest, notFound } from '../errors/index.js';
 import type { WebhookEndpoint } from '../generated/prisma/client.js';
 import { newId } from '../ids.js';
 import type { Keyring } from '../vault/keyring.js';
-import { decodeCursor, encodeCursor, type Page } from './cursor.js';
+import { createdAtAfter, createdAtKey, createdAtOrder, keysetPage, type Page } from '../db/page.js';
 import { assertHttpsInProduction } from '../net/https-only.js';
 import { hostOf, isPrivateAddress } from './destination.js';
 import type { WebhookEventType } from './outbox.js';
@@ -146,29 +146,16 @@ export function createEndpointService(deps: {
     },
 
     /** Endpoints, oldest first, `limit` at a time. */
-    async list(query: { limit: number; cursor?: string | undefined }): Promise<Page<EndpointView>> {
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      const rows = await prisma.webhookEndpoint.findMany({
-        ...(after
-          ? {
-              where: {
-                OR: [
-                  { createdAt: { gt: after.at } },
-                  { createdAt: after.at, id: { gt: after.id } },
-                ],
-              },
-            }
-          : {}),
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-        take: query.limit + 1,
-      });
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      return {
-        data: page.map(presentEndpoint),
-        next_cursor:
-          rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
-      };
+    async list(query: {
+      limit: number;
+      cursor?: string | undefined;
+    }): Promise<Page<WebhookEndpoint>> {
+      const where = createdAtAfter(query.cursor, 'asc');
+      return keysetPage(
+        query.limit,
+        (take) => prisma.webhookEndpoint.findMany({ where, orderBy: createdAtOrder('asc'), take }),
+        createdAtKey,
+      );
     },
 
     /** @throws not_found */

@@ -1,5 +1,6 @@
 import type { Prisma } from '../generated/prisma/client.js';
 import { newId } from '../ids.js';
+import type { Keyring } from '../vault/keyring.js';
 
 export const WEBHOOK_EVENT_TYPES = [
   'connection.created',
@@ -7,6 +8,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'connection.refresh_failed',
   'connection.reauthorization_required',
   'connection.revoked',
+  'provider.webhook',
 ] as const;
 
 /** The Postgres NOTIFY channel that tells webhook workers new work is there. */
@@ -54,6 +56,48 @@ export async function enqueueEvent(
     },
   });
   // Delivered on commit: wakes the webhook workers instead of waiting for their next poll.
+  await tx.$executeRaw`SELECT pg_notify(${WEBHOOK_CHANNEL}, '')`;
+  return id;
+}
+
+/** Where a sealed event body's ciphertext belongs (its AAD). */
+export const sealedPayloadContext = (id: string) => ({
+  table: 'webhook_events',
+  id,
+  field: 'sealed_payload',
+});
+
+/**
+ * Like {@link enqueueEvent} for an event whose `data` may hold personal data (a provider's
+ * webhook payload): the whole body is stored encrypted, and `payload` keeps the envelope
+ * with `data` reduced to `summary`. The worker decrypts it when it sends.
+ *
+ * @example
+ * await enqueueSealedEvent(tx, keyring, 'provider.webhook', data, { provider, delivery_id });
+ */
+export async function enqueueSealedEvent(
+  tx: Prisma.TransactionClient,
+  keyring: Keyring,
+  type: WebhookEventType,
+  data: Record<string, unknown>,
+  summary: Record<string, unknown>,
+  now = new Date(),
+): Promise<string> {
+  const id = newId('msg');
+  const envelope = { id, type, timestamp: now.toISOString() };
+  await tx.webhookEvent.create({
+    data: {
+      id,
+      type,
+      createdAt: now,
+      payload: { ...envelope, data: summary } as Prisma.InputJsonValue,
+      keyId: keyring.currentKid,
+      sealedPayload: keyring.encrypt(
+        JSON.stringify({ ...envelope, data }),
+        sealedPayloadContext(id),
+      ),
+    },
+  });
   await tx.$executeRaw`SELECT pg_notify(${WEBHOOK_CHANNEL}, '')`;
   return id;
 }

@@ -14,6 +14,9 @@ export interface ClaimedDelivery {
   leaseExpiresAt: Date;
   createdAt: Date;
   payload: unknown;
+  /** The encrypted body of a sealed event (enqueueSealedEvent), under `eventKeyId`. */
+  sealedPayload: Uint8Array | null;
+  eventKeyId: string | null;
   url: string;
   keyId: string;
   secret: Uint8Array;
@@ -112,6 +115,7 @@ export async function claimDeliveries(
      WHERE d.id = due.id AND ev.id = d.event_id AND ep.id = d.endpoint_id
      RETURNING d.id, d.event_id AS "eventId", d.endpoint_id AS "endpointId", d.attempts,
        d.lease_expires_at AS "leaseExpiresAt", d.created_at AS "createdAt", ev.payload,
+       ev.sealed_payload AS "sealedPayload", ev.key_id AS "eventKeyId",
        ep.url, ep.key_id AS "keyId", ep.secret, ep.previous_secret AS "previousSecret",
        ep.previous_secret_expires_at AS "previousSecretExpiresAt"`,
     [now, new Date(now.getTime() + leaseMs), limit],

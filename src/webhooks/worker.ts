@@ -1,9 +1,13 @@
 import pg from 'pg';
-import type { BackgroundJob } from '../bootstrap.js';
-import type { Container } from '../container.js';
+import type { BackgroundJob } from '../interval-job.js';
+import type { Clock } from '../clock.js';
+import type { ResolvedConfig } from '../config/index.js';
+import type { Database } from '../db/client.js';
+import type { Logger } from '../observability/logger.js';
+import type { Keyring } from '../vault/keyring.js';
 import { webhookBacklog, webhookDeliveries } from '../observability/metrics.js';
 import { signingSecrets } from './endpoints.js';
-import { WEBHOOK_CHANNEL } from './outbox.js';
+import { sealedPayloadContext, WEBHOOK_CHANNEL } from './outbox.js';
 import {
   backlogSize,
   claimDeliveries,
@@ -38,7 +42,14 @@ export interface WebhookWorkerOptions {
 const BACKLOG_EVERY_MS = 5_000;
 const RELISTEN_EVERY_MS = 5_000;
 
-type WorkerDeps = Pick<Container, 'config' | 'db' | 'keyring' | 'logger' | 'clock'>;
+/** What the worker needs; the container provides it. */
+export interface WorkerDeps {
+  config: ResolvedConfig;
+  db: Database;
+  keyring: Keyring;
+  logger: Logger;
+  clock: Clock;
+}
 
 /**
  * The webhook worker, one per replica: fans new outbox events into deliveries, then
@@ -73,7 +84,10 @@ export function createWebhookWorker(
   async function deliver(d: ClaimedDelivery): Promise<void> {
     const now = c.clock.now();
     const secrets = signingSecrets({ ...d, id: d.endpointId }, c.keyring, now);
-    const body = JSON.stringify(d.payload);
+    const body =
+      d.sealedPayload && d.eventKeyId
+        ? c.keyring.decrypt(d.sealedPayload, d.eventKeyId, sealedPayloadContext(d.eventId))
+        : JSON.stringify(d.payload);
     const timestamp = Math.floor(now.getTime() / 1000);
     const result = await send({
       url: d.url,

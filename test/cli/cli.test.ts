@@ -10,7 +10,7 @@ import {
   plainProvider,
   UPSTREAM_CLIENT,
   upstreamConnection,
-} from '../admin/fixtures.js';
+} from '../connections/fixtures.js';
 
 const key = randomBytes(32);
 

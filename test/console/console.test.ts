@@ -4,7 +4,7 @@ import { launchChromium } from '../support/browser.js';
 import request from 'supertest';
 import type { TestBroker } from '../support/broker.js';
 import type { Upstream } from '../support/upstream.js';
-import { isActive, startBrokerAndUpstream, upstreamConnection } from '../admin/fixtures.js';
+import { isActive, startBrokerAndUpstream, upstreamConnection } from '../connections/fixtures.js';
 
 /** Signs in over plain HTTP and returns the session cookie and its CSRF token. */
 async function signIn(broker: TestBroker): Promise<{ cookie: string; csrf: string }> {

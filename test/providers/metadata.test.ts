@@ -1,10 +1,10 @@
+import { assertEndpointUrl } from '../../src/providers/egress.js';
 import {
-  assertEndpointUrl,
   forConnection,
   placeholderValues,
   templateMetadata,
 } from '../../src/providers/metadata.js';
-import type { ProviderRecord } from '../../src/providers/oauth-client.js';
+import type { ProviderRecord } from '../../src/providers/types.js';
 import { TEMPLATES } from '../../src/providers/templates/index.js';
 import { HOST_LABEL, type ProviderTemplate } from '../../src/providers/templates/types.js';
 
@@ -36,7 +36,8 @@ describe('provider metadata and placeholders', () => {
     for (const t of complete) {
       const m = templateMetadata(t, placeholderValues(t.placeholders, 'provider', {}, 'config'));
       for (const url of [m.authorization_endpoint!, m.token_endpoint!]) {
-        expect(() => assertEndpointUrl(t.template, url)).not.toThrow();
+        // Public https: allowed in production too.
+        expect(() => assertEndpointUrl(t.template, url, false)).not.toThrow();
         expect(url).not.toMatch(/[{}]/);
       }
     }
@@ -68,8 +69,26 @@ describe('provider metadata and placeholders', () => {
     ['https://user:pw@idp.example.com/auth', false],
     ['ftp://idp.example.com', false],
     ['not a url', false],
-  ])('endpoint %s allowed: %s', (url, ok) => {
-    if (ok) expect(() => assertEndpointUrl('x', url)).not.toThrow();
-    else expect(() => assertEndpointUrl('x', url)).toThrow();
+  ])('endpoint %s allowed outside production: %s', (url, ok) => {
+    if (ok) expect(() => assertEndpointUrl('x', url, true)).not.toThrow();
+    else expect(() => assertEndpointUrl('x', url, true)).toThrow();
+  });
+
+  // Regression (issue 19, item 8): production took any https host, private ones included.
+  it.each([
+    ['https://idp.example.com/auth', true],
+    ['https://93.184.215.14/token', true],
+    ['http://127.0.0.1:8080/auth', false],
+    ['http://idp.example.com/auth', false],
+    ['https://127.0.0.1/token', false],
+    ['https://10.0.0.5/token', false],
+    ['https://169.254.169.254/latest/meta-data', false],
+    ['https://[::1]/token', false],
+    ['https://[::ffff:7f00:1]/token', false],
+    ['https://localhost/token', false],
+    ['https://idp.localhost/token', false],
+  ])('endpoint %s allowed in production: %s', (url, ok) => {
+    if (ok) expect(() => assertEndpointUrl('x', url, false)).not.toThrow();
+    else expect(() => assertEndpointUrl('x', url, false)).toThrow();
   });
 });

@@ -1,4 +1,5 @@
-import { createProviderOAuth, type ProviderRecord } from '../../src/providers/oauth-client.js';
+import { createProviderOAuth } from '../../src/providers/oauth-client.js';
+import { type ProviderRecord } from '../../src/providers/types.js';
 import {
   PermanentUpstreamError,
   TransientUpstreamError,
@@ -10,7 +11,7 @@ import { startUpstream, type Upstream } from '../support/upstream.js';
 describe('provider OAuth client against oidc-provider', () => {
   let upstream: Upstream;
   let provider: ProviderRecord;
-  const oauth = createProviderOAuth({ timeoutSeconds: 5 });
+  const oauth = createProviderOAuth({ timeoutSeconds: 5, allowPrivateUrls: true });
 
   beforeAll(async () => {
     upstream = await startUpstream({
@@ -55,7 +56,7 @@ describe('provider OAuth client against oidc-provider', () => {
 });
 
 describe('upstream error classes', () => {
-  const oauth = createProviderOAuth({ timeoutSeconds: 5 });
+  const oauth = createProviderOAuth({ timeoutSeconds: 5, allowPrivateUrls: true });
 
   it.each([
     ['a code the provider made up', 'quota_exceeded{reason="x"}', 'oauth_other'],
@@ -74,4 +75,27 @@ describe('upstream error classes', () => {
       }
     },
   );
+});
+
+describe('provider calls resolve and connect like webhooks do (issue 19, item 8)', () => {
+  it('a provider host resolving to a loopback address is refused at connect time unless private URLs are allowed', async () => {
+    const fake = await startFakeProvider([status(400, {}, { error: 'invalid_grant' })]);
+    try {
+      // `localhost` resolves to 127.0.0.1: the check happens where the address is used.
+      const port = new URL(fake.url).port;
+      const metadata = { ...fake.metadata, token_endpoint: `http://localhost:${port}/token` };
+      const provider = providerRecord('pinned', metadata, { issuer: fake.url });
+      const pinned = createProviderOAuth({ timeoutSeconds: 5, allowPrivateUrls: false });
+      const failure = await pinned.refresh(provider, 'rt').catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(TransientUpstreamError);
+      expect((failure as TransientUpstreamError).errorClass).toBe('destination_refused');
+      expect(fake.requests).toHaveLength(0);
+
+      const open = createProviderOAuth({ timeoutSeconds: 5, allowPrivateUrls: true });
+      await expect(open.refresh(provider, 'rt')).rejects.toBeInstanceOf(PermanentUpstreamError);
+      expect(fake.requests).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
 });

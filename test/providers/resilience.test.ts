@@ -1,5 +1,6 @@
 import { CircuitState } from 'cockatiel';
-import { createProviderOAuth, type ProviderRecord } from '../../src/providers/oauth-client.js';
+import { createProviderOAuth } from '../../src/providers/oauth-client.js';
+import { type ProviderRecord } from '../../src/providers/types.js';
 import { withResilience } from '../../src/providers/resilience.js';
 import { providerRecord } from '../support/factories.js';
 import {
@@ -33,7 +34,10 @@ const fast = {
 describe('provider call resilience', () => {
   it('retries a 429 after its Retry-After, then succeeds', async () => {
     const fake = await startFakeProvider([status(429, { 'retry-after': '1' }), okTokens()]);
-    const oauth = withResilience(createProviderOAuth({ timeoutSeconds: 2 }), fast);
+    const oauth = withResilience(
+      createProviderOAuth({ timeoutSeconds: 2, allowPrivateUrls: true }),
+      fast,
+    );
     const started = Date.now();
     const tokens = await oauth.refresh(record('p429', fake.metadata), 'rt');
     expect(tokens.accessToken).toMatch(/^at-/);
@@ -49,7 +53,10 @@ describe('provider call resilience', () => {
       [hang, 'timeout'],
     ] as const) {
       const fake = await startFakeProvider([handler, okTokens()]);
-      const oauth = withResilience(createProviderOAuth({ timeoutSeconds: 1 }), fast);
+      const oauth = withResilience(
+        createProviderOAuth({ timeoutSeconds: 1, allowPrivateUrls: true }),
+        fast,
+      );
       const error = await oauth
         .refresh(record(`p-${errorClass}`, fake.metadata), 'rt')
         .catch((e: unknown) => e);
@@ -62,7 +69,10 @@ describe('provider call resilience', () => {
 
   it('classifies invalid_grant as permanent without retrying', async () => {
     const fake = await startFakeProvider([status(400, {}, { error: 'invalid_grant' })]);
-    const oauth = withResilience(createProviderOAuth({ timeoutSeconds: 2 }), fast);
+    const oauth = withResilience(
+      createProviderOAuth({ timeoutSeconds: 2, allowPrivateUrls: true }),
+      fast,
+    );
     await expect(oauth.refresh(record('pig', fake.metadata), 'rt')).rejects.toBeInstanceOf(
       PermanentUpstreamError,
     );
@@ -72,10 +82,13 @@ describe('provider call resilience', () => {
 
   it('opens the circuit after repeated failures, probes once half-open, closes on success', async () => {
     const fake = await startFakeProvider([reset]);
-    const oauth = withResilience(createProviderOAuth({ timeoutSeconds: 2 }), {
-      ...fast,
-      maxAttempts: 1,
-    });
+    const oauth = withResilience(
+      createProviderOAuth({ timeoutSeconds: 2, allowPrivateUrls: true }),
+      {
+        ...fast,
+        maxAttempts: 1,
+      },
+    );
     const p = record('pbreak', fake.metadata);
     for (let i = 0; i < 3; i++)
       await expect(oauth.refresh(p, 'rt')).rejects.toBeInstanceOf(TransientUpstreamError);

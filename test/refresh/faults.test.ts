@@ -50,13 +50,16 @@ describe('the refresher against a failing provider', () => {
     });
     // A replica whose provider calls time out after 1 s and whose breaker opens after 3
     // consecutive failures and probes again after 1 s (production: 10 s, 5, 30 s).
-    const oauth = withResilience(createProviderOAuth({ timeoutSeconds: 1 }), {
-      breakerThreshold: 3,
-      halfOpenAfterMs: 1_000,
-      initialDelayMs: 10,
-      maxDelayMs: 500,
-      maxAttempts: 2,
-    });
+    const oauth = withResilience(
+      createProviderOAuth({ timeoutSeconds: 1, allowPrivateUrls: true }),
+      {
+        breakerThreshold: 3,
+        halfOpenAfterMs: 1_000,
+        initialDelayMs: 10,
+        maxDelayMs: 500,
+        maxAttempts: 2,
+      },
+    );
     const tokens = createTokenService({
       ...c,
       prisma: c.db.prisma,

@@ -1,4 +1,4 @@
-import { secretEquals } from '../../src/http/middleware/admin-auth.js';
+import { secretEquals } from '../../src/services/credentials.js';
 import { matchesHash, sha256 } from '../../src/services/credentials.js';
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';

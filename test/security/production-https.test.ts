@@ -73,4 +73,27 @@ describe('production accepted plain http for PUBLIC_URL, webhook URLs and allowe
       .send({ url: 'http://hooks.example.com/in' });
     expect(patched.status).toBe(400);
   });
+
+  // Item 8: provider endpoints in production are public https (PROVIDER_ALLOW_PRIVATE_URLS off).
+  it.each([
+    [
+      'https://10.0.0.5/oauth/token',
+      'token_endpoint: loopback and private-range destinations are not allowed',
+    ],
+    [
+      'https://169.254.169.254/token',
+      'token_endpoint: loopback and private-range destinations are not allowed',
+    ],
+    ['http://idp.example.com/token', 'token_endpoint: must be https'],
+  ])('production provider endpoints: %s is refused', async (tokenEndpoint, description) => {
+    const res = await request(broker.url).post('/admin/providers').set(admin()).send({
+      key: 'private-idp',
+      client_id: 'a',
+      client_secret: 's',
+      authorization_endpoint: 'https://idp.example.com/authorize',
+      token_endpoint: tokenEndpoint,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toStrictEqual({ error: 'invalid_request', error_description: description });
+  });
 });

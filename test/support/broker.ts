@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { startBroker, type BackgroundJob, type RunningBroker } from '../../src/bootstrap.js';
+import { startBroker, type RunningBroker } from '../../src/bootstrap.js';
+import { type BackgroundJob } from '../../src/interval-job.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Container } from '../../src/container.js';

@@ -1,5 +1,5 @@
 import type { ServerMetadata } from 'openid-client';
-import type { ProviderRecord } from '../../src/providers/oauth-client.js';
+import type { ProviderRecord } from '../../src/providers/types.js';
 import type { PrismaClient } from '../../src/db/client.js';
 import { newId } from '../../src/ids.js';
 import type { Keyring } from '../../src/vault/keyring.js';

@@ -1,19 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { invalidToken } from '../../errors/index.js';
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
+import { secretEquals } from '../../services/credentials.js';
 
 /** The bearer token of an `Authorization` header, or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer +([\x21-\x7e]+) *$/i.exec(header);
   return match?.[1];
-}
-
-/** Constant-time comparison of two secrets of any length (compares their SHA-256). */
-export function secretEquals(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /**

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { BrokerError, toBrokerError } from '../../errors/index.js';
 import type { Logger } from '../../observability/logger.js';
-import { html, page } from '../html.js';
+import { html, page } from '../../views/html.js';
 
 /** Paths answered with HTML pages rather than JSON (API.md: the browser pages). */
 export const isBrowserPath = (path: string) =>

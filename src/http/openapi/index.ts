@@ -2,6 +2,7 @@ import { adminPaths, consolePaths } from './admin.js';
 import { catalogPaths } from './catalog.js';
 import { connectPaths } from './connect.js';
 import { opsPaths } from './ops.js';
+import { providerWebhookPaths } from './provider-webhooks.js';
 import { providerPaths } from './providers.js';
 import { servicePaths } from './services.js';
 import type { PathItems } from './shared.js';
@@ -60,6 +61,7 @@ export function buildOpenApi(publicUrl: string) {
       connectPaths,
       tokenPaths,
       catalogPaths,
+      providerWebhookPaths,
     ),
   };
 }

@@ -25,6 +25,12 @@ const providerBody = {
       writeOnly: true,
       description: 'write-only; left out on PUT keeps the stored one, null removes it',
     },
+    webhook_secret: {
+      type: ['string', 'null'],
+      writeOnly: true,
+      description:
+        'the secret the provider signs its webhooks with (write-only); a new value rotates it, the replaced one verifies for 24 h more; null removes it',
+    },
     client_key: {
       type: ['object', 'null'],
       writeOnly: true,
@@ -41,7 +47,9 @@ const providerBody = {
   },
 };
 
-const provider = { description: 'the provider, without client_secret / client_key' };
+const provider = {
+  description: 'the provider, without client_secret / client_key / webhook_secret',
+};
 
 /** Admin management of providers and the template catalog. */
 export const providerPaths: PathItems = {

@@ -1,14 +1,17 @@
 import type { Response } from 'express';
-import { listAuditEvents } from '../../admin/audit-query.js';
-import { getConnection, listConnections } from '../../admin/connections.js';
-import { presentAdminConnection, presentAuditEvent } from '../../admin/present.js';
+import { listAuditEvents } from '../../audit/query.js';
+import { presentAuditEvent } from '../../audit/present.js';
+import { presentAdminConnection } from '../../connections/present.js';
 import { presentConnection } from '../../connections/present.js';
-import { revokeConnection, revokeConnections, type Actor } from '../../admin/revoke.js';
-import { auditFilters, bulkRevokeFilter, connectionFilters, idParam } from '../../admin/schemas.js';
+import { revokeConnection, revokeConnections } from '../../connections/revoke.js';
+import { type Actor } from '../../audit/actor.js';
+import { bulkRevokeFilter, connectionFilters, idParam } from '../../connections/schemas.js';
+import { auditFilters } from '../../audit/schemas.js';
 import type { Container } from '../../container.js';
+import { presentPage } from '../../db/page.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 /** The admin set by requireAdmin. */
 const actorOf = (res: Response): Actor => res.locals.actor as Actor;
@@ -18,8 +21,8 @@ export function registerAdminConnectionRoutes(routes: RouteTable, c: Container):
   const admin = requireAdmin(c.config.adminApiToken);
 
   routes.add('GET', '/admin/connections', admin, async (req, res) => {
-    const page = await listConnections(c.db.prisma, parse(connectionFilters, req.query));
-    res.json({ data: page.data.map(presentConnection), next_cursor: page.nextCursor });
+    const page = await c.connections.list(parse(connectionFilters, req.query), 'admin');
+    res.json(presentPage(page, presentConnection));
   });
 
   routes.add('POST', '/admin/connections/revoke', admin, async (req, res) => {
@@ -29,7 +32,7 @@ export function registerAdminConnectionRoutes(routes: RouteTable, c: Container):
 
   routes.add('GET', '/admin/connections/:id', admin, async (req, res) => {
     const { id } = parse(idParam, req.params);
-    res.json(presentAdminConnection(await getConnection(c.db.prisma, id)));
+    res.json(presentAdminConnection(await c.connections.get(id, 'admin')));
   });
 
   routes.add('DELETE', '/admin/connections/:id', admin, async (req, res) => {
@@ -43,6 +46,6 @@ export function registerAdminConnectionRoutes(routes: RouteTable, c: Container):
     // What this replica has counted but not written yet shows at once (others: within ~1 s).
     await c.audit.flush();
     const page = await listAuditEvents(c.db.prisma, filters);
-    res.json({ data: page.data.map(presentAuditEvent), next_cursor: page.nextCursor });
+    res.json(presentPage(page, presentAuditEvent));
   });
 }

@@ -8,7 +8,7 @@ import type { Container } from '../../container.js';
 import { presentConnection } from '../../connections/present.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 const sessionToken = z.object({ token: z.string().max(200) });
 const sessionId = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'invalid id') });

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { parse as parseCookies, serialize } from 'cookie';
 import type { Request, RequestHandler, Response } from 'express';
-import { listAuditEvents } from '../../admin/audit-query.js';
-import { getConnection, listConnections } from '../../admin/connections.js';
-import { listProviderSummaries, listServiceSummaries } from '../../admin/directory.js';
-import { presentAdminConnection, presentAuditEvent } from '../../admin/present.js';
+import { listAuditEvents } from '../../audit/query.js';
+import { listProviderSummaries, listServiceSummaries } from '../../console/directory.js';
+import { presentAuditEvent } from '../../audit/present.js';
+import { presentAdminConnection } from '../../connections/present.js';
 import { presentConnection } from '../../connections/present.js';
-import { revokeConnection } from '../../admin/revoke.js';
-import { connectionFilters, idParam } from '../../admin/schemas.js';
+import { revokeConnection } from '../../connections/revoke.js';
+import { connectionFilters, idParam } from '../../connections/schemas.js';
 import {
   connectionPage,
   connectionsPage,
@@ -24,9 +24,9 @@ import {
 import { createSignOuts } from '../../console/sign-outs.js';
 import type { Container } from '../../container.js';
 import { BrokerError } from '../../errors/index.js';
-import { secretEquals } from '../middleware/admin-auth.js';
+import { secretEquals } from '../../services/credentials.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 const SESSION_COOKIE = 'tb_console';
 /** Double-submit token of the sign-in form, before there is a session to tie it to. */
@@ -127,7 +127,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('GET', '/console/connections', signedIn, async (req, res) => {
     const filters = parse(connectionFilters, nonEmpty(req.query));
-    const result = await listConnections(c.db.prisma, filters);
+    const result = await c.connections.list(filters, 'admin');
     res.type('html').send(
       connectionsPage({
         csrf: csrf(res),
@@ -140,7 +140,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('GET', '/console/connections/:id', signedIn, async (req, res) => {
     const { id } = parse(idParam, req.params);
-    const connection = presentAdminConnection(await getConnection(c.db.prisma, id));
+    const connection = presentAdminConnection(await c.connections.get(id, 'admin'));
     await c.audit.flush();
     const audit = await listAuditEvents(c.db.prisma, { connection_id: id, limit: 100 });
     const notice =
@@ -161,7 +161,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('GET', '/console/connections/:id/revoke', signedIn, async (req, res) => {
     const { id } = parse(idParam, req.params);
-    const connection = presentConnection(await getConnection(c.db.prisma, id));
+    const connection = presentConnection(await c.connections.get(id, 'admin'));
     res.type('html').send(revokeConfirmPage({ csrf: csrf(res), connection }));
   });
 

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { invalidRequest } from '../../errors/index.js';
 import { authorizationServerMetadata } from '../../tokens/token-endpoint.js';
+import { originOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 /** Form parameters; a repeated one arrives as an array and is refused (RFC 6749 §3.2). */
 const param = z.string().max(8192).optional();
@@ -30,7 +31,8 @@ export function registerOAuthTokenRoutes(routes: RouteTable, c: Container): void
       throw invalidRequest('the body must be application/x-www-form-urlencoded');
     }
     const params = parse(tokenForm, req.body);
-    const answer = await c.tokenEndpoint.handle(req.headers.authorization, params);
+    const origin = originOf(c, req, res);
+    const answer = await c.tokenEndpoint.handle(req.headers.authorization, params, origin);
     res.set(answer.headers).set('Pragma', 'no-cache').json(answer.body);
   });
 

@@ -1,40 +1,22 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { revokeConnection } from '../../admin/revoke.js';
+import { revokeConnection } from '../../connections/revoke.js';
+import type { AuditOrigin } from '../../audit/audit-log.js';
 import type { Container } from '../../container.js';
+import { presentPage } from '../../db/page.js';
 import { presentConnection } from '../../connections/present.js';
-import { PROVIDER_KEY } from '../../providers/provider-key.js';
+import { serviceConnectionFilters } from '../../connections/schemas.js';
+import { tokenQuery } from '../../tokens/schema.js';
 import type { ServicePrincipal } from '../../services/service-store.js';
 import { tokenJson } from '../../tokens/present.js';
 import type { TokenRead } from '../../tokens/token-service.js';
+import { originOf } from '../audit-origin.js';
 import { writeJsonText } from '../middleware/errors.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
-
-const wholeNumber = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d{1,6}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(fallback);
-
-const listQuery = z.object({
-  provider: z.string().regex(PROVIDER_KEY, 'must be a provider key').optional(),
-  subject: z
-    .string()
-    .min(1)
-    .max(255)
-    .regex(/^[\x20-\x7e]+$/, 'must be printable characters')
-    .optional(),
-  status: z.enum(['active', 'reauthorization_required', 'revoked']).optional(),
-  limit: wholeNumber(1, 100, 50),
-  cursor: z.string().min(1).max(512).optional(),
-});
+import { parse } from '../../validate.js';
 
 const connectionId = z.object({ id: z.string().min(1).max(64) });
-const tokenQuery = z.object({ min_ttl: wholeNumber(0, 3600, 60) });
 
 /**
  * Writes a Token with `headers` (flat) added, flagging a token served after a failed refresh.
@@ -56,10 +38,11 @@ export function readTokenRoute(
   caller: ServicePrincipal,
   params: unknown,
   query: unknown,
+  origin: AuditOrigin,
 ): Promise<TokenRead> {
   const { id } = parse(connectionId, params);
   const { min_ttl } = parse(tokenQuery, query);
-  return c.tokens.read(caller, id, { minTtlSeconds: min_ttl });
+  return c.tokens.read(caller, id, { minTtlSeconds: min_ttl, origin });
 }
 
 /** The token read's route pattern (also the fast path's `route` label in logs and metrics). */
@@ -70,31 +53,36 @@ export function registerServiceApiRoutes(routes: RouteTable, c: Container): void
   const service = authenticateService(c);
 
   routes.add('GET', '/v1/connections', service, async (req, res) => {
-    const q = parse(listQuery, req.query);
-    const page = await c.serviceConnections.list(currentService(res), q);
-    res.json({ data: page.data.map(presentConnection), next_cursor: page.nextCursor });
+    const q = parse(serviceConnectionFilters, req.query);
+    const page = await c.connections.list(q, currentService(res));
+    res.json(presentPage(page, presentConnection));
   });
 
   routes.add('GET', '/v1/connections/:id', service, async (req, res) => {
     const { id } = parse(connectionId, req.params);
-    res.json(presentConnection(await c.serviceConnections.get(currentService(res), id)));
+    res.json(presentConnection(await c.connections.get(id, currentService(res))));
   });
 
   routes.add('DELETE', '/v1/connections/:id', service, async (req, res) => {
     const { id } = parse(connectionId, req.params);
     const caller = currentService(res);
     // The policy check answers 404 for a connection outside it, as the reads do.
-    await c.serviceConnections.get(caller, id);
+    await c.connections.get(id, caller);
     await revokeConnection(c, id, { type: 'service', id: caller.id });
     res.status(204).end();
   });
 
   routes.add('GET', TOKEN_ROUTE, service, async (req, res) => {
-    sendToken(res, await readTokenRoute(c, currentService(res), req.params, req.query));
+    const origin = originOf(c, req, res);
+    sendToken(res, await readTokenRoute(c, currentService(res), req.params, req.query, origin));
   });
 
   routes.add('POST', '/v1/connections/:id/refresh', service, async (req, res) => {
     const { id } = parse(connectionId, req.params);
-    sendToken(res, await c.tokens.read(currentService(res), id, { minTtlSeconds: 0, force: true }));
+    const origin = originOf(c, req, res);
+    sendToken(
+      res,
+      await c.tokens.read(currentService(res), id, { minTtlSeconds: 0, force: true, origin }),
+    );
   });
 }

@@ -1,64 +1,12 @@
 import { z } from 'zod';
 import type { Container } from '../../container.js';
-import { PROVIDER_KEY } from '../../providers/provider-key.js';
-import { CONNECTION_ACCESS } from '../../services/service-store.js';
+import { presentService } from '../../services/present.js';
+import { createServiceBody } from '../../services/schema.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
-
-/** An origin exactly as browsers send it: scheme://host[:port], nothing after. */
-const origin = z
-  .string()
-  .max(2048)
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === v;
-    } catch {
-      return false;
-    }
-  }, 'must be an origin such as https://app.example.com');
-
-/** The body of `POST /admin/services` (also what `token-broker services create` builds). */
-export const createServiceBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  /** What end users read on the connect page ("Acme CRM"); `name` when absent. */
-  display_name: z.string().trim().min(1).max(100).optional(),
-  connection_access: z.enum(CONNECTION_ACCESS).default('own'),
-  allowed_providers: z
-    .array(z.string().regex(PROVIDER_KEY, 'must be a provider key'))
-    .max(500)
-    .default([]),
-  allowed_return_to: z.array(origin).max(100).default([]),
-  jwks: z.object({ keys: z.array(z.object({}).passthrough()).min(1).max(20) }).optional(),
-});
+import { parse } from '../../validate.js';
 
 const serviceId = z.object({ id: z.string().min(1).max(64) });
-
-interface ServiceRow {
-  id: string;
-  name: string;
-  displayName: string | null;
-  allowedProviders: string[];
-  allowedReturnTo: string[];
-  connectionAccess: string;
-  clientId: string;
-  jwks: unknown;
-  createdAt: Date;
-}
-
-/** A service as the admin API shows it: never a secret. */
-export const presentService = (s: ServiceRow) => ({
-  id: s.id,
-  name: s.name,
-  display_name: s.displayName,
-  allowed_providers: s.allowedProviders,
-  allowed_return_to: s.allowedReturnTo,
-  connection_access: s.connectionAccess,
-  client_id: s.clientId,
-  jwks: s.jwks ?? null,
-  created_at: s.createdAt.toISOString(),
-});
 
 /** `POST/GET /admin/services`, `GET/DELETE /admin/services/:id`. */
 export function registerServiceRoutes(routes: RouteTable, c: Container): void {

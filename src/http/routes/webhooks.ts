@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { DELIVERY_STATUSES } from '../../webhooks/deliveries.js';
+import { presentPage } from '../../db/page.js';
+import { presentDelivery } from '../../webhooks/deliveries.js';
 import { presentEndpoint } from '../../webhooks/endpoints.js';
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/outbox.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
-import { parse } from '../validate.js';
+import { parse } from '../../validate.js';
 
 const url = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
@@ -49,7 +51,7 @@ export function registerWebhookRoutes(routes: RouteTable, c: Container): void {
   });
 
   routes.add('GET', '/admin/webhooks', admin, async (req, res) => {
-    res.json(await endpoints.list(parse(listQuery, req.query)));
+    res.json(presentPage(await endpoints.list(parse(listQuery, req.query)), presentEndpoint));
   });
 
   routes.add('GET', '/admin/webhooks/:id', admin, async (req, res) => {
@@ -78,15 +80,14 @@ export function registerWebhookRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('GET', '/admin/webhook-deliveries', admin, async (req, res) => {
     const q = parse(deliveryQuery, req.query);
-    res.json(
-      await deliveries.list({
-        status: q.status,
-        endpointId: q.endpoint_id,
-        type: q.type,
-        limit: q.limit,
-        cursor: q.cursor,
-      }),
-    );
+    const page = await deliveries.list({
+      status: q.status,
+      endpointId: q.endpoint_id,
+      type: q.type,
+      limit: q.limit,
+      cursor: q.cursor,
+    });
+    res.json(presentPage(page, presentDelivery));
   });
 
   routes.add('POST', '/admin/webhook-deliveries/:id/replay', admin, async (req, res) => {

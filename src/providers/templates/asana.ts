@@ -17,5 +17,12 @@ export const asana: ProviderTemplate = {
   tokensExpire: true,
   rotatesRefreshTokens: false,
   tokenResponseFields: ['data.gid', 'data.email'],
+  webhook: {
+    scheme: 'asana',
+    events: [
+      'events, as resource_type.action (task.changed, …)',
+      'X-Hook-Secret handshake and heartbeats (answered)',
+    ],
+  },
   notes: 'Access tokens last an hour; the refresh token does not change.',
 };

@@ -16,6 +16,10 @@ export const bitbucket: ProviderTemplate = {
   tokensExpire: true,
   rotatesRefreshTokens: false,
   grants: ['client_credentials'],
+  webhook: {
+    scheme: 'bitbucket',
+    events: ['every event, as X-Event-Key (repo:push, pullrequest:created, …)'],
+  },
   notes:
     'Access tokens last 2 hours. Scopes are fixed on the consumer; the scope parameter narrows them.',
 };

@@ -17,5 +17,9 @@ export const box: ProviderTemplate = {
   tokensExpire: true,
   rotatesRefreshTokens: true,
   grants: ['client_credentials'],
+  webhook: {
+    scheme: 'box',
+    events: ['V2 webhooks, as their trigger (FILE.UPLOADED, …)'],
+  },
   notes: 'Access tokens last about an hour; a refresh token works once and for 60 days.',
 };

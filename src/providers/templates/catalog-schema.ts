@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RESERVED_AUTHORIZATION_PARAMS, RESERVED_TOKEN_PARAMS } from '../schema.js';
+import { WEBHOOK_SCHEME_NAMES } from '../../provider-webhooks/schemes/index.js';
 import type { ProviderTemplate } from './types.js';
 
 const PLACEHOLDER = /\{([a-z_][a-z0-9_]*)\}/g;
@@ -28,6 +29,23 @@ const params = z
     (m) => !Object.keys(m).some((k) => RESERVED.has(k)),
     'sets a parameter the broker controls',
   );
+
+/** An event field: a dotted path (`*` for array elements) or `header:<name>`. */
+const EVENT_FIELD = z
+  .string()
+  .regex(
+    /^(?:header:[a-z0-9-]{1,64}|[A-Za-z_*][A-Za-z0-9_]*(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|\*))*)$/,
+  );
+
+const accounts = z.array(z.strictObject({ field: EVENT_FIELD, metadata: FIELD_PATH }));
+const webhook = z.strictObject({
+  scheme: z.enum(WEBHOOK_SCHEME_NAMES),
+  accounts: accounts.optional(),
+  revokeOn: z
+    .array(z.strictObject({ event: z.string().min(1).max(200), accounts: accounts.optional() }))
+    .optional(),
+  events: z.array(z.string().min(1).max(200)),
+});
 
 const placeholder = z.strictObject({
   name: z.string().regex(/^[a-z_][a-z0-9_]*$/),
@@ -110,6 +128,7 @@ export const templateSchema = z
         pattern: z.instanceof(RegExp).optional(),
       })
       .optional(),
+    webhook: webhook.optional(),
     notes: z.string().max(1000).optional(),
   })
   .superRefine((t, ctx) => {

@@ -18,6 +18,13 @@ export const discord: ProviderTemplate = {
   rotatesRefreshTokens: true,
   tokenResponseFields: ['guild.id', 'webhook.id'],
   grants: ['client_credentials'],
+  webhook: {
+    scheme: 'discord',
+    events: [
+      'webhook events, as event.type (APPLICATION_AUTHORIZED, APPLICATION_DEAUTHORIZED, ENTITLEMENT_CREATE)',
+      'PING (answered)',
+    ],
+  },
   notes:
     'Access tokens last 7 days; each refresh returns a new refresh token. The bot scope adds a guild to the response.',
 };

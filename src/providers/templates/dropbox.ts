@@ -16,5 +16,10 @@ export const dropbox: ProviderTemplate = {
   tokensExpire: true,
   rotatesRefreshTokens: false,
   tokenResponseFields: ['account_id', 'team_id'],
+  webhook: {
+    scheme: 'dropbox',
+    accounts: [{ field: 'list_folder.accounts.*', metadata: 'account_id' }],
+    events: ['list_folder change notifications', 'GET challenge (answered)'],
+  },
   notes: 'Access tokens last 4 hours; the refresh token does not change.',
 };

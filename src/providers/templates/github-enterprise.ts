@@ -25,5 +25,18 @@ export const githubEnterprise: ProviderTemplate = {
   tokensExpire: false,
   rotatesRefreshTokens: false,
   grants: ['device_code'],
+  callbackParams: ['installation_id'],
+  webhook: {
+    scheme: 'github',
+    accounts: [
+      { field: 'installation.id', metadata: 'installation_id' },
+      { field: 'sender.id', metadata: 'user.id' },
+    ],
+    revokeOn: [{ event: 'github_app_authorization.revoked' }],
+    events: [
+      'every event, as X-GitHub-Event.action (issues.opened, push, …)',
+      'github_app_authorization.revoked',
+    ],
+  },
   notes: 'Same dialect as github.com; the host is fixed per provider (config.host).',
 };

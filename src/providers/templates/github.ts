@@ -17,6 +17,19 @@ export const github: ProviderTemplate = {
   tokensExpire: false,
   rotatesRefreshTokens: false,
   grants: ['device_code'],
+  callbackParams: ['installation_id'],
+  webhook: {
+    scheme: 'github',
+    accounts: [
+      { field: 'installation.id', metadata: 'installation_id' },
+      { field: 'sender.id', metadata: 'user.id' },
+    ],
+    revokeOn: [{ event: 'github_app_authorization.revoked' }],
+    events: [
+      'every event, as X-GitHub-Event.action (issues.opened, push, …)',
+      'github_app_authorization.revoked',
+    ],
+  },
   notes:
     'OAuth App tokens never expire and come without a refresh token. GitHub Apps with expiring user tokens answer expires_in (8 h) and a rotating refresh token, which the broker handles the same way. Errors arrive with status 200.',
 };

@@ -29,6 +29,12 @@ export const gitlab: ProviderTemplate = {
   tokensExpire: true,
   rotatesRefreshTokens: true,
   grants: ['device_code'],
+  webhook: {
+    scheme: 'gitlab',
+    events: [
+      'every event, as object_kind (push, merge_request, …); X-Gitlab-Token is a shared token, not a signature',
+    ],
+  },
   notes:
     'Access tokens last 2 hours; every refresh returns a new refresh token and retires the old one.',
 };

@@ -15,5 +15,11 @@ export const hubspot: ProviderTemplate = {
   placeholders: [],
   tokensExpire: true,
   rotatesRefreshTokens: false,
+  tokenResponseFields: ['hub_id'],
+  webhook: {
+    scheme: 'hubspot',
+    accounts: [{ field: '*.portalId', metadata: 'hub_id' }],
+    events: ['webhook batches (v3 signature), as the first subscriptionType (contact.creation, …)'],
+  },
   notes: 'Access tokens last 30 minutes; the refresh token stays the same.',
 };

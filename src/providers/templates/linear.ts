@@ -17,6 +17,10 @@ export const linear: ProviderTemplate = {
   tokensExpire: true,
   rotatesRefreshTokens: true,
   grants: ['client_credentials'],
+  webhook: {
+    scheme: 'linear',
+    events: ['every event, as type.action (Issue.create, Comment.update, …)'],
+  },
   notes:
     'Scopes are comma-separated. Newer apps get 24-hour access tokens with refresh tokens; older ones long-lived tokens without expires_in (both handled).',
 };

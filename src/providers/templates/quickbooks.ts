@@ -18,6 +18,14 @@ export const quickbooks: ProviderTemplate = {
   tokensExpire: true,
   rotatesRefreshTokens: true,
   callbackParams: ['realmId'],
+  webhook: {
+    scheme: 'intuit',
+    accounts: [
+      { field: 'eventNotifications.*.realmId', metadata: 'realmId' },
+      { field: '*.intuitaccountid', metadata: 'realmId' },
+    ],
+    events: ['dataChangeEvent notifications and CloudEvents (qbo.customer.created.v1, …)'],
+  },
   notes:
     'realmId (the company id every API call needs) is a callback parameter kept as connection metadata. Access tokens last an hour; the refresh token changes about daily and the newest must be kept.',
 };

@@ -23,6 +23,12 @@ export const shopify: ProviderTemplate = {
   ],
   tokensExpire: false,
   rotatesRefreshTokens: false,
+  webhook: {
+    scheme: 'shopify',
+    accounts: [{ field: 'header:x-shopify-shop-domain', metadata: 'shop' }],
+    revokeOn: [{ event: 'app/uninstalled' }],
+    events: ['every topic, as X-Shopify-Topic (orders/create, …)', 'app/uninstalled'],
+  },
   notes:
     'The shop is given per connection (connection_config.shop). Offline access tokens do not expire. Scopes are comma-separated. Custom-app admin tokens are static credentials (type api_key).',
 };

@@ -18,6 +18,23 @@ export const slackUser: ProviderTemplate = {
   rotatesRefreshTokens: false,
   tokenPath: 'authed_user',
   tokenResponseFields: ['team.id', 'team.name', 'enterprise.id', 'authed_user.id'],
+  webhook: {
+    scheme: 'slack',
+    accounts: [{ field: 'team_id', metadata: 'team.id' }],
+    revokeOn: [
+      {
+        event: 'tokens_revoked',
+        accounts: [{ field: 'event.tokens.oauth.*', metadata: 'authed_user.id' }],
+      },
+      { event: 'app_uninstalled' },
+    ],
+    events: [
+      'Events API events, as the inner event.type (app_mention, message, …)',
+      'url_verification (answered)',
+      'tokens_revoked',
+      'app_uninstalled',
+    ],
+  },
   notes:
     'Serves the user token (xoxp-) from authed_user.access_token; a bot token in the same response is ignored.',
 };

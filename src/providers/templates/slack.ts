@@ -23,6 +23,23 @@ export const slack: ProviderTemplate = {
     'bot_user_id',
     'app_id',
   ],
+  webhook: {
+    scheme: 'slack',
+    accounts: [{ field: 'team_id', metadata: 'team.id' }],
+    revokeOn: [
+      {
+        event: 'tokens_revoked',
+        accounts: [{ field: 'event.tokens.bot.*', metadata: 'bot_user_id' }],
+      },
+      { event: 'app_uninstalled' },
+    ],
+    events: [
+      'Events API events, as the inner event.type (app_mention, message, …)',
+      'url_verification (answered)',
+      'tokens_revoked',
+      'app_uninstalled',
+    ],
+  },
   notes:
     'Serves the bot token (xoxb-). Errors come as 200 with ok:false; token_type is "bot". With token rotation enabled tokens expire after 12 hours and carry a refresh token.',
 };

@@ -1,4 +1,4 @@
-import type { ClientAuthMethod } from '../oauth-client.js';
+import type { ClientAuthMethod } from '../types.js';
 
 /**
  * A value substituted into a template's URLs as `{name}`: fixed for the whole provider
@@ -26,6 +26,35 @@ export interface StaticCredentialRules {
   hint?: string;
   /** Anchored pattern a well-formed credential matches. */
   pattern?: RegExp;
+}
+
+/** An event field naming an account, and the connection metadata key it is matched against. */
+export interface WebhookAccount {
+  field: string;
+  metadata: string;
+}
+
+/**
+ * How the provider's own webhooks are received (`POST /webhooks/providers/{key}`): the
+ * signature scheme (src/provider-webhooks/schemes), where an event names the account it
+ * is about, and which events revoke connections.
+ */
+export interface TemplateWebhook {
+  /** A scheme name of `WEBHOOK_SCHEMES`, e.g. `github`, `slack`, `standard-webhooks`. */
+  scheme: string;
+  /**
+   * Event fields naming an account (a dotted path into the body, `*` for each array
+   * element, or `header:<name>`), each matched against a connection metadata key.
+   */
+  accounts?: WebhookAccount[];
+  /**
+   * Events (by forwarded `event_type`) that revoke the connections they match: by
+   * `accounts` of their own where given (Slack's `tokens_revoked` names the users), else
+   * by the template's.
+   */
+  revokeOn?: { event: string; accounts?: WebhookAccount[] }[];
+  /** The events this template's docs list as understood (docs/PROVIDERS.md). */
+  events: string[];
 }
 
 /** Grants a template's provider supports besides authorization_code. */
@@ -77,6 +106,8 @@ export interface ProviderTemplate {
   staticCredential?: StaticCredentialRules;
   /** Further grants the provider supports for this client. */
   grants?: TemplateGrant[];
+  /** The provider's own webhooks, where it signs them. */
+  webhook?: TemplateWebhook;
   /** What to know about this provider, in a sentence or two (docs/PROVIDERS.md). */
   notes?: string;
 }

@@ -17,6 +17,14 @@ export const xero: ProviderTemplate = {
   tokensExpire: true,
   rotatesRefreshTokens: true,
   grants: ['client_credentials'],
+  webhook: {
+    scheme: 'xero',
+    accounts: [{ field: 'events.*.tenantId', metadata: 'tenantId' }],
+    events: [
+      'every event, as eventCategory.eventType (INVOICE.UPDATE, CONTACT.CREATE)',
+      'intent to receive (answered)',
+    ],
+  },
   notes:
     'Refresh tokens are single use (30-minute grace) and expire after 60 days unused. The tenant id comes from GET /connections with the token.',
 };

@@ -23,6 +23,12 @@ export const zendesk: ProviderTemplate = {
   ],
   tokensExpire: false,
   rotatesRefreshTokens: false,
+  webhook: {
+    scheme: 'zendesk',
+    events: [
+      'webhooks of triggers, automations and event subscriptions (zen:event-type:ticket.created, …)',
+    ],
+  },
   notes:
     'The subdomain is given per connection (connection_config.subdomain). Tokens do not expire unless the client asks for expiring ones. API tokens are static credentials (type basic, user "email/token").',
 };

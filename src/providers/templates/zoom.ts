@@ -16,6 +16,16 @@ export const zoom: ProviderTemplate = {
   placeholders: [],
   tokensExpire: true,
   rotatesRefreshTokens: true,
+  webhook: {
+    scheme: 'zoom',
+    accounts: [{ field: 'payload.account_id', metadata: 'account_id' }],
+    revokeOn: [{ event: 'app_deauthorized' }],
+    events: [
+      'every event, as its event field (meeting.started, …)',
+      'endpoint.url_validation (answered)',
+      'app_deauthorized',
+    ],
+  },
   notes:
     'Scopes are set on the app. Access tokens last an hour; each refresh returns a new refresh token.',
 };

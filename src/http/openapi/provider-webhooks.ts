@@ -1,0 +1,53 @@
+import { errorResponse, type PathItems } from './shared.js';
+
+const keyParam = {
+  name: 'key',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: 'the provider key',
+};
+
+const refusals = {
+  '400': {
+    ...errorResponse,
+    description: 'invalid_request: the body is not the JSON the provider sends',
+  },
+  '401': { ...errorResponse, description: 'invalid_token: missing, bad or stale signature' },
+  '404': { ...errorResponse, description: 'not_found: unknown provider, or no webhook_secret' },
+  '413': { ...errorResponse, description: 'payload_too_large: over BODY_LIMIT_BYTES' },
+  '429': { ...errorResponse, description: 'rate_limited, with Retry-After' },
+};
+
+/** Inbound provider webhooks (API.md "Inbound provider webhooks"). */
+export const providerWebhookPaths: PathItems = {
+  '/webhooks/providers/{key}': {
+    post: {
+      summary: "Receive the provider's own webhook",
+      description:
+        "Verifies the template's signature scheme on the raw body, answers handshakes (Slack url_verification, Zoom endpoint.url_validation, Xero intent to receive, Asana X-Hook-Secret, Discord PING), and queues each new delivery as one provider.webhook event `{provider, delivery_id, event_type, connection_ids, payload}` for the app's webhook endpoints. A delivery id seen before is acknowledged and not forwarded again. Provider-sent revocations revoke the matched connections.",
+      parameters: [keyParam],
+      requestBody: {
+        required: true,
+        content: { '*/*': { schema: { description: 'the provider payload, verified as sent' } } },
+      },
+      responses: {
+        '200': { description: 'durably queued (or a handshake answered)' },
+        '204': { description: 'durably queued (Discord) or a Discord PING answered' },
+        ...refusals,
+      },
+    },
+    get: {
+      summary: 'Verification challenge (Dropbox `?challenge=`)',
+      parameters: [keyParam, { name: 'challenge', in: 'query', schema: { type: 'string' } }],
+      responses: {
+        '200': {
+          description: 'the challenge echoed as text/plain',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+        '405': errorResponse,
+        ...refusals,
+      },
+    },
+  },
+};

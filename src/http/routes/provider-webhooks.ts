@@ -1,0 +1,58 @@
+import express, { type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Container } from '../../container.js';
+import { PROVIDER_KEY } from '../../providers/provider-key.js';
+import type { InboundRequest } from '../../provider-webhooks/types.js';
+import type { RouteTable } from '../router.js';
+import { parse } from '../../validate.js';
+
+export const PROVIDER_WEBHOOK_PREFIX = '/webhooks/providers';
+
+const params = z.object({ key: z.string().regex(PROVIDER_KEY, 'must be a provider key') });
+
+/**
+ * The raw body of provider webhooks, mounted before the app's JSON parser (which then
+ * leaves it alone): signatures are over the exact bytes. Any content type, the body limit
+ * as elsewhere; an oversized body is counted as a refusal before its 413.
+ */
+export function providerWebhookBody(c: Container): RequestHandler {
+  const raw = express.raw({ type: () => true, limit: c.config.bodyLimitBytes });
+  return (req, res, next) => {
+    raw(req, res, (error?: unknown) => {
+      if ((error as { type?: string } | undefined)?.type === 'entity.too.large') {
+        c.providerWebhooks.tooLarge(req.path.split('/')[1] ?? '');
+      }
+      next(error);
+    });
+  };
+}
+
+function inbound(req: express.Request, publicUrl: string): InboundRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const url = `${publicUrl}${req.originalUrl}`;
+  return {
+    method: req.method === 'GET' ? 'GET' : 'POST',
+    headers,
+    body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    url,
+    query: new URL(url).searchParams,
+  };
+}
+
+/** `POST /webhooks/providers/{key}` and the GET challenge some providers send (Dropbox). */
+export function registerProviderWebhookRoutes(routes: RouteTable, c: Container): void {
+  const receive: RequestHandler = async (req, res) => {
+    const { key } = parse(params, req.params);
+    const answer = await c.providerWebhooks.receive(key, inbound(req, c.config.publicUrl));
+    res.status(answer.status).set(answer.headers ?? {});
+    if (answer.json !== undefined) res.json(answer.json);
+    else if (answer.text !== undefined && answer.text !== '')
+      res.type('text/plain').send(answer.text);
+    else res.end();
+  };
+  routes.add('POST', `${PROVIDER_WEBHOOK_PREFIX}/:key`, receive);
+  routes.add('GET', `${PROVIDER_WEBHOOK_PREFIX}/:key`, receive);
+}

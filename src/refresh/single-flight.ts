@@ -1,0 +1,269 @@
+import type { Actor } from '../audit/actor.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import type { PrismaClient } from '../db/client.js';
+import type { Logger } from '../observability/logger.js';
+import { refreshDuration, refreshes, upstreamErrors } from '../observability/metrics.js';
+import { withSpan } from '../observability/spans.js';
+import { forConnection } from '../providers/metadata.js';
+import type { ProviderOAuth } from '../providers/oauth-client.js';
+import type { ProviderRecord, TokenResult } from '../providers/types.js';
+import type { ProviderStore } from '../providers/store.js';
+import {
+  classifyUpstreamError,
+  PermanentUpstreamError,
+  type UpstreamError,
+} from '../providers/upstream-errors.js';
+import type { PlainTokenSet } from '../vault/token-set.js';
+import {
+  lockConnection,
+  type LockedConnection,
+  type TokenStore,
+} from '../connections/token-sets.js';
+
+/**
+ * A refresh transaction holds the connection's lock across the provider call (≤ 10 s)
+ * and may first wait for another replica's; Prisma's 5 s default would cut it short.
+ */
+const TX_OPTIONS = { maxWait: 10_000, timeout: 45_000 };
+/** Attempts to store a rotated token set after its first commit failed. */
+const WRITE_RETRIES = 3;
+/**
+ * After a transient failure this replica does not ask the provider again about the same
+ * connection for a few seconds (its Retry-After, within bounds): an outage must not turn
+ * every read into a provider call and a `connection.refresh_failed` event.
+ */
+const COOLDOWN_SECONDS = { default: 2, max: 30 };
+
+/** `connections.auth_type` of provider-level machine tokens, renewed by re-running the grant. */
+const CLIENT_CREDENTIALS = 'client_credentials';
+
+export interface RefreshRequest {
+  /** Refresh even when the token is still valid for `minTtlSeconds`. */
+  force: boolean;
+  /** The refresher's sweep: refresh once next_refresh_at has come, whatever the token's lifetime. */
+  scheduled: boolean;
+  minTtlSeconds: number;
+  /** token_sets.version the caller saw: a different one after locking means someone else refreshed. */
+  seenVersion: number | null;
+  actor: Actor;
+}
+
+/** What one refresh attempt came to. The token itself is read afresh by the caller. */
+export type RefreshOutcome =
+  | { kind: 'refreshed' }
+  /** No refresh was needed any more (another caller or replica refreshed first). */
+  | { kind: 'current' }
+  /** Missing, revoked or needing reauthorization: nothing to refresh. */
+  | { kind: 'inactive' }
+  | { kind: 'failed'; error: UpstreamError };
+
+/** A still-valid token refreshed this recently is not refreshed again unless forced. */
+const MIN_REFRESH_INTERVAL_MS = 10_000;
+
+const refreshedWithin = (lastRefreshedAt: Date | null, now: Date) =>
+  lastRefreshedAt !== null && now.getTime() - lastRefreshedAt.getTime() < MIN_REFRESH_INTERVAL_MS;
+
+/** Whether a token expiring at `expiresAt` is valid for fewer than `minTtlSeconds` more. */
+export const expiresWithin = (expiresAt: Date | null, minTtlSeconds: number, now: Date) =>
+  expiresAt !== null && expiresAt.getTime() - now.getTime() < minTtlSeconds * 1000;
+
+interface Pending {
+  row: LockedConnection;
+  previous: PlainTokenSet;
+  result: TokenResult;
+  requestedAt: Date;
+}
+
+/**
+ * The one refresh mechanism (read path, forced refresh, background refresher): at most
+ * one refresh per connection at a time in this process (a map of in-flight promises)
+ * and across replicas (a Postgres advisory lock taken in a transaction, then the token
+ * set re-read: if another replica refreshed meanwhile, its result stands).
+ */
+export function createRefresher(deps: {
+  prisma: PrismaClient;
+  store: TokenStore;
+  providers: ProviderStore;
+  oauth: ProviderOAuth;
+  audit: AuditLog;
+  clock: Clock;
+  logger: Logger;
+}) {
+  const inFlight = new Map<string, Promise<RefreshOutcome>>();
+  const cooling = new Map<string, { until: number; outcome: RefreshOutcome }>();
+
+  function coolDown(id: string, outcome: RefreshOutcome): void {
+    if (outcome.kind !== 'failed' || outcome.error.permanent) {
+      cooling.delete(id);
+      return;
+    }
+    const seconds = Math.min(
+      outcome.error.retryAfterSeconds ?? COOLDOWN_SECONDS.default,
+      COOLDOWN_SECONDS.max,
+    );
+    const now = Date.now();
+    if (cooling.size > 10_000) {
+      for (const [key, entry] of cooling) if (entry.until <= now) cooling.delete(key);
+    }
+    cooling.set(id, { until: now + seconds * 1000, outcome });
+  }
+
+  /**
+   * The one place a connection's tokens are renewed: a refresh_token grant, or for a
+   * client_credentials connection (no refresh token) the client_credentials grant again.
+   * Connection-level template placeholders (a shop, a subdomain) pick the endpoints.
+   */
+  async function callProvider(
+    row: LockedConnection,
+    record: ProviderRecord | undefined,
+    current: PlainTokenSet,
+  ): Promise<TokenResult> {
+    if (!record) throw new PermanentUpstreamError('provider_removed');
+    const provider = forConnection(record, row.connectionConfig as Record<string, string>);
+    const stop = refreshDuration.startTimer({ provider: row.providerKey });
+    try {
+      if (row.authType === CLIENT_CREDENTIALS) {
+        return await deps.oauth.clientCredentials(provider, row.scopes);
+      }
+      if (!current.refreshToken) throw new PermanentUpstreamError('no_refresh_token');
+      return await deps.oauth.refresh(provider, current.refreshToken);
+    } catch (error) {
+      throw classifyUpstreamError(error);
+    } finally {
+      stop();
+    }
+  }
+
+  /** Stores a rotated token set whose first commit failed, from memory: the provider is not asked again. */
+  async function persistFromMemory(p: Pending, cause: unknown): Promise<RefreshOutcome> {
+    for (let attempt = 1; attempt <= WRITE_RETRIES; attempt++) {
+      await sleep(100 * 2 ** attempt);
+      try {
+        return await deps.prisma.$transaction(async (tx) => {
+          const row = await lockConnection(tx, p.row.id);
+          if (!row || row.tokenSet?.version !== p.row.tokenSet?.version) return { kind: 'current' };
+          await deps.store.writeRefreshed(
+            tx,
+            row,
+            p.previous,
+            p.result,
+            p.requestedAt,
+            deps.clock.now(),
+          );
+          return { kind: 'refreshed' };
+        }, TX_OPTIONS);
+      } catch (error) {
+        deps.logger.warn(
+          { connection_id: p.row.id, attempt, err: (error as Error).message },
+          'storing refreshed tokens failed; retrying',
+        );
+      }
+    }
+    throw cause;
+  }
+
+  async function run(
+    id: string,
+    providerKey: string,
+    req: RefreshRequest,
+  ): Promise<RefreshOutcome> {
+    let pending: Pending | undefined;
+    // Read before the transaction: a pool connection taken while one is held for the
+    // transaction deadlocks once every connection is held by a refresh.
+    const provider = await deps.providers.get(providerKey);
+    try {
+      return await deps.prisma.$transaction(async (tx) => {
+        const row = await lockConnection(tx, id);
+        if (!row?.tokenSet || row.status !== 'active') return { kind: 'inactive' };
+        const now = deps.clock.now();
+        const current = deps.store.open(row) as PlainTokenSet;
+        if (row.tokenSet.version !== req.seenVersion) return { kind: 'current' };
+        const valid = current.expiresAt === null || current.expiresAt > now;
+        const due = req.scheduled && row.nextRefreshAt !== null && row.nextRefreshAt <= now;
+        if (!req.force && !due) {
+          if (!expiresWithin(current.expiresAt, req.minTtlSeconds, now)) return { kind: 'current' };
+          // A min_ttl longer than the provider's token lifetime must not refresh on every read.
+          if (valid && refreshedWithin(row.lastRefreshedAt, now)) return { kind: 'current' };
+        }
+        const renewable = current.refreshToken !== undefined || row.authType === CLIENT_CREDENTIALS;
+        if (!renewable && valid) return { kind: 'current' };
+        const requestedAt = now;
+        let result: TokenResult;
+        try {
+          result = await callProvider(row, provider, current);
+        } catch (e) {
+          const error = classifyUpstreamError(e);
+          await deps.store.writeFailure(tx, row, error, deps.clock.now());
+          return { kind: 'failed', error };
+        }
+        pending = { row, previous: current, result, requestedAt };
+        await deps.store.writeRefreshed(tx, row, current, result, requestedAt, deps.clock.now());
+        return { kind: 'refreshed' };
+      }, TX_OPTIONS);
+    } catch (error) {
+      if (!pending) throw error;
+      return persistFromMemory(pending, error);
+    }
+  }
+
+  function record(id: string, provider: string, req: RefreshRequest, outcome: RefreshOutcome) {
+    if (outcome.kind === 'refreshed' || outcome.kind === 'failed') {
+      const result =
+        outcome.kind === 'refreshed'
+          ? 'success'
+          : outcome.error.permanent
+            ? 'permanent'
+            : 'transient';
+      refreshes.inc({ provider, outcome: result });
+      if (outcome.kind === 'failed') {
+        upstreamErrors.inc({ provider, class: outcome.error.errorClass });
+        deps.logger.warn(
+          { connection_id: id, provider, class: outcome.error.errorClass },
+          'refresh failed',
+        );
+      }
+      deps.audit.record({
+        actorType: req.actor.type,
+        actorId: req.actor.id,
+        action: 'connection.refresh',
+        connectionId: id,
+        providerKey: provider,
+        outcome: outcome.kind === 'refreshed' ? 'success' : outcome.error.errorClass,
+        detail: { forced: req.force },
+        origin: req.actor.origin,
+      });
+    }
+  }
+
+  return {
+    /**
+     * Refreshes a connection if still needed once its lock is held; joins a refresh of the
+     * same connection already running in this process, and answers a recent transient
+     * failure again during its cool-down instead of asking the provider.
+     * @throws only on database failures; provider failures come back as `failed`.
+     */
+    refresh(id: string, provider: string, req: RefreshRequest): Promise<RefreshOutcome> {
+      const running = inFlight.get(id);
+      if (running) return running;
+      const cooled = cooling.get(id);
+      if (cooled && cooled.until > Date.now()) return Promise.resolve(cooled.outcome);
+      const flight = withSpan(
+        'token.refresh',
+        { 'token_broker.provider': provider, 'token_broker.connection_id': id },
+        () => run(id, provider, req),
+      )
+        .then((outcome) => {
+          record(id, provider, req, outcome);
+          coolDown(id, outcome);
+          return outcome;
+        })
+        .finally(() => inFlight.delete(id));
+      inFlight.set(id, flight);
+      return flight;
+    },
+  };
+}
+
+export type Refresher = ReturnType<typeof createRefresher>;

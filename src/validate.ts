@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { invalidRequest } from './errors/index.js';
+
+/**
+ * Parses input with a zod schema; failures become 400 `invalid_request` naming the field.
+ *
+ * @example
+ * const body = parse(createConnectSessionBody, req.body);
+ */
+export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue && issue.path.length > 0 ? issue.path.join('.') + ': ' : '';
+  throw invalidRequest(`${where}${issue?.message ?? 'invalid input'}`);
+}
+
+/** A filter value: a non-empty string of at most 255 characters. */
+export const text = z.string().min(1).max(255);
+
+/** A list's `limit`: 1 to 100, 50 when absent. */
+export const limit = z.coerce.number().int().min(1).max(100).default(50);
+
+/** A whole number in a query string, 1 to 6 digits. */
+export const wholeNumber = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback);
