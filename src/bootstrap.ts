@@ -36,7 +36,10 @@ export async function startBroker(
 ): Promise<RunningBroker> {
   if (raw.providerTemplatesFile) await loadTemplatesFile(raw.providerTemplatesFile);
   const { config: resolved, embedded } = await resolveConfig(raw, logger);
-  const db = createDatabase(resolved.databaseUrl, { max: resolved.databasePoolSize });
+  const db = createDatabase(resolved.databaseUrl, {
+    max: resolved.databasePoolSize,
+    providerCallsMax: resolved.databaseProviderPoolSize,
+  });
   observePool(db.pool);
   try {
     const { applied } = await migrate(db.pool);

@@ -119,7 +119,13 @@ export function createContainer(deps: {
     refreshWindowSeconds: deps.config.refreshWindowSeconds,
     refreshKeepAliveDays: deps.config.refreshKeepAliveDays,
   };
-  const tokens = createTokenService({ ...grantDeps, pool, changes });
+  const tokens = createTokenService({
+    ...grantDeps,
+    pool,
+    changes,
+    forcedRefreshIntervalSeconds: deps.config.forcedRefreshIntervalSeconds,
+    providerCalls: deps.db.providerCalls,
+  });
   const providerRegistry = createProviderRegistry({
     prisma,
     keyring,

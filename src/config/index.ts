@@ -47,6 +47,8 @@ export interface Config {
   webhookRetentionDays: number;
   /** Connections in this replica's Postgres pool. */
   databasePoolSize: number;
+  /** Connections of the pool for transactions that wait on a provider. */
+  databaseProviderPoolSize: number;
   /** Least seconds between two forced refreshes of one connection; 0 disables the limit. */
   forcedRefreshIntervalSeconds: number;
 }
@@ -111,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     providerAllowPrivateUrls: c.PROVIDER_ALLOW_PRIVATE_URLS ?? c.NODE_ENV !== 'production',
     webhookRetentionDays: c.WEBHOOK_RETENTION_DAYS,
     databasePoolSize: c.DATABASE_POOL_SIZE,
+    databaseProviderPoolSize: c.DATABASE_PROVIDER_POOL_SIZE,
     forcedRefreshIntervalSeconds: c.FORCED_REFRESH_INTERVAL_SECONDS,
   };
   if (config.nodeEnv === 'production') {

@@ -39,6 +39,8 @@ export const CONFIG_DOCS = {
   WEBHOOK_RETENTION_DAYS:
     'webhook events (provider.webhook payloads too) and deliveries older than this many days are deleted by housekeeping; received provider delivery ids are remembered at least 7 days',
   DATABASE_POOL_SIZE: 'Postgres connections in this replica’s pool',
+  DATABASE_PROVIDER_POOL_SIZE:
+    'further Postgres connections for refreshes that wait on a provider, so a slow one cannot stall the rest',
   FORCED_REFRESH_INTERVAL_SECONDS:
     'POST /v1/connections/{id}/refresh at most once per connection in this many seconds, then 429; 0 disables',
 } as const;
@@ -157,6 +159,7 @@ export const configSchema = z.object({
   PROVIDER_ALLOW_PRIVATE_URLS: trueOrFalse.optional(),
   WEBHOOK_RETENTION_DAYS: positiveInt(3650).default(30),
   DATABASE_POOL_SIZE: wholeNumber(2, 1000).default(10),
+  DATABASE_PROVIDER_POOL_SIZE: wholeNumber(1, 1000).default(4),
   FORCED_REFRESH_INTERVAL_SECONDS: nonNegativeInt(86_400).default(10),
 });
 

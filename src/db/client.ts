@@ -8,6 +8,12 @@ export type { PrismaClient } from '../generated/prisma/client.js';
 export interface Database {
   prisma: PrismaClient;
   pool: pg.Pool;
+  /**
+   * A small pool of its own for the transactions that wait on a provider (the refresh's
+   * single-flight lock is held across its grant): a slow provider exhausts this one, never
+   * the pool every other request uses (`DATABASE_PROVIDER_POOL_SIZE`).
+   */
+  providerCalls: PrismaClient;
   close(): Promise<void>;
 }
 
@@ -18,24 +24,30 @@ export interface Database {
  * const db = createDatabase(config.databaseUrl);
  * await db.prisma.connection.findUnique({ where: { id } });
  */
-export function createDatabase(url: string, options: { max?: number } = {}): Database {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.max ?? 10,
-    idleTimeoutMillis: 30_000,
-  });
-  // A dropped idle connection (database restart) must not crash the process.
-  pool.on('error', () => undefined);
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+export function createDatabase(
+  url: string,
+  options: { max?: number; providerCallsMax?: number } = {},
+): Database {
+  const open = (max: number) => {
+    const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
+    // A dropped idle connection (database restart) must not crash the process.
+    pool.on('error', () => undefined);
+    return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
+  };
+  const main = open(options.max ?? 10);
+  const providerCalls = open(options.providerCallsMax ?? 4);
   let closed = false;
   return {
-    prisma,
-    pool,
+    prisma: main.prisma,
+    pool: main.pool,
+    providerCalls: providerCalls.prisma,
     async close() {
       if (closed) return;
       closed = true;
-      await prisma.$disconnect();
-      await pool.end();
+      for (const p of [main, providerCalls]) {
+        await p.prisma.$disconnect();
+        await p.pool.end();
+      }
     },
   };
 }

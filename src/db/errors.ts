@@ -7,8 +7,11 @@ export type DatabaseFailure = 'unavailable' | 'bad_input';
 
 /** Node socket errors of a lost or refused database connection. */
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
-/** Prisma's connectivity codes (can't reach, timed out, closed, pool timeout). */
-const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+/**
+ * Prisma's connectivity codes (can't reach, timed out, closed, pool timeout, and P2028: no
+ * pooled connection for a transaction in time, e.g. the provider-call pool is full).
+ */
+const PRISMA_UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
 /** Driver adapter kinds of a lost connection. */
 const ADAPTER_UNAVAILABLE = new Set([
   'DatabaseNotReachable',

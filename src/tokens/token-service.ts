@@ -1,11 +1,12 @@
 import { mayAccess } from '../connections/access.js';
 import type pg from 'pg';
+import type { PrismaClient } from '../db/client.js';
 import type { AuditOrigin } from '../audit/audit-log.js';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ServicePolicy } from '../services/service-store.js';
 import type { GrantWriterDeps } from '../connections/save.js';
 import { createReadCache } from '../cache/read-cache.js';
-import { BrokerError, notFound, upstreamUnavailable } from '../errors/index.js';
+import { BrokerError, notFound, rateLimited, upstreamUnavailable } from '../errors/index.js';
 import { children, tokenReads } from '../observability/metrics.js';
 import { createRefresher, expiresWithin, type RefreshOutcome } from '../refresh/single-flight.js';
 import { type Actor } from '../audit/actor.js';
@@ -93,10 +94,15 @@ export function createTokenService(
     pool: pg.Pool;
     /** Invalidation across replicas (`token_broker_connection`) for the snapshot cache. */
     changes: ChangeFeed;
+    /** The pool of transactions held across a provider call (`Database.providerCalls`). */
+    providerCalls: PrismaClient;
+    /** `FORCED_REFRESH_INTERVAL_SECONDS`; 0 leaves forced refreshes unthrottled. */
+    forcedRefreshIntervalSeconds: number;
   },
 ) {
   const store = createTokenStore(deps);
-  const refresher = createRefresher({ ...deps, store });
+  // Its transactions wait on the provider: they run on the provider-call pool (db/client.ts).
+  const refresher = createRefresher({ ...deps, prisma: deps.providerCalls, store });
   const snapshots = createReadCache<TokenSnapshot>({
     name: 'token_snapshot',
     feed: deps.changes,
@@ -142,6 +148,28 @@ export function createTokenService(
     });
   }
 
+  /**
+   * One forced refresh per connection per `forcedRefreshIntervalSeconds`, across replicas:
+   * a conditional update claims it, so a burst cannot burn the provider's quota.
+   * @throws BrokerError rate_limited (429, Retry-After) when one ran within the interval.
+   */
+  async function claimForcedRefresh(id: string, now: Date): Promise<void> {
+    const interval = deps.forcedRefreshIntervalSeconds;
+    if (interval === 0) return;
+    const { rowCount } = await deps.pool.query(
+      `UPDATE connections SET forced_refresh_at = $2
+        WHERE id = $1 AND (forced_refresh_at IS NULL OR forced_refresh_at <= $3)`,
+      [id, now, new Date(now.getTime() - interval * 1000)],
+    );
+    if (rowCount === 1) return;
+    const { rows } = await deps.pool.query<{ forced_refresh_at: Date | null }>(
+      'SELECT forced_refresh_at FROM connections WHERE id = $1',
+      [id],
+    );
+    const last = rows[0]?.forced_refresh_at?.getTime() ?? now.getTime();
+    throw rateLimited((last + interval * 1000 - now.getTime()) / 1000);
+  }
+
   async function readOrRefresh(
     caller: ServicePolicy,
     id: string,
@@ -150,6 +178,7 @@ export function createTokenService(
     const snap = await visible(caller, id, !opts.force);
     ensureActive(snap);
     const now = deps.clock.now();
+    if (opts.force) await claimForcedRefresh(id, now);
     if (!opts.force && !expiresWithin(snap.tokens.expiresAt, opts.minTtlSeconds, now)) {
       return { read: { token: view(snap) }, provider: snap.providerKey };
     }

@@ -62,6 +62,8 @@ describe('the refresher against a failing provider', () => {
     );
     const tokens = createTokenService({
       ...c,
+      forcedRefreshIntervalSeconds: c.config.forcedRefreshIntervalSeconds,
+      providerCalls: c.db.providerCalls,
       prisma: c.db.prisma,
       pool: c.db.pool,
       oauth,

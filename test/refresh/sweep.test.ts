@@ -165,6 +165,8 @@ describe('the refresher sweep', () => {
     const c = broker.container;
     const tokens = createTokenService({
       ...c,
+      forcedRefreshIntervalSeconds: c.config.forcedRefreshIntervalSeconds,
+      providerCalls: c.db.providerCalls,
       prisma: c.db.prisma,
       pool: c.db.pool,
       providers: createProviderStore({ prisma: c.db.prisma, keyring: c.keyring, ttlMs: 0 }),

@@ -57,6 +57,8 @@ export async function startTestBroker(
     REFRESH_CRON: 'off',
     // Suites hammer deliberate 401s; the rate-limit suite sets its own limits.
     RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0',
+    // Suites force refreshes back to back; test/tokens/forced-refresh.test.ts sets its own.
+    FORCED_REFRESH_INTERVAL_SECONDS: '0',
     LOG_LEVEL: 'info',
     ...options.env,
   });

@@ -40,6 +40,9 @@ describe('a refresh whose commit fails after the provider rotated the refresh to
     } as unknown as PrismaClient;
     const tokens = createTokenService({
       ...c,
+      forcedRefreshIntervalSeconds: c.config.forcedRefreshIntervalSeconds,
+      // The refresh transaction runs on the provider-call pool: that is where commits fail.
+      providerCalls: prisma,
       prisma,
       pool: c.db.pool,
       refreshWindowSeconds: c.config.refreshWindowSeconds,

@@ -1,0 +1,70 @@
+import request from 'supertest';
+import { startTestBroker, type TestBroker } from '../support/broker.js';
+import { buildConnection } from '../support/factories.js';
+import { okTokens, startFakeProvider, type FakeHandler } from '../support/fake-provider.js';
+import { startUpstream, type Upstream } from '../support/upstream.js';
+import { bearer, brokerClient, buildProviderAt, createService } from './support.js';
+
+const SLOW_MS = 8_000;
+/** A provider that answers after 8 s: a fault a real one cannot produce on demand. */
+const slowly: FakeHandler = (req, body, res) => {
+  setTimeout(() => okTokens()(req, body, res), SLOW_MS);
+};
+
+describe('a slow provider stalled the replica: refreshes held pooled connections across the call (issue 19, item 4)', () => {
+  let upstream: Upstream;
+  let broker: TestBroker;
+  let slow: Awaited<ReturnType<typeof startFakeProvider>>;
+
+  beforeAll(async () => {
+    upstream = await startUpstream({ clients: [brokerClient], accessTokenTtl: 3600 });
+    slow = await startFakeProvider([slowly]);
+    broker = await startTestBroker({
+      jobs: () => [],
+      env: { DATABASE_POOL_SIZE: '10', DATABASE_PROVIDER_POOL_SIZE: '4' },
+    });
+  });
+  afterAll(async () => {
+    await broker.close();
+    await slow.close();
+    await upstream.close();
+  });
+
+  it('20 reads of expiring connections at a provider answering after 8 s leave reads of another provider answering', async () => {
+    const slowKey = (await buildProviderAt(broker, upstream, slow.metadata.token_endpoint)).key;
+    const fastKey = (await buildProviderAt(broker, upstream, upstream.issuer + '/token')).key;
+    const svc = await createService(broker, [slowKey, fastKey]);
+    const build = (providerKey: string, expiresInMs: number) =>
+      buildConnection(broker.db.prisma, broker.container.keyring, {
+        providerKey,
+        accessToken: `at-${Math.random()}`,
+        refreshToken: 'rt',
+        expiresAt: new Date(Date.now() + expiresInMs),
+      });
+    const expiring = await Promise.all(Array.from({ length: 20 }, () => build(slowKey, 30_000)));
+    // Never read before: each read below needs the database (no cached snapshot).
+    const others = await Promise.all(Array.from({ length: 5 }, () => build(fastKey, 3_600_000)));
+    const read = (id: string) =>
+      request(broker.url).get(`/v1/connections/${id}/token`).set(bearer(svc.api_key));
+
+    let slowDone = 0;
+    const slowReads = expiring.map((c) =>
+      read(c.id).then((res) => {
+        slowDone++;
+        return res;
+      }),
+    );
+    await new Promise((ok) => setTimeout(ok, 500));
+    const latencies: number[] = [];
+    for (const c of others) {
+      const started = Date.now();
+      await read(c.id).expect(200);
+      latencies.push(Date.now() - started);
+    }
+    process.stdout.write(`slow provider: other reads answered in ${latencies.join(', ')} ms\n`);
+    // Answered while every slow refresh was still waiting on the provider.
+    expect(slowDone).toBe(0);
+    expect(Math.max(...latencies)).toBeLessThan(SLOW_MS / 4);
+    for (const res of await Promise.all(slowReads)) expect([200, 503]).toContain(res.status);
+  }, 60_000);
+});
