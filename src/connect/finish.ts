@@ -3,34 +3,26 @@ import { accountMetadata, connectionMetadata } from '../providers/connection-met
 import { forConnection } from '../providers/metadata.js';
 import { callbackFailure } from './callback-errors.js';
 import { connectFlows } from './metrics.js';
+import { ending, grantArrived, type FlowResult } from './ending.js';
+import { stopPage } from './link.js';
 import type { FlowCookie, FlowOutcome } from './outcome.js';
-import { flowErrorPage, flowSuccessPage, type FlowContext } from './pages.js';
-import { saveConnection } from '../connections/save.js';
+import { messagePage, type PageContext } from './pages.js';
+import { DISPLAY } from './schema.js';
 import { flowCookieName, matchesHash, sha256 } from './secrets.js';
-import { redirectUri, returnUrl, type FlowDeps } from './start.js';
+import { redirectUri, type FlowDeps } from './start.js';
 
-const MESSAGES: Record<string, string> = {
-  access_denied: 'The connection was not approved.',
-  invalid_grant: 'The provider did not accept the authorization. Please start again.',
-  invalid_id_token: 'The provider’s identity token could not be verified.',
-  invalid_issuer: 'The response did not come from the expected provider.',
-  upstream_unavailable: 'The provider did not answer properly. Please try again later.',
-};
-
-const page = (
-  status: number,
-  ctx: FlowContext,
-  message: string,
-  code: string,
-  cookie?: FlowCookie,
-): FlowOutcome => ({
+/** A callback that belongs to no flow in progress: the user can only start again. */
+const strayCallback = (message: string): FlowOutcome => ({
   kind: 'page',
-  status,
-  html: flowErrorPage(ctx, message, code),
-  ...(cookie ? { cookie } : {}),
+  status: 400,
+  html: messagePage({
+    title: 'Connection not finished',
+    heading: 'This connection could not be finished',
+    message,
+    ctx: {},
+    tone: 'bad',
+  }),
 });
-
-const anonymous: FlowContext = { providerName: undefined, appName: undefined };
 
 /** Splits a granted `scope` by the provider's separator (GitHub answers `repo,user`). */
 function grantedScopes(
@@ -54,7 +46,9 @@ type ClaimedFlow = NonNullable<Awaited<ReturnType<typeof findFlow>>>;
 const findFlow = (deps: FlowDeps, state: string) =>
   deps.prisma.oAuthFlow.findUnique({
     where: { stateHash: sha256(state) },
-    include: { connectSession: { include: { service: { select: { name: true } } } } },
+    include: {
+      connectSession: { include: { service: { select: { name: true, displayName: true } } } },
+    },
   });
 
 /** A flow whose state is proven: known, this browser's, and claimed now (single use). */
@@ -62,7 +56,7 @@ interface Claimed {
   flow: ClaimedFlow;
   state: string;
   record: ProviderRecord | undefined;
-  ctx: { providerName: string; appName: string };
+  ctx: PageContext;
   clear: FlowCookie;
   now: Date;
 }
@@ -76,57 +70,52 @@ async function claimFlow(
   const states = query.getAll('state');
   const state = states[0];
   if (states.length !== 1 || !state) {
-    return page(400, anonymous, 'The response has no valid state.', 'invalid_request');
+    return strayCallback('The answer from the provider was incomplete. Please start again.');
   }
   const flow = await findFlow(deps, state);
   if (!flow) {
-    const message = 'This response does not belong to a connection in progress.';
-    return page(400, anonymous, message, 'invalid_request');
+    return strayCallback(
+      'This answer does not belong to a connection in progress. Go back to the app and start again.',
+    );
   }
   const session = flow.connectSession;
   // A flow exists only once the session has a provider (picked or minted with one).
   const providerKey = session.providerKey ?? '';
   const record = await deps.providers.get(providerKey);
-  const ctx = {
+  const ctx: PageContext = {
     providerName: record?.displayName ?? providerKey,
-    appName: session.service.name,
+    appName: session.service.displayName ?? session.service.name,
+    returnTo: session.returnTo,
+    display: DISPLAY.parse(session.display),
   };
   const cookieName = flowCookieName(state);
   // Checked before spending the flow, so a stranger's request cannot burn the user's.
   if (!matchesHash(cookies[cookieName], flow.browserHash)) {
-    const message = 'This connection was started in another browser. Please start again here.';
-    return page(400, ctx, message, 'invalid_request');
+    return stopPage(ctx, 400, {
+      title: 'Connection not finished',
+      heading: 'Finish in the browser you started in',
+      message: `This connection was started in another browser or window. Go back to ${ctx.appName} and start again here.`,
+      error: 'invalid_request',
+    });
   }
-  const clear = { name: cookieName, value: '', maxAge: 0 };
+  const clear = { name: cookieName, value: '', maxAge: 0, path: '/oauth/callback' };
   const now = deps.clock.now();
   const claimed = await deps.prisma.oAuthFlow.updateMany({
     where: { id: flow.id, consumedAt: null, expiresAt: { gt: now } },
     data: { consumedAt: now },
   });
   if (claimed.count === 0) {
-    const message = flow.consumedAt
-      ? 'This response was already used.'
-      : 'This connection attempt has expired.';
-    return page(400, ctx, `${message} Please start again.`, 'invalid_request', clear);
+    const stopped = stopPage(ctx, 400, {
+      title: 'Connection not finished',
+      heading: flow.consumedAt ? 'This step was already done' : 'This attempt has expired',
+      message: flow.consumedAt
+        ? `The provider’s answer was already used. If ${ctx.appName} does not show the connection, start again.`
+        : `It took longer than 10 minutes. Go back to ${ctx.appName} and start again.`,
+      error: 'invalid_request',
+    });
+    return { ...stopped, cookies: [clear] };
   }
   return { flow, state, record, ctx, clear, now };
-}
-
-/** Ends a proven flow: back to the app with the result, or a page when it gave no return_to. */
-function ending(c: Claimed, result: { connectionId: string } | { error: string }): FlowOutcome {
-  const { returnTo } = c.flow.connectSession;
-  if ('connectionId' in result) {
-    if (!returnTo)
-      return { kind: 'page', status: 200, html: flowSuccessPage(c.ctx), cookie: c.clear };
-    const params = { connection_id: result.connectionId, status: 'success' };
-    return { kind: 'redirect', location: returnUrl(returnTo, params), cookie: c.clear };
-  }
-  if (returnTo) {
-    const params = { status: 'error', error: result.error };
-    return { kind: 'redirect', location: returnUrl(returnTo, params), cookie: c.clear };
-  }
-  const message = MESSAGES[result.error] ?? 'The provider refused the connection.';
-  return page(400, c.ctx, message, result.error, c.clear);
 }
 
 /** Checks `iss`, redeems the code; the error code for the app when anything is wrong. */
@@ -174,16 +163,7 @@ export async function finishFlow(
   const claimed = await claimFlow(deps, query, cookies);
   if ('kind' in claimed) return claimed;
   const session = claimed.flow.connectSession;
-  const audit = (connectionId: string | null, outcome: string, reconnected?: boolean) =>
-    deps.audit.record({
-      actorType: 'service',
-      actorId: session.serviceId,
-      action: 'connection.create',
-      connectionId,
-      providerKey: session.providerKey,
-      outcome,
-      ...(reconnected === undefined ? {} : { detail: { reconnected } }),
-    });
+  const providerKey = session.providerKey ?? '';
   const config = session.connectionConfig as Record<string, string>;
   const provider = claimed.record && forConnection(claimed.record, config);
   const tokens = provider
@@ -191,29 +171,46 @@ export async function finishFlow(
     : { error: 'invalid_request' };
   if (!provider || 'error' in tokens) {
     const { error } = tokens as { error: string };
-    connectFlows.inc({ provider: session.providerKey ?? '', outcome: 'failed' });
-    audit(null, error);
-    deps.logger.warn({ provider: session.providerKey, error }, 'consent flow failed');
-    return ending(claimed, { error });
+    connectFlows.inc({ provider: providerKey, outcome: 'failed' });
+    deps.audit.record({
+      actorType: 'service',
+      actorId: session.serviceId,
+      action: 'connection.create',
+      connectionId: null,
+      providerKey,
+      outcome: error,
+    });
+    deps.logger.warn({ provider: providerKey, error }, 'consent flow failed');
+    return ending(claimed.ctx, { status: 'error', error }, [claimed.clear]);
   }
-  const { connection, reconnected } = await saveConnection(deps.prisma, deps.keyring, {
-    serviceId: session.serviceId,
-    providerKey: provider.key,
-    subject: session.subject,
-    tokens,
-    scopes: grantedScopes(provider, tokens.scope, session.scopes),
-    connectionConfig: config,
-    now: claimed.now,
-    refreshWindowSeconds: deps.refreshWindowSeconds,
-    refreshKeepAliveDays: deps.refreshKeepAliveDays,
-    metadata: {
-      ...connectionMetadata(provider, tokens.response, query, config),
-      ...(await accountMetadata(provider, tokens.accessToken, config, deps.logger)),
-    },
-  });
-  connectFlows.inc({ provider: provider.key, outcome: 'completed' });
-  audit(connection.id, 'success', reconnected);
-  const fields = { provider: provider.key, connection_id: connection.id, reconnected };
-  deps.logger.info(fields, 'connection created');
-  return ending(claimed, { connectionId: connection.id });
+  const { response, ...kept } = tokens;
+  let result: FlowResult;
+  try {
+    result = await grantArrived(
+      deps,
+      session,
+      {
+        serviceId: session.serviceId,
+        providerKey: provider.key,
+        subject: session.subject,
+        connectionId: session.connectionId,
+        connectionConfig: config,
+      },
+      {
+        tokens: kept,
+        scopes: grantedScopes(provider, tokens.scope, session.scopes),
+        metadata: {
+          ...connectionMetadata(provider, response, query, config),
+          ...(await accountMetadata(provider, tokens.accessToken, config, deps.logger)),
+        },
+        receivedAt: claimed.now.getTime(),
+      },
+    );
+  } catch (error) {
+    // A reconnect whose connection was revoked or removed while the user was away.
+    const code = (error as { code?: string }).code === 'revoked' ? 'revoked' : 'invalid_request';
+    if (!(error as { expose?: boolean }).expose) throw error;
+    result = { status: 'error', error: code };
+  }
+  return ending(claimed.ctx, result, [claimed.clear]);
 }

@@ -1,17 +1,22 @@
+import type { ConnectionRow } from '../connections/present.js';
 import type { ServicePrincipal } from '../services/service-store.js';
+import { storeGrant } from './ending.js';
 import { finishFlow } from './finish.js';
+import { claimHeldGrant } from './handshake.js';
 import type { FlowOutcome } from './outcome.js';
-import type { ConnectSessionBody } from './schema.js';
+import { showConnectPage } from './page.js';
+import type { CompleteBody, ConnectForm, ConnectSessionBody, Display } from './schema.js';
 import { createConnectSessions, type CreatedConnectSession } from './sessions.js';
-import { startFlow, type FlowDeps } from './start.js';
+import { submitConnectForm, type FlowDeps } from './start.js';
 
 export type { FlowCookie, FlowOutcome } from './outcome.js';
 
 /**
- * Connecting accounts: connect sessions for services, and the browser's consent flow.
+ * Connecting accounts: connect sessions for services, the broker's connect page, the
+ * browser's consent flow, and the app handshake's `complete`.
  *
  * @example
- * const connect = createConnect({ prisma, keyring, providers, registry, oauth, clock, logger, audit, publicUrl, refreshWindowSeconds, refreshKeepAliveDays });
+ * const connect = createConnect(deps);
  * const session = await connect.createSession(service, { provider: 'github', subject: 'u1' });
  */
 export function createConnect(deps: FlowDeps) {
@@ -21,11 +26,45 @@ export function createConnect(deps: FlowDeps) {
       service: ServicePrincipal,
       body: ConnectSessionBody,
     ): Promise<CreatedConnectSession> => sessions.create(service, body),
-    start: (token: string): Promise<FlowOutcome> => startFlow(deps, token),
+    /** `GET /connect/{token}`: never spends the session. */
+    show: (
+      token: string,
+      query: { provider?: string | undefined; display: Display },
+      cookies: Record<string, string | undefined>,
+    ): Promise<FlowOutcome> => showConnectPage(deps, token, query, cookies),
+    /** `POST /connect/{token}`: Continue, Cancel, or the static-credential form. */
+    submit: (
+      token: string,
+      form: ConnectForm,
+      cookies: Record<string, string | undefined>,
+    ): Promise<FlowOutcome> => submitConnectForm(deps, token, form, cookies),
     finish: (
       query: URLSearchParams,
       cookies: Record<string, string | undefined>,
     ): Promise<FlowOutcome> => finishFlow(deps, query, cookies),
+    /**
+     * `POST /v1/connect-sessions/{id}/complete`: stores the held grant as the service's
+     * connection once the code and verifier match.
+     *
+     * @throws BrokerError not_found, invalid_request (see claimHeldGrant), revoked.
+     */
+    async complete(
+      service: ServicePrincipal,
+      sessionId: string,
+      body: CompleteBody,
+    ): Promise<ConnectionRow> {
+      const claimed = await claimHeldGrant(deps, service.id, sessionId, body);
+      const { connection } = await storeGrant(
+        deps,
+        {
+          ...claimed.session,
+          connectionId: claimed.connectionId,
+          connectionConfig: claimed.connectionConfig,
+        },
+        claimed.grant,
+      );
+      return connection;
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
+import { mayAccess } from '../connections/access.js';
 import type { PrismaClient } from '../db/client.js';
-import { insufficientScope, invalidRequest, notFound } from '../errors/index.js';
+import { BrokerError, insufficientScope, invalidRequest, notFound } from '../errors/index.js';
 import { newId } from '../ids.js';
 import { connectionPlaceholders, placeholderValues } from '../providers/metadata.js';
 import type { ProviderStore } from '../providers/store.js';
@@ -36,41 +37,94 @@ function checkReturnTo(service: ServicePrincipal, returnTo: string | undefined):
   }
 }
 
+interface Target {
+  providerKey: string | null;
+  subject: string;
+  scopes: string[];
+  connectionConfig: Record<string, string>;
+  connectionId: string | null;
+}
+
+export interface ConnectSessionDeps {
+  prisma: PrismaClient;
+  providers: ProviderStore;
+  clock: Clock;
+  publicUrl: string;
+}
+
 /**
- * Mints connect sessions: single-use tickets for one `(provider, subject)` consent, stored
- * only as the SHA-256 of their token.
+ * Mints connect sessions: single-use tickets for one consent, stored only as the SHA-256
+ * of their token. Three kinds: for one provider, for the user to pick one of the service's
+ * providers (no `provider`), and a reconnect of an existing connection (`connection_id`).
  *
  * @example
  * const s = await sessions.create(service, { provider: 'github', subject: 'user-42' });
  * // s.connectUrl = `${PUBLIC_URL}/connect/${s.token}`
  */
-export function createConnectSessions(deps: {
-  prisma: PrismaClient;
-  providers: ProviderStore;
-  clock: Clock;
-  publicUrl: string;
-}) {
+export function createConnectSessions(deps: ConnectSessionDeps) {
+  /** @throws BrokerError insufficient_scope, not_found, invalid_request. */
+  async function forProvider(service: ServicePrincipal, body: ConnectSessionBody): Promise<Target> {
+    const subject = body.subject ?? '';
+    if (body.provider === undefined) {
+      if (body.scopes || body.connection_config) {
+        throw invalidRequest('provider: scopes and connection_config need a provider');
+      }
+      if (service.allowedProviders.length === 0) {
+        throw insufficientScope('this service may not use any provider');
+      }
+      return { providerKey: null, subject, scopes: [], connectionConfig: {}, connectionId: null };
+    }
+    if (!service.allowedProviders.includes(body.provider)) {
+      throw insufficientScope(`this service may not use provider "${body.provider}"`);
+    }
+    const provider = await deps.providers.get(body.provider);
+    if (!provider) throw notFound('provider');
+    const connectionConfig = placeholderValues(
+      connectionPlaceholders(provider),
+      'connection',
+      body.connection_config ?? {},
+      'connection_config',
+    );
+    const scopes = body.scopes ?? provider.scopes;
+    return { providerKey: provider.key, subject, scopes, connectionConfig, connectionId: null };
+  }
+
+  /** @throws BrokerError not_found (unknown or outside the service's access), revoked. */
+  async function forReconnect(
+    service: ServicePrincipal,
+    body: ConnectSessionBody,
+  ): Promise<Target> {
+    const id = body.connection_id ?? '';
+    const row = await deps.prisma.connection.findUnique({ where: { id } });
+    if (!row || !mayAccess(service, row)) throw notFound('connection');
+    if (row.status === 'revoked') {
+      throw new BrokerError('revoked', 'the connection was revoked; connect the account anew');
+    }
+    const provider = await deps.providers.get(row.providerKey);
+    if (!provider) throw notFound('provider');
+    return {
+      providerKey: row.providerKey,
+      subject: row.subject,
+      scopes: body.scopes ?? (row.scopes.length > 0 ? row.scopes : provider.scopes),
+      connectionConfig: row.connectionConfig as Record<string, string>,
+      connectionId: row.id,
+    };
+  }
+
   return {
     /**
      * @throws BrokerError insufficient_scope (provider outside the service's policy),
-     *   not_found (unknown provider), invalid_request (return_to, connection_config).
+     *   not_found (unknown provider; a connection outside the service's access), revoked
+     *   (a reconnect of a revoked connection), invalid_request (return_to, connection_config).
      */
     async create(
       service: ServicePrincipal,
       body: ConnectSessionBody,
     ): Promise<CreatedConnectSession> {
-      if (!service.allowedProviders.includes(body.provider)) {
-        throw insufficientScope(`this service may not use provider "${body.provider}"`);
-      }
-      const provider = await deps.providers.get(body.provider);
-      if (!provider) throw notFound('provider');
       checkReturnTo(service, body.return_to);
-      const connectionConfig = placeholderValues(
-        connectionPlaceholders(provider),
-        'connection',
-        body.connection_config ?? {},
-        'connection_config',
-      );
+      const target = body.connection_id
+        ? await forReconnect(service, body)
+        : await forProvider(service, body);
       const token = newSessionToken();
       const id = newId('cs');
       const expiresAt = new Date(deps.clock.now().getTime() + CONNECT_SESSION_TTL_MS);
@@ -79,11 +133,9 @@ export function createConnectSessions(deps: {
           id,
           tokenHash: sha256(token),
           serviceId: service.id,
-          providerKey: provider.key,
-          subject: body.subject,
-          scopes: body.scopes ?? provider.scopes,
+          ...target,
           returnTo: body.return_to ?? null,
-          connectionConfig,
+          codeChallenge: body.code_challenge ?? null,
           expiresAt,
         },
       });

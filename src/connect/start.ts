@@ -11,10 +11,16 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderStore } from '../providers/store.js';
 import { findTemplate } from '../providers/templates/index.js';
 import type { Keyring } from '../vault/keyring.js';
+import { STATIC_TOKEN_TYPES } from '../static-credentials/token-types.js';
+import { checkCredentials, credentialForm, type StaticSecret } from './credentials.js';
+import { ending, grantArrived } from './ending.js';
+import { csrfValid, stopPage, usableSession, type LinkSession } from './link.js';
 import { connectFlows } from './metrics.js';
 import type { FlowOutcome } from './outcome.js';
-import { flowErrorPage } from './pages.js';
-import { flowCookieName, isSessionToken, randomToken, sha256 } from './secrets.js';
+import { credentialsPage, type PageContext } from './pages.js';
+import { chosenProvider, formTargets } from './page.js';
+import type { ConnectForm } from './schema.js';
+import { flowCookieName, randomToken, sha256 } from './secrets.js';
 
 /** How long the user has at the provider between `/connect` and `/oauth/callback`. */
 export const FLOW_TTL_MS = 10 * 60 * 1000;
@@ -31,109 +37,87 @@ export interface FlowDeps {
   publicUrl: string;
   refreshWindowSeconds: number;
   refreshKeepAliveDays: number;
+  /** Keys the connect page's CSRF tokens (shared by every replica). */
+  csrfSecret: string;
+  /** Revokes a refresh token a new grant replaced, where the provider can (never throws). */
+  revokeReplaced(providerKey: string, refreshToken: string): Promise<void>;
 }
 
 /** `${PUBLIC_URL}/oauth/callback`: the one redirect URI of every provider. */
 export const redirectUri = (publicUrl: string) => `${publicUrl}/oauth/callback`;
 
-const linkError = (
-  status: number,
-  message: string,
-  code: string,
-  appName?: string,
-): FlowOutcome => ({
-  kind: 'page',
-  status,
-  html: flowErrorPage({ providerName: undefined, appName }, message, code),
-});
-
-/** `return_to` with the flow's result appended to its query. */
-export function returnUrl(returnTo: string, params: Record<string, string>): string {
-  const url = new URL(returnTo);
-  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  return url.toString();
-}
-
-type SpentSession = NonNullable<Awaited<ReturnType<typeof findSession>>>;
-
-const findSession = (deps: FlowDeps, token: string) =>
-  deps.prisma.connectSession.findUnique({
-    where: { tokenHash: sha256(token) },
-    include: { service: { select: { name: true } } },
-  });
-
-/** Finds the connect session and spends it (single use), or the page saying why not. */
-async function spendSession(
-  deps: FlowDeps,
-  token: string,
-  now: Date,
-): Promise<SpentSession | FlowOutcome> {
-  const session = isSessionToken(token) ? await findSession(deps, token) : null;
-  if (!session) return linkError(404, 'This connect link is not valid.', 'not_found');
-  const spent = await deps.prisma.connectSession.updateMany({
-    where: { id: session.id, usedAt: null, expiresAt: { gt: now } },
-    data: { usedAt: now },
-  });
-  if (spent.count > 0) return session;
-  const message = session.usedAt
-    ? 'This connect link was already used. Links work once.'
-    : 'This connect link has expired. Links work for 10 minutes.';
-  return linkError(410, message, 'invalid_request', session.service.name);
-}
+/** The scopes asked: the session's, or (a picked provider) the provider's defaults. */
+export const effectiveScopes = (s: { scopes: string[] }, p: { scopes: string[] }) =>
+  s.scopes.length > 0 ? s.scopes : p.scopes;
 
 /** Where the scopes go: `scope`, or the template's own parameter (Slack user tokens: `user_scope`). */
 const scopeParameter = (p: ProviderRecord) =>
   (p.template ? findTemplate(p.template)?.scopeParameter : undefined) ?? 'scope';
 
-/** The flow's secrets: state, PKCE verifier, nonce (OIDC only), browser binding. */
-function flowSecrets(scopes: string[]) {
-  return {
-    state: client.randomState(),
-    verifier: client.randomPKCECodeVerifier(),
-    nonce: scopes.includes('openid') ? client.randomNonce() : undefined,
-    binding: randomToken(),
-  };
+/**
+ * Spends the session for this provider (single use) and records how the flow ends. False
+ * when another request spent it first (a double submit).
+ */
+async function spend(
+  deps: FlowDeps,
+  s: LinkSession,
+  providerKey: string,
+  form: ConnectForm,
+  scopes = s.scopes,
+) {
+  const now = deps.clock.now();
+  const spent = await deps.prisma.connectSession.updateMany({
+    where: { id: s.id, usedAt: null, expiresAt: { gt: now } },
+    data: { usedAt: now, providerKey, display: form.display, scopes },
+  });
+  return spent.count > 0;
+}
+
+/** The page a second submit (or any lost race) gets: what became of the link. */
+async function spentMeanwhile(deps: FlowDeps, token: string, form: ConnectForm) {
+  const again = await usableSession(deps, token, form.display);
+  return 'kind' in again
+    ? again
+    : stopPage(again.ctx, 409, {
+        title: 'Please try again',
+        heading: 'Something changed meanwhile',
+        message: 'Reload the page and try again.',
+        error: 'access_denied',
+      });
 }
 
 /** The provider could not be reached to start (PAR failed): tell the app or the user. */
-function cannotStart(session: SpentSession, provider: ProviderRecord): FlowOutcome {
-  if (session.returnTo) {
-    const params = { status: 'error', error: 'upstream_unavailable' };
-    return { kind: 'redirect', location: returnUrl(session.returnTo, params) };
-  }
-  const ctx = { providerName: provider.displayName, appName: session.service.name };
-  const message = `${provider.displayName} did not answer. Please try again later.`;
-  return { kind: 'page', status: 400, html: flowErrorPage(ctx, message, 'upstream_unavailable') };
+function cannotStart(ctx: PageContext): FlowOutcome {
+  return ending(ctx, { status: 'error', error: 'upstream_unavailable' });
 }
 
-/**
- * `GET /connect/{token}`: spends the connect session, stores the flow's state, PKCE
- * verifier (encrypted) and nonce, binds it to this browser with a cookie, and sends the
- * browser to the provider (through PAR when the provider offers it).
- */
-export async function startFlow(deps: FlowDeps, token: string): Promise<FlowOutcome> {
-  const now = deps.clock.now();
-  const session = await spendSession(deps, token, now);
-  if ('kind' in session) return session;
-  const providerKey = session.providerKey ?? '';
-  await deps.registry.refreshStaleMetadata(providerKey);
-  const record = await deps.providers.get(providerKey);
-  if (!record) {
-    const message = 'This provider is no longer available.';
-    return linkError(404, message, 'not_found', session.service.name);
-  }
-  const provider = forConnection(record, session.connectionConfig as Record<string, string>);
-  const { state, verifier, nonce, binding } = flowSecrets(session.scopes);
+/** Stores the flow's state, PKCE verifier (encrypted) and nonce; redirects to the provider. */
+async function toProvider(
+  deps: FlowDeps,
+  s: LinkSession,
+  ctx: PageContext,
+  record: ProviderRecord,
+): Promise<FlowOutcome> {
+  const provider = forConnection(record, s.connectionConfig as Record<string, string>);
+  const scopes = effectiveScopes(s, provider);
+  const state = client.randomState();
+  const verifier = client.randomPKCECodeVerifier();
+  const nonce = scopes.includes('openid') ? client.randomNonce() : undefined;
+  const binding = randomToken();
   const id = newId('flow');
-  const cipherContext = { table: 'oauth_flows', id, field: 'code_verifier' };
+  const now = deps.clock.now();
   await deps.prisma.oAuthFlow.create({
     data: {
       id,
       stateHash: sha256(state),
-      connectSessionId: session.id,
+      connectSessionId: s.id,
       browserHash: sha256(binding),
       keyId: deps.keyring.currentKid,
-      codeVerifier: deps.keyring.encrypt(verifier, cipherContext),
+      codeVerifier: deps.keyring.encrypt(verifier, {
+        table: 'oauth_flows',
+        id,
+        field: 'code_verifier',
+      }),
       nonce: nonce ?? null,
       expiresAt: new Date(now.getTime() + FLOW_TTL_MS),
     },
@@ -143,8 +127,8 @@ export async function startFlow(deps: FlowDeps, token: string): Promise<FlowOutc
       ...provider.authorizationParams,
       response_type: 'code',
       redirect_uri: redirectUri(deps.publicUrl),
-      ...(session.scopes.length > 0
-        ? { [scopeParameter(provider)]: session.scopes.join(provider.scopeSeparator) }
+      ...(scopes.length > 0
+        ? { [scopeParameter(provider)]: scopes.join(provider.scopeSeparator) }
         : {}),
       state,
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
@@ -152,8 +136,18 @@ export async function startFlow(deps: FlowDeps, token: string): Promise<FlowOutc
       ...(nonce ? { nonce } : {}),
     });
     connectFlows.inc({ provider: provider.key, outcome: 'started' });
-    const cookie = { name: flowCookieName(state), value: binding, maxAge: FLOW_TTL_MS / 1000 };
-    return { kind: 'redirect', location: url.href, cookie };
+    const cookie = {
+      name: flowCookieName(state),
+      value: binding,
+      maxAge: FLOW_TTL_MS / 1000,
+      path: '/oauth/callback',
+    };
+    return {
+      kind: 'redirect',
+      location: url.href,
+      cookies: [cookie],
+      popup: ctx.display === 'popup',
+    };
   } catch (error) {
     await deps.prisma.oAuthFlow.delete({ where: { id } });
     connectFlows.inc({ provider: provider.key, outcome: 'failed' });
@@ -162,6 +156,100 @@ export async function startFlow(deps: FlowDeps, token: string): Promise<FlowOutc
       { provider: provider.key, err: name, error_class: errorClass },
       'consent flow could not start',
     );
-    return cannotStart(session, provider);
+    return cannotStart(ctx);
   }
+}
+
+const staticTokens = (secret: StaticSecret) => ({
+  accessToken:
+    secret.type === 'api_key'
+      ? secret.apiKey
+      : Buffer.from(`${secret.username}:${secret.password}`, 'utf8').toString('base64'),
+  refreshToken: undefined,
+  idToken: undefined,
+  tokenType: STATIC_TOKEN_TYPES[secret.type],
+  expiresIn: undefined,
+  scope: undefined,
+});
+
+/**
+ * `POST /connect/{token}`: the connect page's Continue, Cancel and static-credential form.
+ * Checks the CSRF token (bound to this browser's cookie) before anything is spent, then
+ * spends the session once: Cancel goes back with `access_denied`; Continue redirects to the
+ * provider (state, PKCE, nonce, browser binding) or stores the typed credentials.
+ */
+export async function submitConnectForm(
+  deps: FlowDeps,
+  token: string,
+  form: ConnectForm,
+  cookies: Record<string, string | undefined>,
+): Promise<FlowOutcome> {
+  const found = await usableSession(deps, token, form.display);
+  if ('kind' in found) return found;
+  const { session } = found;
+  if (!csrfValid(deps.csrfSecret, cookies, session.id, form.csrf)) {
+    return stopPage(found.ctx, 403, {
+      title: 'Please try again',
+      heading: 'Please try again',
+      message:
+        'We could not confirm that this request came from the connect page in this browser. Open the link again and press Continue.',
+      error: 'access_denied',
+    });
+  }
+  if (form.action === 'cancel') {
+    if (!(await spend(deps, session, session.providerKey ?? '', form))) {
+      return spentMeanwhile(deps, token, form);
+    }
+    return ending(found.ctx, { status: 'error', error: 'access_denied' });
+  }
+  const chosen = await chosenProvider(deps, session, found.ctx, form.provider);
+  if ('kind' in chosen) return chosen;
+  const { record, ctx } = chosen;
+  if (record.authMode === 'oauth2') {
+    await deps.registry.refreshStaleMetadata(record.key);
+    const fresh = (await deps.providers.get(record.key)) ?? record;
+    const scopes = effectiveScopes(session, fresh);
+    if (!(await spend(deps, session, record.key, form, scopes))) {
+      return spentMeanwhile(deps, token, form);
+    }
+    return toProvider(deps, { ...session, scopes }, ctx, fresh);
+  }
+  const rules = credentialForm(record);
+  const secret = checkCredentials(rules, form);
+  if ('error' in secret) {
+    return {
+      kind: 'page',
+      status: 400,
+      html: credentialsPage({
+        ctx,
+        action: `/connect/${token}`,
+        csrf: form.csrf,
+        providerKey: record.key,
+        form: rules,
+        error: secret.error,
+      }),
+      popup: ctx.display === 'popup',
+      formTargets: formTargets(session, record),
+    };
+  }
+  if (!(await spend(deps, session, record.key, form))) return spentMeanwhile(deps, token, form);
+  const result = await grantArrived(
+    deps,
+    session,
+    {
+      serviceId: session.serviceId,
+      providerKey: record.key,
+      subject: session.subject,
+      connectionId: session.connectionId,
+      connectionConfig: {},
+      authType: secret.type,
+    },
+    {
+      tokens: staticTokens(secret),
+      scopes: [],
+      metadata: {},
+      receivedAt: deps.clock.now().getTime(),
+    },
+  );
+  return ending(ctx, result);
 }

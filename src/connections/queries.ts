@@ -1,3 +1,4 @@
+import { accessibleWhere, mayAccess } from './access.js';
 import type { PrismaClient } from '../db/client.js';
 import { createdAtAfter, createdAtKey, createdAtOrder, keysetPage, type Page } from '../db/page.js';
 import { insufficientScope, notFound } from '../errors/index.js';
@@ -13,7 +14,8 @@ export type ConnectionRecord = Prisma.ConnectionGetPayload<object>;
  */
 export type ConnectionViewer = 'admin' | ServicePolicy;
 
-const visibleTo = (viewer: ConnectionViewer, providerKey: string) =>
+/** Whether a provider filter names one the viewer may use at all. */
+const providerVisible = (viewer: ConnectionViewer, providerKey: string) =>
   viewer === 'admin' || viewer.allowedProviders.includes(providerKey);
 
 /**
@@ -32,7 +34,7 @@ export function createConnectionQueries(deps: { prisma: PrismaClient }) {
      * @throws BrokerError insufficient_scope (a disallowed provider filter), invalid_request (bad cursor).
      */
     list(filters: ConnectionFilters, viewer: ConnectionViewer): Promise<Page<ConnectionRecord>> {
-      if (filters.provider !== undefined && !visibleTo(viewer, filters.provider)) {
+      if (filters.provider !== undefined && !providerVisible(viewer, filters.provider)) {
         throw insufficientScope(`this service may not use provider "${filters.provider}"`);
       }
       const order = viewer === 'admin' ? 'desc' : 'asc';
@@ -46,6 +48,8 @@ export function createConnectionQueries(deps: { prisma: PrismaClient }) {
         ...(filters.subject === undefined ? {} : { subject: filters.subject }),
         ...(filters.status === undefined ? {} : { status: filters.status }),
         ...createdAtAfter(filters.cursor, order),
+        // Last, so a service filter can never widen an `own` service's view.
+        ...(viewer === 'admin' ? {} : accessibleWhere(viewer)),
       };
       return keysetPage(
         filters.limit,
@@ -62,7 +66,7 @@ export function createConnectionQueries(deps: { prisma: PrismaClient }) {
      */
     async get(id: string, viewer: ConnectionViewer): Promise<ConnectionRecord> {
       const row = await deps.prisma.connection.findUnique({ where: { id } });
-      if (!row || !visibleTo(viewer, row.providerKey)) {
+      if (!row || (viewer !== 'admin' && !mayAccess(viewer, row))) {
         throw notFound(viewer === 'admin' ? `connection ${id}` : 'connection');
       }
       return row;

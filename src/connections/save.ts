@@ -9,7 +9,9 @@ import type { TokenResult } from '../providers/types.js';
 import type { ProviderStore } from '../providers/store.js';
 import { nextRefreshAt } from '../refresh/schedule.js';
 import type { Keyring } from '../vault/keyring.js';
-import { sealTokenSet } from '../vault/token-set.js';
+import { openTokenSet, sealTokenSet } from '../vault/token-set.js';
+import { BrokerError, notFound } from '../errors/index.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import { enqueueEvent } from '../webhooks/outbox.js';
 
 /** What a domain service needs to obtain a grant from a provider and store it as a connection. */
@@ -30,7 +32,9 @@ export interface NewGrant {
   serviceId: string;
   providerKey: string;
   subject: string;
-  tokens: TokenResult;
+  /** Reconnect: replace this connection's tokens (it keeps its id and subject). */
+  connectionId?: string | undefined;
+  tokens: Omit<TokenResult, 'response'>;
   scopes: string[];
   connectionConfig: Record<string, string>;
   now: Date;
@@ -50,6 +54,18 @@ export interface NewGrant {
  * @example
  * const { connection, reconnected } = await saveConnection(prisma, keyring, grant);
  */
+/**
+ * The connection a reconnect replaces, locked; a revoked or missing one is refused (the
+ * session was checked at mint, but the connection may have gone since).
+ */
+async function reconnectTarget(tx: Prisma.TransactionClient, id: string) {
+  await tx.$executeRaw`SELECT 1 FROM connections WHERE id = ${id} FOR UPDATE`;
+  const row = await tx.connection.findUnique({ where: { id }, include: { tokenSet: true } });
+  if (!row) throw notFound('connection');
+  if (row.status === 'revoked') throw new BrokerError('revoked', 'the connection was revoked');
+  return row;
+}
+
 export async function saveConnection(prisma: PrismaClient, keyring: Keyring, g: NewGrant) {
   const expiresAt =
     g.tokens.expiresIn === undefined ? null : new Date(g.now.getTime() + g.tokens.expiresIn * 1000);
@@ -74,16 +90,17 @@ export async function saveConnection(prisma: PrismaClient, keyring: Keyring, g: 
   };
   return prisma.$transaction(async (tx) => {
     const key = { serviceId: g.serviceId, providerKey: g.providerKey, subject: g.subject };
-    const existing = await tx.connection.findUnique({
-      where: { serviceId_providerKey_subject: key },
-      select: { id: true },
-    });
+    const existing = g.connectionId
+      ? await reconnectTarget(tx, g.connectionId)
+      : await tx.connection.findUnique({
+          where: { serviceId_providerKey_subject: key },
+          include: { tokenSet: true },
+        });
     const id = existing?.id ?? newId('conn');
-    const connection = await tx.connection.upsert({
-      where: { serviceId_providerKey_subject: key },
-      create: { id, ...key, ...state },
-      update: state,
-    });
+    const connection = existing
+      ? await tx.connection.update({ where: { id }, data: state })
+      : await tx.connection.create({ data: { id, ...key, ...state } });
+    const replaced = existing?.tokenSet ? openTokenSet(keyring, id, existing.tokenSet) : undefined;
     const sealed = sealTokenSet(keyring, connection.id, {
       accessToken: g.tokens.accessToken,
       refreshToken: g.tokens.refreshToken,
@@ -102,14 +119,18 @@ export async function saveConnection(prisma: PrismaClient, keyring: Keyring, g: 
       'connection.created',
       {
         connection_id: connection.id,
-        service_id: g.serviceId,
-        provider: g.providerKey,
-        subject: g.subject,
+        service_id: connection.serviceId,
+        provider: connection.providerKey,
+        subject: connection.subject,
         status: 'active',
         ...(reconnected ? { reconnected: true } : {}),
       },
       g.now,
     );
-    return { connection, reconnected };
+    const replacedRefreshToken =
+      replaced?.refreshToken && replaced.refreshToken !== g.tokens.refreshToken
+        ? replaced.refreshToken
+        : undefined;
+    return { connection, reconnected, replacedRefreshToken };
   });
 }

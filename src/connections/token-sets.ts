@@ -13,6 +13,8 @@ const REFRESH_LOCK_NAMESPACE = 0x74627266;
 /** A connection with its current access token (never the refresh token), from one query. */
 export interface TokenSnapshot {
   connectionId: string;
+  /** The owning service (null: an older connection no service could be found for). */
+  serviceId: string | null;
   providerKey: string;
   subject: string;
   status: string;
@@ -26,6 +28,7 @@ export interface TokenSnapshot {
 
 interface SnapshotRow {
   id: string;
+  service_id: string | null;
   provider_key: string;
   subject: string;
   status: string;
@@ -39,7 +42,7 @@ interface SnapshotRow {
   metadata: Record<string, unknown> | null;
 }
 
-const SNAPSHOT_SQL = `SELECT c.id, c.provider_key, c.subject, c.status, c.scopes, c.metadata,
+const SNAPSHOT_SQL = `SELECT c.id, c.service_id, c.provider_key, c.subject, c.status, c.scopes, c.metadata,
   t.key_id, t.access_token, t.id_token, t.token_type, t.expires_at, t.version
   FROM connections c LEFT JOIN token_sets t ON t.connection_id = c.id WHERE c.id = $1`;
 
@@ -103,6 +106,7 @@ export function createTokenStore(deps: {
           : undefined;
       return {
         connectionId: r.id,
+        serviceId: r.service_id,
         providerKey: r.provider_key,
         subject: r.subject,
         status: r.status,

@@ -115,3 +115,26 @@ export function openPendingRevocation(
 ): OwedToken[] {
   return JSON.parse(c.keyring.decrypt(sealed, keyId, ctx(connectionId))) as OwedToken[];
 }
+
+/**
+ * Revokes at the provider a refresh token that a new grant replaced (a reconnect, the same
+ * subject connecting again), where the provider has a revocation endpoint. Best effort: a
+ * failure is logged, never thrown — the new grant is stored either way.
+ *
+ * @example await revokeReplacedToken({ keyring, providers, oauth, logger }, 'github', oldRefreshToken);
+ */
+export async function revokeReplacedToken(
+  c: UpstreamRevocationDeps & { logger: { warn(fields: object, message: string): void } },
+  providerKey: string,
+  refreshToken: string,
+): Promise<void> {
+  const result = await revokeAtProvider(c, providerKey, [
+    { token: refreshToken, hint: 'refresh_token' },
+  ]);
+  if (result.outcome === 'failed') {
+    c.logger.warn(
+      { provider: providerKey, error_class: result.errorClass },
+      'revoking a replaced refresh token failed',
+    );
+  }
+}

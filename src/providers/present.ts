@@ -12,6 +12,7 @@ export function presentProvider(p: ProviderRow, publicUrl: string) {
     key: p.key,
     display_name: p.displayName,
     template: p.template,
+    auth_mode: p.authMode,
     issuer: p.issuer,
     authorization_endpoint: str(m.authorization_endpoint),
     token_endpoint: str(m.token_endpoint),
@@ -84,6 +85,7 @@ export function presentServiceProvider(p: ProviderRecord) {
     key: p.key,
     display_name: p.displayName,
     template: p.template,
+    auth_mode: p.authMode,
     scopes: p.scopes,
     grant_types: grants,
     connection_config: (t?.placeholders ?? [])

@@ -25,6 +25,8 @@ interface Secrets {
 }
 
 function assertCredentials(r: ResolvedProvider, s: Secrets): void {
+  // Static-credential providers take the user's own key: there is no OAuth client.
+  if (r.authMode !== 'oauth2') return;
   const method = r.clientAuthMethod;
   if ((method === 'client_secret_basic' || method === 'client_secret_post') && !s.clientSecret) {
     throw invalidRequest(`client_secret: required for ${method}`);

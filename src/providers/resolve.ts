@@ -10,6 +10,7 @@ import {
   templateMetadata,
 } from './metadata.js';
 import type { ClientAuthMethod } from './types.js';
+import type { AuthMode } from './templates/types.js';
 import type { ProviderUpdateBody } from './schema.js';
 import { findTemplate, type ProviderTemplate } from './templates/index.js';
 
@@ -24,6 +25,7 @@ export interface ProviderNetwork {
 export interface ResolvedProvider {
   displayName: string;
   template: string | null;
+  authMode: AuthMode;
   issuer: string | null;
   metadata: ServerMetadata;
   /** Set for discovered providers only: their metadata is refetched when stale. */
@@ -44,6 +46,11 @@ async function metadataOf(
   network: ProviderNetwork,
 ): Promise<{ metadata: ServerMetadata; discovered: boolean }> {
   const explicit = body.authorization_endpoint ?? body.token_endpoint ?? body.revocation_endpoint;
+  const oauth = (body.auth_mode ?? t?.authMode ?? 'oauth2') === 'oauth2';
+  if (!oauth && !t && body.issuer === undefined && explicit === undefined) {
+    // Static credentials only: no authorization server to describe.
+    return { metadata: { issuer: '' }, discovered: false };
+  }
   if (t) {
     if (body.issuer !== undefined || explicit !== undefined) {
       throw invalidRequest('template: cannot be combined with issuer or endpoints');
@@ -116,6 +123,10 @@ export async function resolveProvider(
     ? placeholderValues(t.placeholders, 'provider', body.config ?? {}, 'config')
     : (body.config ?? {});
   const { metadata, discovered } = await metadataOf(body, t, config, network);
+  const authMode = body.auth_mode ?? t?.authMode ?? 'oauth2';
+  if (authMode === 'oauth2' && body.client_id === undefined) {
+    throw invalidRequest('client_id: required for an oauth2 provider');
+  }
   const scopes = body.scopes ?? t?.scopes ?? defaultScopes(metadata);
   if (scopes.includes('openid') && !metadata.jwks_uri) {
     throw invalidRequest('scopes: openid needs a provider with a jwks_uri (use issuer discovery)');
@@ -133,10 +144,11 @@ export async function resolveProvider(
   return {
     displayName: body.display_name ?? t?.displayName ?? key,
     template: t?.template ?? null,
+    authMode,
     issuer: body.issuer ?? (t?.issuer ? metadata.issuer : null),
     metadata,
     metadataFetchedAt: discovered ? now : null,
-    clientId: body.client_id,
+    clientId: body.client_id ?? '',
     clientAuthMethod: defaultAuthMethod(body, t),
     scopes,
     scopeSeparator: body.scope_separator ?? t?.scopeSeparator ?? ' ',

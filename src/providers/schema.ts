@@ -63,7 +63,10 @@ export const providerBody = z.strictObject({
   authorization_endpoint: url.optional(),
   token_endpoint: url.optional(),
   revocation_endpoint: url.optional(),
-  client_id: z.string().min(1).max(512),
+  /** `api_key` / `basic`: the connect page asks the user for static credentials. */
+  auth_mode: z.enum(['oauth2', 'api_key', 'basic']).optional(),
+  /** Not needed by providers whose auth_mode is api_key or basic. */
+  client_id: z.string().min(1).max(512).optional(),
   /** Omitted on PUT: the stored secret is kept; null removes it. */
   client_secret: z.string().min(1).max(4096).nullable().optional(),
   client_key: privateJwk.nullable().optional(),

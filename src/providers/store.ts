@@ -19,6 +19,7 @@ export function toProviderRecord(row: ProviderRow, keyring: Keyring): ProviderRe
     key: row.key,
     displayName: row.displayName,
     template: row.template,
+    authMode: row.authMode === 'api_key' || row.authMode === 'basic' ? row.authMode : 'oauth2',
     issuer: row.issuer,
     metadata: row.metadata as unknown as ServerMetadata,
     clientId: row.clientId,

@@ -1,3 +1,4 @@
+import type { AuthMode } from './templates/types.js';
 import type { JWK, ServerMetadata } from 'openid-client';
 
 export type ClientAuthMethod =
@@ -8,6 +9,8 @@ export interface ProviderRecord {
   key: string;
   displayName: string;
   template: string | null;
+  /** `oauth2`, or `api_key` / `basic`: the connect page asks for static credentials. */
+  authMode: AuthMode;
   issuer: string | null;
   /** RFC 8414 authorization server metadata (discovered or explicit). */
   metadata: ServerMetadata;

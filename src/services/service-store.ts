@@ -12,6 +12,8 @@ import { apiKeyId, generateApiKey, generateClientSecret, matchesHash } from './c
 export interface ServicePolicy {
   id: string;
   allowedProviders: readonly string[];
+  /** `own`: only the connections it created; `provider`: every one of its allowed providers. */
+  connectionAccess: 'own' | 'provider';
 }
 
 /** An authenticated internal caller and its policy. */

@@ -8,6 +8,7 @@ import {
   type ClientCredentials,
 } from '../services/client-auth.js';
 import { isStaticTokenType } from '../static-credentials/token-types.js';
+import type { ServicePolicy } from '../services/service-store.js';
 import type { BrokerJwt } from './broker-jwt.js';
 import type { TokenService } from './token-service.js';
 
@@ -73,7 +74,7 @@ export function createTokenEndpoint(deps: {
   clock: Clock;
 }) {
   async function exchange(
-    client: { id: string; allowedProviders: string[] },
+    client: ServicePolicy,
     p: TokenParams,
     origin: AuditOrigin | undefined,
   ): Promise<TokenEndpointAnswer> {

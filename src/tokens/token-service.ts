@@ -1,3 +1,4 @@
+import { mayAccess } from '../connections/access.js';
 import type pg from 'pg';
 import type { PrismaClient } from '../db/client.js';
 import type { AuditOrigin } from '../audit/audit-log.js';
@@ -121,7 +122,7 @@ export function createTokenService(
     const snap = cached
       ? await snapshots.get(id, () => store.snapshot(id))
       : await store.snapshot(id);
-    if (!snap || !caller.allowedProviders.includes(snap.providerKey)) {
+    if (!snap || !mayAccess(caller, snap)) {
       throw notFound('connection');
     }
     return snap;

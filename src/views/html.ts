@@ -45,7 +45,7 @@ export function page(title: string, body: SafeHtml): string {
         <title>${title} · Token Broker</title>
         <link rel="stylesheet" href="/assets/broker.css" />
       </head>
-      <body>
+      <body class="console">
         <main>${body}</main>
       </body>
     </html>`.value;

@@ -1,5 +1,11 @@
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { APP_ORIGIN, connectSession, createService, registerProvider } from './helpers.js';
+import {
+  APP_ORIGIN,
+  connectSession,
+  createService,
+  registerProvider,
+  pressContinue,
+} from './helpers.js';
 
 describe('starting consent at template providers behind an https PUBLIC_URL', () => {
   let broker: TestBroker;
@@ -33,8 +39,8 @@ describe('starting consent at template providers behind an https PUBLIC_URL', ()
   async function start(body: object) {
     const session = await connectSession(broker, apiKey, body);
     expect(session.connect_url).toBe(`https://broker.example.com/connect/${session.token}`);
-    const res = await fetch(`${broker.url}/connect/${session.token}`, { redirect: 'manual' });
-    expect(res.status).toBe(302);
+    const res = await pressContinue(`${broker.url}/connect/${session.token}`);
+    expect(res.status).toBe(303);
     return { url: new URL(res.headers.get('location')!), cookie: res.headers.get('set-cookie')! };
   }
 

@@ -90,6 +90,7 @@ export const providerRecord = (
   key,
   displayName: key,
   template: null,
+  authMode: 'oauth2',
   issuer: null,
   metadata,
   clientId: 'broker',

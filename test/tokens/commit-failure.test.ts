@@ -48,7 +48,11 @@ describe('a refresh whose commit fails after the provider rotated the refresh to
       refreshWindowSeconds: c.config.refreshWindowSeconds,
       refreshKeepAliveDays: c.config.refreshKeepAliveDays,
     });
-    const caller = { id: 'svc_test', allowedProviders: [key] };
+    const caller = {
+      id: 'svc_test',
+      allowedProviders: [key],
+      connectionAccess: 'provider' as const,
+    };
 
     const { token } = await tokens.read(caller, conn.id, { minTtlSeconds: 60 });
 

@@ -23,7 +23,14 @@ export async function createService(
   const res = await request(broker.url)
     .post('/admin/services')
     .set(bearer(broker.adminToken))
-    .send({ name: 'svc', allowed_providers: allowedProviders, ...extra })
+    // These suites read connections built straight into the database (buildConnection, no
+    // owner): `provider` access reaches them. Ownership itself: test/connect/ownership.test.ts.
+    .send({
+      name: 'svc',
+      allowed_providers: allowedProviders,
+      connection_access: 'provider',
+      ...extra,
+    })
     .expect(201);
   return res.body as CreatedService;
 }

@@ -1,14 +1,21 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { CONNECT_JS, POPUP_JS } from '../../connect/browser-scripts.js';
 import type { FlowOutcome } from '../../connect/index.js';
-import { connectSessionBody } from '../../connect/schema.js';
+import { completeBody, connectForm, connectSessionBody, DISPLAY } from '../../connect/schema.js';
 import type { Container } from '../../container.js';
+import { presentConnection } from '../../connections/present.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
 
 const sessionToken = z.object({ token: z.string().max(200) });
+const sessionId = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'invalid id') });
+const pageQuery = z.object({
+  provider: z.string().max(100).optional().catch(undefined),
+  display: DISPLAY.default('page'),
+});
 
 /** The raw query string: the callback's parameters exactly as the provider sent them. */
 const rawQuery = (req: Request) => {
@@ -16,32 +23,58 @@ const rawQuery = (req: Request) => {
   return at === -1 ? '' : req.originalUrl.slice(at + 1);
 };
 
-/** Writes a browser-flow outcome: the binding cookie, then a redirect or a page. */
-function send(res: Response, outcome: FlowOutcome, secure: boolean): void {
-  if (outcome.cookie) {
+const cookiesOf = (req: Request) => parseCookie(req.headers.cookie ?? '');
+
+/**
+ * Writes a browser-flow outcome: its cookies, then a redirect or a page. A popup flow's
+ * responses keep `window.opener` (COOP `unsafe-none` instead of `same-origin`) and may run
+ * the broker's own scripts; nothing else about the headers changes.
+ */
+function send(req: Request, res: Response, outcome: FlowOutcome, secure: boolean): void {
+  for (const cookie of outcome.cookies ?? []) {
     res.append(
       'Set-Cookie',
-      stringifySetCookie(outcome.cookie.name, outcome.cookie.value, {
+      stringifySetCookie(cookie.name, cookie.value, {
         httpOnly: true,
         sameSite: 'lax',
         secure,
-        path: '/oauth/callback',
-        maxAge: outcome.cookie.maxAge,
+        path: cookie.path,
+        maxAge: cookie.maxAge,
       }),
     );
   }
+  let csp = String(res.getHeader('Content-Security-Policy'));
+  if (outcome.formTargets && outcome.formTargets.length > 0) {
+    csp = csp.replace("form-action 'self'", `form-action 'self' ${outcome.formTargets.join(' ')}`);
+  }
+  if (outcome.popup) {
+    res.setHeader('Cross-Origin-Opener-Policy', 'unsafe-none');
+    csp += ";script-src 'self'";
+  }
+  res.setHeader('Content-Security-Policy', csp);
   if (outcome.kind === 'redirect') {
-    res.redirect(302, outcome.location);
+    // After a form POST, 303 makes the browser GET the next page.
+    res.redirect(req.method === 'POST' ? 303 : 302, outcome.location);
     return;
   }
   res.status(outcome.status).type('html').send(outcome.html);
 }
 
-/** `POST /v1/connect-sessions`, `GET /connect/:token`, `GET /oauth/callback`. */
+/** A script of the broker's own, cacheable; `/connect.js` may be loaded by apps' pages. */
+const script = (res: Response, body: string, crossOrigin: boolean) => {
+  if (crossOrigin) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+  res.type('text/javascript').set('Cache-Control', 'public, max-age=3600').send(body);
+};
+
+/**
+ * `POST /v1/connect-sessions`, `POST /v1/connect-sessions/:id/complete`, the connect page
+ * (`GET`/`POST /connect/:token`), `GET /oauth/callback`, and the popup scripts.
+ */
 export function registerConnectRoutes(routes: RouteTable, c: Container): void {
   const secure = c.config.publicUrl.startsWith('https:');
+  const service = authenticateService(c);
 
-  routes.add('POST', '/v1/connect-sessions', authenticateService(c), async (req, res) => {
+  routes.add('POST', '/v1/connect-sessions', service, async (req, res) => {
     const body = parse(connectSessionBody, req.body);
     const s = await c.connect.createSession(currentService(res), body);
     res.status(201).json({
@@ -52,17 +85,33 @@ export function registerConnectRoutes(routes: RouteTable, c: Container): void {
     });
   });
 
+  routes.add('POST', '/v1/connect-sessions/:id/complete', service, async (req, res) => {
+    const { id } = parse(sessionId, req.params);
+    const body = parse(completeBody, req.body);
+    res.json(presentConnection(await c.connect.complete(currentService(res), id, body)));
+  });
+
+  routes.add('GET', '/connect.js', (_req, res) => script(res, CONNECT_JS, true));
+  routes.add('GET', '/connect/popup.js', (_req, res) => script(res, POPUP_JS, false));
+
   routes.add('GET', '/connect/:token', async (req, res) => {
-    // Link checkers probe with HEAD; only a real visit may spend the single-use session.
-    if (req.method === 'HEAD') {
-      res.status(204).end();
-      return;
-    }
-    send(res, await c.connect.start(parse(sessionToken, req.params).token), secure);
+    const { token } = parse(sessionToken, req.params);
+    const query = pageQuery.parse(req.query);
+    send(req, res, await c.connect.show(token, query, cookiesOf(req)), secure);
+  });
+
+  routes.add('POST', '/connect/:token', async (req, res) => {
+    const { token } = parse(sessionToken, req.params);
+    const form = connectForm.parse(typeof req.body === 'object' && req.body ? req.body : {});
+    send(req, res, await c.connect.submit(token, form, cookiesOf(req)), secure);
   });
 
   routes.add('GET', '/oauth/callback', async (req, res) => {
-    const cookies = parseCookie(req.headers.cookie ?? '');
-    send(res, await c.connect.finish(new URLSearchParams(rawQuery(req)), cookies), secure);
+    send(
+      req,
+      res,
+      await c.connect.finish(new URLSearchParams(rawQuery(req)), cookiesOf(req)),
+      secure,
+    );
   });
 }

@@ -1,7 +1,7 @@
 import type { Container } from '../../container.js';
 import { pendingMigrations } from '../../db/migrator.js';
 import { registry } from '../../observability/metrics.js';
-import { BROKER_CSS } from '../assets.js';
+import { BROKER_CSS } from '../../views/styles.js';
 import { buildOpenApi } from '../openapi/index.js';
 import type { RouteTable } from '../router.js';
 

@@ -126,6 +126,14 @@ export const templateSchema = z
       .optional(),
     callbackParams: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/)).optional(),
     grants: z.array(z.enum(['client_credentials', 'device_code'])).optional(),
+    authMode: z.enum(['oauth2', 'api_key', 'basic']).optional(),
+    staticCredential: z
+      .strictObject({
+        label: z.string().min(1).max(80),
+        hint: z.string().max(300).optional(),
+        pattern: z.instanceof(RegExp).optional(),
+      })
+      .optional(),
     webhook: webhook.optional(),
     notes: z.string().max(1000).optional(),
   })

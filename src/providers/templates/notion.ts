@@ -16,6 +16,11 @@ export const notion: ProviderTemplate = {
   tokensExpire: false,
   rotatesRefreshTokens: false,
   tokenResponseFields: ['workspace_id', 'workspace_name', 'bot_id'],
+  staticCredential: {
+    label: 'Internal integration secret',
+    hint: 'Find it under Settings → Connections → Develop or manage integrations; it starts with ntn_ or secret_.',
+    pattern: /^(?:ntn|secret)_[A-Za-z0-9]{20,80}$/,
+  },
   notes:
     'No scopes (capabilities are set on the integration), no expiry, no refresh token. Internal integration secrets are static credentials (type api_key).',
 };

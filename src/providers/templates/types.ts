@@ -15,6 +15,19 @@ export interface TemplatePlaceholder {
   pattern: RegExp;
 }
 
+/** How end users give a provider credentials: the consent flow, or the connect page's form. */
+export type AuthMode = 'oauth2' | 'api_key' | 'basic';
+
+/** What the static-credential form asks for and checks (API key, or basic password). */
+export interface StaticCredentialRules {
+  /** The field's label ("Internal integration secret"). */
+  label: string;
+  /** One sentence on where to find it, shown under the field and with a refusal. */
+  hint?: string;
+  /** Anchored pattern a well-formed credential matches. */
+  pattern?: RegExp;
+}
+
 /** An event field naming an account, and the connection metadata key it is matched against. */
 export interface WebhookAccount {
   field: string;
@@ -93,6 +106,10 @@ export interface ProviderTemplate {
   accountEndpoint?: { url: string; fields: Record<string, string> };
   /** Callback query parameters kept as connection metadata (QuickBooks `realmId`). */
   callbackParams?: string[];
+  /** The default `auth_mode` of providers made from it (`oauth2` when unset). */
+  authMode?: AuthMode;
+  /** Rules of the static-credential form, for providers of it with auth_mode api_key/basic. */
+  staticCredential?: StaticCredentialRules;
   /** Further grants the provider supports for this client. */
   grants?: TemplateGrant[];
   /** The provider's own webhooks, where it signs them. */
