@@ -105,6 +105,7 @@ describe('admin providers API', () => {
       pushed_authorization_requests: false,
       redirect_uri: `${broker.container.config.publicUrl}/oauth/callback`,
       has_webhook_secret: false,
+      auth_mode: 'oauth2',
       previous_webhook_secret_expires_at: null,
       webhook_url: `${broker.container.config.publicUrl}/webhooks/providers/github`,
       metadata_fetched_at: null,
