@@ -4,9 +4,10 @@ import ipaddr from 'ipaddr.js';
 
 /**
  * IPv6 ranges ipaddr.js calls `unicast` that still reach a non-public host: the deprecated
- * IPv4-compatible addresses (`::7f00:1` is 127.0.0.1 to some stacks).
+ * IPv4-compatible addresses (`::7f00:1` is 127.0.0.1 to some stacks) and the deprecated
+ * site-local range `fec0::/10` (RFC 3879), still routed inside some networks.
  */
-const NOT_PUBLIC_V6 = [ipaddr.IPv6.parseCIDR('::/96')];
+const NOT_PUBLIC_V6 = [ipaddr.IPv6.parseCIDR('::/96'), ipaddr.IPv6.parseCIDR('fec0::/10')];
 
 /** Thrown when a webhook URL points at a loopback or private-range address. */
 export class DestinationRefusedError extends Error {
