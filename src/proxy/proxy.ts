@@ -169,11 +169,12 @@ export function createProxy(deps: ProxyDeps) {
         : forwarded;
       const remaining = deadline - deps.clock.now().getTime();
       if (remaining <= 0) throw deadlinePassed();
-      attempts++;
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), remaining);
       try {
         const response = await deps.breaker.guard(provider, async () => {
+          // Counted here: an open circuit sends nothing.
+          attempts++;
           try {
             const r = await pool.request({
               method: call.method,
