@@ -24,8 +24,14 @@ export interface ProviderRecord {
   authorizationParams: Record<string, string>;
   tokenParams: Record<string, string>;
   config: Record<string, string>;
+  /** `misconfigured` while the provider refuses the broker's client (see health.ts). */
+  status: ProviderStatus;
+  /** While misconfigured: no refresh calls the provider before this time. */
+  probeAt: Date | null;
   updatedAt: Date;
 }
+
+export type ProviderStatus = 'active' | 'misconfigured';
 
 /** What the broker keeps from a token endpoint response. */
 export interface TokenResult {
