@@ -51,6 +51,8 @@ export interface Config {
   databaseProviderPoolSize: number;
   /** Least seconds between two forced refreshes of one connection; 0 disables the limit. */
   forcedRefreshIntervalSeconds: number;
+  /** The proxy: deadline per call, upstream requests per call, largest request body. */
+  proxy: { timeoutMs: number; maxAttempts: number; bodyLimitBytes: number };
 }
 
 /** Thrown for a bad environment; its message is one line naming the variable. */
@@ -115,6 +117,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databasePoolSize: c.DATABASE_POOL_SIZE,
     databaseProviderPoolSize: c.DATABASE_PROVIDER_POOL_SIZE,
     forcedRefreshIntervalSeconds: c.FORCED_REFRESH_INTERVAL_SECONDS,
+    proxy: {
+      timeoutMs: c.PROXY_TIMEOUT_MS,
+      maxAttempts: c.PROXY_MAX_ATTEMPTS,
+      bodyLimitBytes: c.PROXY_BODY_LIMIT_BYTES,
+    },
   };
   if (config.nodeEnv === 'production') {
     for (const variable of PRODUCTION_REQUIRED) {

@@ -43,6 +43,11 @@ export const CONFIG_DOCS = {
     'further Postgres connections for refreshes that wait on a provider, so a slow one cannot stall the rest',
   FORCED_REFRESH_INTERVAL_SECONDS:
     'POST /v1/connections/{id}/refresh at most once per connection in this many seconds, then 429; 0 disables',
+  PROXY_TIMEOUT_MS:
+    'deadline of one proxied call (ANY /v1/connections/{id}/proxy/…), retries included; past it 504',
+  PROXY_MAX_ATTEMPTS:
+    'upstream requests per proxied call at most (retries and the one after a 401 included)',
+  PROXY_BODY_LIMIT_BYTES: 'largest proxied request body; larger is 413',
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_DOCS;
@@ -161,6 +166,9 @@ export const configSchema = z.object({
   DATABASE_POOL_SIZE: wholeNumber(2, 1000).default(10),
   DATABASE_PROVIDER_POOL_SIZE: wholeNumber(1, 1000).default(4),
   FORCED_REFRESH_INTERVAL_SECONDS: nonNegativeInt(86_400).default(10),
+  PROXY_TIMEOUT_MS: wholeNumber(100, 600_000).default(30_000),
+  PROXY_MAX_ATTEMPTS: wholeNumber(1, 10).default(3),
+  PROXY_BODY_LIMIT_BYTES: positiveInt(1024 * 1024 * 1024).default(10 * 1024 * 1024),
 });
 
 /** Variables whose values must never be echoed in an error message. */

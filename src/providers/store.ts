@@ -33,6 +33,7 @@ export function toProviderRecord(row: ProviderRow, keyring: Keyring): ProviderRe
     config: asStrings(row.config),
     status: row.status === 'misconfigured' ? 'misconfigured' : 'active',
     probeAt: row.probeAt,
+    apiBaseUrl: row.apiBaseUrl,
     updatedAt: row.updatedAt,
   };
 }

@@ -28,6 +28,11 @@ export interface ProviderRecord {
   status: ProviderStatus;
   /** While misconfigured: no refresh calls the provider before this time. */
   probeAt: Date | null;
+  /**
+   * Where the proxy sends API calls (provider-level placeholders filled; connection-level
+   * ones and the template's metadata fields are filled per connection); null: no proxy.
+   */
+  apiBaseUrl: string | null;
   updatedAt: Date;
 }
 
