@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { invalidRequest } from './errors/index.js';
+import { describeIssues } from './validation-messages.js';
 
 /**
- * Parses input with a zod schema; failures become 400 `invalid_request` naming the field.
+ * Parses input with a zod schema; failures become 400 `invalid_request` naming every
+ * problem at once, each with its field path, in plain words (validation-messages.ts).
  *
  * @example
  * const body = parse(createConnectSessionBody, req.body);
@@ -10,9 +12,7 @@ import { invalidRequest } from './errors/index.js';
 export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue && issue.path.length > 0 ? issue.path.join('.') + ': ' : '';
-  throw invalidRequest(`${where}${issue?.message ?? 'invalid input'}`);
+  throw invalidRequest(describeIssues(result.error.issues, input, schema));
 }
 
 /** A filter value: a non-empty string of at most 255 characters. */

@@ -40,7 +40,10 @@ export function createFastPath(c: Container, next: RequestListener): RequestList
   const guard = c.rateLimits.authFailures;
 
   async function serve(req: IncomingMessage, requestId: string, id: string, query: string) {
-    const caller = await c.services.requireBearer(bearerToken(req.headers.authorization));
+    const caller = await c.services.requireBearer(
+      bearerToken(req.headers.authorization),
+      req.headers.authorization,
+    );
     return readTokenRoute(c, caller, { id }, parseQuery(query), auditOrigin(c, req, requestId));
   }
 

@@ -51,7 +51,10 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
   const guard = c.rateLimits.authFailures;
 
   async function serve(req: IncomingMessage, requestId: string, m: RegExpExecArray) {
-    const caller = await c.services.requireBearer(bearerToken(req.headers.authorization));
+    const caller = await c.services.requireBearer(
+      bearerToken(req.headers.authorization),
+      req.headers.authorization,
+    );
     return c.proxy.forward(caller, {
       connectionId: m[1]!,
       method: req.method ?? 'GET',

@@ -228,8 +228,18 @@ export function createServiceStore(deps: {
      * The service behind an `Authorization` header's bearer credential (already extracted).
      * @throws BrokerError invalid_token (401 with `WWW-Authenticate`) when missing or not valid.
      */
-    async requireBearer(credential: string | undefined): Promise<ServicePrincipal> {
-      if (credential === undefined) throw invalidToken('service credential required');
+    async requireBearer(
+      credential: string | undefined,
+      /** The raw header, for a hint when it is there but not `Bearer <credential>`. */
+      header?: string | undefined,
+    ): Promise<ServicePrincipal> {
+      if (credential === undefined) {
+        throw invalidToken(
+          header
+            ? 'the Authorization header must be "Bearer <credential>" (the word Bearer, one space, the API key or broker JWT)'
+            : 'service credential required',
+        );
+      }
       const service = await this.authenticate(credential);
       if (!service) throw invalidToken('unknown or expired service credential');
       return service;

@@ -9,6 +9,10 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** What a 401 says when an `Authorization` header is there but not in the Bearer form. */
+const BEARER_FORMAT_HINT =
+  'the Authorization header must be "Bearer <token>" (the word Bearer, one space, the token)';
+
 /**
  * Requires `Authorization: Bearer <ADMIN_API_TOKEN>`; 401 `invalid_token` otherwise.
  *
@@ -21,7 +25,11 @@ export function requireAdmin(adminApiToken: string): RequestHandler {
     if (token === undefined || !secretEquals(token, adminApiToken)) {
       next(
         invalidToken(
-          token === undefined ? 'admin credential required' : 'invalid admin credential',
+          token !== undefined
+            ? 'invalid admin credential'
+            : req.headers.authorization
+              ? BEARER_FORMAT_HINT
+              : 'admin credential required',
         ),
       );
       return;

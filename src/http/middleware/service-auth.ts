@@ -14,7 +14,7 @@ import { bearerToken } from './admin-auth.js';
 export function authenticateService(c: Container): RequestHandler {
   return (req, res, next) => {
     c.services
-      .requireBearer(bearerToken(req.headers.authorization))
+      .requireBearer(bearerToken(req.headers.authorization), req.headers.authorization)
       .then((service) => {
         res.locals.service = service;
         next();
