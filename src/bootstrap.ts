@@ -13,6 +13,7 @@ import { answerClientError } from './http/middleware/errors.js';
 import { observePool } from './observability/db-metrics.js';
 import type { Logger } from './observability/logger.js';
 import { loadTemplatesFile } from './providers/templates/file.js';
+import { openKeyring } from './vault/open.js';
 
 export interface RunningBroker {
   url: string;
@@ -41,9 +42,11 @@ export async function startBroker(
     providerCallsMax: resolved.databaseProviderPoolSize,
   });
   observePool(db.pool);
+  let keyring;
   try {
     const { applied } = await migrate(db.pool);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    keyring = await openKeyring(resolved, db.pool, logger);
   } catch (error) {
     await db.close();
     await embedded?.stop();
@@ -60,7 +63,13 @@ export async function startBroker(
     ...resolved,
     publicUrl: raw.publicUrl ?? `http://localhost:${port}`,
   };
-  const container = createContainer({ config, db, logger, clock: options.clock ?? systemClock });
+  const container = createContainer({
+    config,
+    db,
+    logger,
+    clock: options.clock ?? systemClock,
+    keyring,
+  });
   // The token read is answered before Express (src/http/fast-path.ts); all else is Express's.
   server.on('request', createFastPath(container, createApp(container)));
   container.changes.start();
@@ -77,6 +86,7 @@ export async function startBroker(
       await closed;
       await container.changes.stop();
       await container.audit.stop();
+      await keyring.close();
       await db.close();
       await embedded?.stop();
       logger.info('token broker stopped');
