@@ -9,6 +9,7 @@ import { migrate } from './db/migrator.js';
 import type { BackgroundJob } from './interval-job.js';
 import { createApp } from './http/app.js';
 import { createFastPath } from './http/fast-path.js';
+import { createProxyRoute } from './http/proxy-route.js';
 import { answerClientError } from './http/middleware/errors.js';
 import { observePool } from './observability/db-metrics.js';
 import type { Logger } from './observability/logger.js';
@@ -70,8 +71,12 @@ export async function startBroker(
     clock: options.clock ?? systemClock,
     keyring,
   });
-  // The token read is answered before Express (src/http/fast-path.ts); all else is Express's.
-  server.on('request', createFastPath(container, createApp(container)));
+  // The proxy and the token read are answered before Express (src/http/proxy-route.ts,
+  // fast-path.ts); all else is Express's.
+  server.on(
+    'request',
+    createProxyRoute(container, createFastPath(container, createApp(container))),
+  );
   container.changes.start();
   const jobs = options.jobs?.(container) ?? [];
   for (const job of jobs) job.start();
@@ -84,6 +89,7 @@ export async function startBroker(
       server.closeIdleConnections();
       await Promise.all(jobs.map((j) => j.stop()));
       await closed;
+      await container.proxy.close();
       await container.changes.stop();
       await container.audit.stop();
       await keyring.close();

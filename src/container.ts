@@ -11,6 +11,9 @@ import type { Logger } from './observability/logger.js';
 import { traceProviderCalls } from './observability/spans.js';
 import { createProviderOAuth } from './providers/oauth-client.js';
 import { revokeConnection } from './connections/revoke.js';
+import { createProxy, type Proxy } from './proxy/proxy.js';
+import { createUpstreamPools } from './proxy/pools.js';
+import { createRateMemory } from './proxy/rate-limits.js';
 import { createProviderWebhooks, type ProviderWebhooks } from './provider-webhooks/receive.js';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { withResilience, type ResilientOAuth } from './providers/resilience.js';
@@ -33,6 +36,8 @@ import { createEndpointService, type EndpointService } from './webhooks/endpoint
 
 /** Seconds any single provider call may take. */
 const PROVIDER_TIMEOUT_SECONDS = 10;
+/** Sockets the proxy keeps to one provider origin at most (per replica). */
+const PROXY_CONNECTIONS_PER_ORIGIN = 128;
 
 /** Everything a request handler or background job may reach, built once per process. */
 export interface Container {
@@ -69,13 +74,15 @@ export interface Container {
   deviceSessions: DeviceSessions;
   /** `POST /webhooks/providers/{key}`: verified, deduplicated, forwarded provider webhooks. */
   providerWebhooks: ProviderWebhooks;
+  /** `ANY /v1/connections/{id}/proxy/{path}`: calls to the provider's API with the credential injected. */
+  proxy: Proxy;
 }
 
 /**
  * Builds the domain services from their dependencies.
  *
  * @example
- * const container = createContainer({ config, db, logger, clock: systemClock });
+ * const container = createContainer({ config, db, logger, clock: systemClock, keyring });
  */
 export function createContainer(deps: {
   config: ResolvedConfig;
@@ -159,6 +166,19 @@ export function createContainer(deps: {
         revokeConnection(container, id, { type: 'system', id: 'provider-webhook' }),
     }),
     directConnections: createDirectConnections(grantDeps),
+    proxy: createProxy({
+      tokens,
+      providers,
+      breaker: oauth,
+      rateLimits: createRateMemory({ pool, changes, clock, logger }),
+      pools: createUpstreamPools({
+        allowPrivate: deps.config.providerAllowPrivateUrls,
+        connections: PROXY_CONNECTIONS_PER_ORIGIN,
+      }),
+      clock,
+      ...deps.config.proxy,
+      allowPrivate: deps.config.providerAllowPrivateUrls,
+    }),
     deviceSessions: createDeviceSessions(grantDeps),
     keyring,
     providers,

@@ -2,7 +2,12 @@ import pg from 'pg';
 import type { Logger } from '../observability/logger.js';
 
 /** Channels the database triggers notify (migration `cache_invalidation`); payload: an id. */
-export const CHANGE_CHANNELS = ['token_broker_connection', 'token_broker_service'] as const;
+export const CHANGE_CHANNELS = [
+  'token_broker_connection',
+  'token_broker_service',
+  // Payload: a proxy rate-limit scope (migration `proxy`).
+  'token_broker_proxy_rate_limit',
+] as const;
 export type ChangeChannel = (typeof CHANGE_CHANNELS)[number];
 
 /** `application_name` of the listening connection (to find it in `pg_stat_activity`). */

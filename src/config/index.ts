@@ -58,6 +58,8 @@ export interface Config {
   dekMaxUses: number;
   /** Nonce block lifetime and new-DEK delay, in seconds. */
   keyLeaseSeconds: number;
+  /** The proxy: deadline per call, upstream requests per call, largest request body. */
+  proxy: { timeoutMs: number; maxAttempts: number; bodyLimitBytes: number };
 }
 
 /** Thrown for a bad environment; its message is one line naming the variable. */
@@ -125,6 +127,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     kek: kekConfig(c),
     dekMaxUses: c.TOKEN_DEK_MAX_USES,
     keyLeaseSeconds: c.TOKEN_KEY_LEASE_SECONDS,
+    proxy: {
+      timeoutMs: c.PROXY_TIMEOUT_MS,
+      maxAttempts: c.PROXY_MAX_ATTEMPTS,
+      bodyLimitBytes: c.PROXY_BODY_LIMIT_BYTES,
+    },
   };
   if (config.nodeEnv === 'production') {
     for (const variable of PRODUCTION_REQUIRED) {

@@ -58,6 +58,11 @@ export const CONFIG_DOCS = {
     'encryptions under one data key before a new one takes over automatically (GCM allows 2^32)',
   TOKEN_KEY_LEASE_SECONDS:
     'how long a replica uses a claimed nonce block, and how long a new data key waits before use; the same on every replica and the CLI',
+  PROXY_TIMEOUT_MS:
+    'deadline of one proxied call (ANY /v1/connections/{id}/proxy/…), retries included; past it 504',
+  PROXY_MAX_ATTEMPTS:
+    'upstream requests per proxied call at most (retries and the one after a 401 included)',
+  PROXY_BODY_LIMIT_BYTES: 'largest proxied request body; larger is 413',
 } as const;
 
 export type ConfigVariable = keyof typeof CONFIG_DOCS;
@@ -189,7 +194,7 @@ export const configSchema = z.object({
   TOKEN_KEK_PKCS11_PIN: z.string().min(1).max(256).optional(),
   TOKEN_KEK_PKCS11_PIN_FILE: z.string().min(1).max(4096).optional(),
   TOKEN_KEK_PKCS11_KEY_LABEL: z.string().min(1).max(256).optional(),
-  // Far below GCM's 2^32: a day or two of writes at the planned scale (docs/PERFORMANCE.md).
+  // A sixteenth of GCM's 2^32: about four days of writes at the planned scale (docs/PERFORMANCE.md).
   TOKEN_DEK_MAX_USES: wholeNumber(16, 2 ** 31).default(2 ** 28),
   TOKEN_KEY_LEASE_SECONDS: z
     .string()
@@ -197,6 +202,9 @@ export const configSchema = z.object({
     .transform(Number)
     .pipe(z.number().min(0.1).max(3600))
     .default(60),
+  PROXY_TIMEOUT_MS: wholeNumber(100, 600_000).default(30_000),
+  PROXY_MAX_ATTEMPTS: wholeNumber(1, 10).default(3),
+  PROXY_BODY_LIMIT_BYTES: positiveInt(1024 * 1024 * 1024).default(10 * 1024 * 1024),
 });
 
 /** Variables whose values must never be echoed in an error message. */

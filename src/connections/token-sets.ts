@@ -24,6 +24,8 @@ export interface TokenSnapshot {
   tokens: PlainTokenSet | undefined;
   /** Non-secret extras kept from the token response or callback (instance_url, realmId). */
   metadata: Record<string, unknown>;
+  /** Per-connection template values (a Shopify shop), checked when the connect session was made. */
+  connectionConfig: Record<string, string>;
 }
 
 interface SnapshotRow {
@@ -40,10 +42,11 @@ interface SnapshotRow {
   expires_at: Date | null;
   version: number | null;
   metadata: Record<string, unknown> | null;
+  connection_config: Record<string, string> | null;
 }
 
 const SNAPSHOT_SQL = `SELECT c.id, c.service_id, c.provider_key, c.subject, c.status, c.scopes, c.metadata,
-  t.key_id, t.access_token, t.id_token, t.token_type, t.expires_at, t.version
+  c.connection_config, t.key_id, t.access_token, t.id_token, t.token_type, t.expires_at, t.version
   FROM connections c LEFT JOIN token_sets t ON t.connection_id = c.id WHERE c.id = $1`;
 
 /** A connection row locked for refresh, with its token set. */
@@ -114,6 +117,7 @@ export function createTokenStore(deps: {
         version: r.version,
         tokens,
         metadata: r.metadata ?? {},
+        connectionConfig: r.connection_config ?? {},
       };
     },
 

@@ -109,7 +109,11 @@ export const rateLimited = (retryAfterSeconds: number) =>
 /** @example throw upstreamUnavailable('provider did not answer', { retryAfterSeconds: 5, status: 503 }) */
 export const upstreamUnavailable = (
   description: string,
-  options: { retryAfterSeconds?: number | undefined; status?: 502 | 503; cause?: unknown } = {},
+  options: {
+    retryAfterSeconds?: number | undefined;
+    status?: 502 | 503 | 504;
+    cause?: unknown;
+  } = {},
 ) =>
   new BrokerError('upstream_unavailable', description, {
     status: options.status ?? 503,

@@ -36,8 +36,11 @@ export function withSpan<T>(
   });
 }
 
-/** Methods that only read a cache; a span each would be noise. */
-const UNTRACED_METHODS = new Set(['configuration']);
+/**
+ * Methods that only read a cache, and `guard` (a proxied call, traced by the undici
+ * instrumentation itself): a span each would be noise.
+ */
+const UNTRACED_METHODS = new Set(['configuration', 'guard']);
 
 /**
  * Wraps every asynchronous method of a provider client whose first argument is a provider

@@ -85,6 +85,65 @@ export function explicitMetadata(e: {
   });
 }
 
+/**
+ * A provider's proxy base: the body's `api_base_url`, else the template's with its
+ * provider-level placeholders filled (connection-level ones stay for {@link apiBaseFor}).
+ * Without a trailing slash; https (or loopback http where private URLs are allowed), no
+ * query, fragment or credentials.
+ *
+ * @throws BrokerError invalid_request naming `api_base_url`.
+ * @example resolveApiBase(undefined, github, {}, false) // 'https://api.github.com'
+ */
+export function resolveApiBase(
+  given: string | null | undefined,
+  t: ProviderTemplate | undefined,
+  values: Record<string, string>,
+  allowPrivate: boolean,
+): string | null {
+  const base = given === undefined ? t?.api && fill(t.api.baseUrl, values) : given;
+  if (!base) return null;
+  // A metadata field stands for a whole origin (Salesforce instance_url), a placeholder for a host part.
+  const fields = t?.api?.fields ?? {};
+  const sample = base.replace(PLACEHOLDER, (_m, name: string) =>
+    name in fields ? 'https://x.example' : 'x',
+  );
+  assertEndpointUrl('api_base_url', sample, allowPrivate);
+  if (base.includes('?')) throw invalidRequest('api_base_url: must not contain a query');
+  return base.replace(/\/+$/, '');
+}
+
+/**
+ * The proxy base for one connection: `{name}`s filled from the connection's metadata and
+ * config, each value checked against the template's pattern for it (a placeholder's, or
+ * `api.fields` for metadata such as Salesforce's `instance_url`), so a value can never
+ * move the base to another host.
+ *
+ * @throws BrokerError invalid_request when the provider has no base or a value is missing or bad.
+ * @example apiBaseFor(provider, { instance_url: 'https://acme.my.salesforce.com' }, false)
+ */
+export function apiBaseFor(
+  p: ProviderRecord,
+  values: Readonly<Record<string, unknown>>,
+  allowPrivate: boolean,
+): URL {
+  if (!p.apiBaseUrl) throw invalidRequest(`provider "${p.key}" has no api_base_url`);
+  const t = p.template ? findTemplate(p.template) : undefined;
+  const patterns = new Map<string, RegExp>(Object.entries(t?.api?.fields ?? {}));
+  for (const x of t?.placeholders ?? []) patterns.set(x.name, x.pattern);
+  const filled = p.apiBaseUrl.replace(PLACEHOLDER, (_whole, name: string) => {
+    const value = values[name];
+    const pattern = patterns.get(name);
+    if (typeof value !== 'string' || !pattern?.test(value)) {
+      throw invalidRequest(
+        `the connection lacks a valid "${name}" for the provider's api_base_url`,
+      );
+    }
+    return value;
+  });
+  assertEndpointUrl('api_base_url', filled, allowPrivate);
+  return new URL(filled);
+}
+
 /** Validates every endpoint of a metadata document (see {@link assertEndpointUrl}). */
 export function assertMetadataUrls(m: ServerMetadata, allowPrivate: boolean): void {
   for (const field of [

@@ -26,6 +26,7 @@ export function presentProvider(p: ProviderRow, publicUrl: string) {
     authorization_params: p.authorizationParams,
     token_params: p.tokenParams,
     config: p.config,
+    api_base_url: p.apiBaseUrl,
     oidc: typeof m.jwks_uri === 'string',
     pushed_authorization_requests: typeof m.pushed_authorization_request_endpoint === 'string',
     redirect_uri: `${publicUrl}/oauth/callback`,
@@ -61,6 +62,8 @@ export const presentTemplate = (t: ProviderTemplate) => ({
   callback_params: t.callbackParams ?? [],
   grant_types: ['authorization_code', ...(t.grants ?? [])],
   notes: t.notes ?? null,
+  api_base_url: t.api?.baseUrl ?? null,
+  api_quota: t.api?.quota ?? null,
   placeholders: t.placeholders.map((p) => ({
     name: p.name,
     level: p.level,

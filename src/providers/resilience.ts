@@ -5,6 +5,7 @@ import {
   DelegateBackoff,
   circuitBreaker,
   handleWhen,
+  noop,
   retry,
   wrap,
   type CircuitBreakerPolicy,
@@ -134,13 +135,22 @@ export function withResilience(
     revoke: (p, token, hint) => run(revokeRetry, p, () => oauth.revoke(p, token, hint)),
     // A client credentials grant holds no single-use secret: repeating it is always safe.
     clientCredentials: (p, scopes) => run(revokeRetry, p, () => oauth.clientCredentials(p, scopes)),
+    /**
+     * Runs `call` (one proxied request, src/proxy) inside the provider's breaker, the same
+     * one its refreshes use: a TransientUpstreamError it throws counts as a failure, an
+     * open circuit throws TransientUpstreamError `circuit_open` without calling.
+     */
+    guard: <T>(p: ProviderRecord, call: () => Promise<T>): Promise<T> => run(noop, p, call),
     /** The breaker state of one provider (for tests, metrics and the doctor). */
     circuitState: (provider: string) =>
       breakers.get(provider)?.breaker.state ?? CircuitState.Closed,
   };
 }
 
-export type ResilientOAuth = ProviderOAuth & { circuitState(provider: string): CircuitState };
+export type ResilientOAuth = ProviderOAuth & {
+  circuitState(provider: string): CircuitState;
+  guard<T>(p: ProviderRecord, call: () => Promise<T>): Promise<T>;
+};
 
 const stateValue = (s: CircuitState) =>
   s === CircuitState.Open ? 1 : s === CircuitState.HalfOpen ? 2 : 0;

@@ -6,6 +6,7 @@ import { assertEndpointUrl } from './egress.js';
 import {
   assertMetadataUrls,
   explicitMetadata,
+  resolveApiBase,
   placeholderValues,
   templateMetadata,
 } from './metadata.js';
@@ -37,6 +38,7 @@ export interface ResolvedProvider {
   authorizationParams: Record<string, string>;
   tokenParams: Record<string, string>;
   config: Record<string, string>;
+  apiBaseUrl: string | null;
 }
 
 async function metadataOf(
@@ -155,5 +157,6 @@ export async function resolveProvider(
     authorizationParams: { ...t?.authorizationParams, ...body.authorization_params },
     tokenParams: { ...t?.tokenParams, ...body.token_params },
     config,
+    apiBaseUrl: resolveApiBase(body.api_base_url, t, config, network.allowPrivate),
   };
 }

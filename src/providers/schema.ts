@@ -83,6 +83,11 @@ export const providerBody = z.strictObject({
    * removes it.
    */
   webhook_secret: z.string().min(1).max(4096).nullable().optional(),
+  /**
+   * The provider's API base for the proxy (https; plain http only to loopback outside
+   * production). Templates bring their own; this replaces it.
+   */
+  api_base_url: url.nullable().optional(),
   /** Values of the template's provider-level placeholders, e.g. `{"tenant": "contoso"}`. */
   config: z.record(z.string().max(64), z.string().max(255)).optional(),
 });

@@ -31,6 +31,7 @@ export function toProviderRecord(row: ProviderRow, keyring: Keyring): ProviderRe
     authorizationParams: asStrings(row.authorizationParams),
     tokenParams: asStrings(row.tokenParams),
     config: asStrings(row.config),
+    apiBaseUrl: row.apiBaseUrl,
     updatedAt: row.updatedAt,
   };
 }

@@ -24,6 +24,11 @@ export interface ProviderRecord {
   authorizationParams: Record<string, string>;
   tokenParams: Record<string, string>;
   config: Record<string, string>;
+  /**
+   * Where the proxy sends API calls (provider-level placeholders filled; connection-level
+   * ones and the template's metadata fields are filled per connection); null: no proxy.
+   */
+  apiBaseUrl: string | null;
   updatedAt: Date;
 }
 

@@ -34,6 +34,8 @@ export interface TokenView {
   readonly idToken: string | undefined;
   /** Non-secret connection metadata (Salesforce instance_url, QuickBooks realmId…). */
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** Per-connection template values (a Shopify shop): the proxy fills its base URL with them. */
+  readonly connectionConfig: Readonly<Record<string, string>>;
 }
 
 export interface TokenRead {
@@ -42,7 +44,15 @@ export interface TokenRead {
   refreshError?: 'upstream_unavailable';
 }
 
-export type TokenAction = 'token.read' | 'token.exchange' | 'connection.refresh';
+export type TokenAction =
+  | 'token.read'
+  | 'token.exchange'
+  | 'connection.refresh'
+  /** A proxied call (src/proxy): audited like a read, counted in the proxy's own metrics. */
+  | 'connection.proxy';
+
+/** "Refresh unless someone did within the last few seconds" (the refresher's own rule). */
+const ANY_TTL_SECONDS = 10 * 365 * 86_400;
 
 /** Views by snapshot: a cached snapshot's readers share one view (and its serialised form, see present.ts). */
 const views = new WeakMap<TokenSnapshot, TokenView>();
@@ -60,6 +70,7 @@ const view = (s: TokenSnapshot): TokenView => {
     scopes: s.scopes,
     idToken: t.idToken,
     metadata: s.metadata,
+    connectionConfig: s.connectionConfig,
   };
   views.set(s, made);
   return made;
@@ -201,7 +212,7 @@ export function createTokenService(
     outcome: string,
     origin: AuditOrigin | undefined,
   ) {
-    readsOf(provider ?? 'unknown', outcome).inc();
+    if (action !== 'connection.proxy') readsOf(provider ?? 'unknown', outcome).inc();
     deps.audit.record({
       actorType: 'service',
       actorId: caller.id,
@@ -247,6 +258,39 @@ export function createTokenService(
         audit(caller, id, action, null, code, opts.origin);
         throw error;
       }
+    },
+
+    /**
+     * A replacement for a token the provider refused (a proxied call's 401): the current
+     * one if another caller has replaced it meanwhile, else the outcome of one refresh
+     * through the same single-flight as the reads (concurrent callers, on any replica, cause
+     * one grant). A token refreshed within the refresher's minimum interval is not
+     * refreshed again: a provider that refuses fresh tokens must not burn its quota.
+     * @returns the new token, or undefined when none could be had (the 401 stands).
+     * @throws BrokerError as `read` does for a connection gone, revoked or needing consent.
+     */
+    async renew(
+      caller: ServicePolicy,
+      id: string,
+      rejected: TokenView,
+      origin: AuditOrigin | undefined,
+    ): Promise<TokenView | undefined> {
+      const snap = await visible(caller, id);
+      ensureActive(snap);
+      if (snap.tokens.accessToken !== rejected.accessToken) return view(snap);
+      const outcome = await refresher.refresh(id, snap.providerKey, {
+        // Without an expiry the interval rule cannot apply (expiresWithin is false): force.
+        force: snap.tokens.expiresAt === null,
+        scheduled: false,
+        minTtlSeconds: ANY_TTL_SECONDS,
+        seenVersion: snap.version,
+        actor: { type: 'service', id: caller.id, origin },
+      });
+      snapshots.delete(id);
+      if (outcome.kind === 'failed' || outcome.kind === 'inactive') return undefined;
+      const after = await visible(caller, id);
+      ensureActive(after);
+      return after.tokens.accessToken === rejected.accessToken ? undefined : view(after);
     },
 
     /**

@@ -101,6 +101,7 @@ describe('admin providers API', () => {
       authorization_params: {},
       token_params: {},
       config: {},
+      api_base_url: 'https://api.github.com',
       oidc: false,
       pushed_authorization_requests: false,
       redirect_uri: `${broker.container.config.publicUrl}/oauth/callback`,

@@ -5,6 +5,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
 import request from 'supertest';
 import { APP_ORIGIN, connectSession, createService } from '../connect/helpers.js';
+import { loginAndConsent } from '../connect/browser-fixture.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
@@ -78,12 +79,8 @@ describe('private_key_jwt (RFC 7523) and PAR (RFC 9126) toward oidc-provider', (
     const seen: string[] = [];
     page.on('request', (r) => seen.push(r.url()));
     await page.goto(session.connect_url);
-    await page.waitForSelector('input[name=login]');
-    await page.fill('input[name=login]', 'erin');
-    await page.fill('input[name=password]', 'any password');
-    await page.click('button[type=submit]');
-    await page.waitForSelector('button:has-text("Continue")');
-    await page.click('button:has-text("Continue")');
+    await page.click('button[value=continue]');
+    await loginAndConsent(page, 'erin');
     await page.waitForURL(`${APP_ORIGIN}/**`);
 
     const back = new URL(page.url());

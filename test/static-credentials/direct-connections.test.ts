@@ -79,6 +79,7 @@ describe('connections without a browser: client credentials and static credentia
       key: 'notion',
       display_name: 'Notion',
       template: 'notion',
+      auth_mode: 'oauth2',
       scopes: [],
       grant_types: ['authorization_code', 'client_credentials'],
       connection_config: [],

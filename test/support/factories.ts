@@ -102,6 +102,7 @@ export const providerRecord = (
   authorizationParams: {},
   tokenParams: {},
   config: {},
+  apiBaseUrl: null,
   updatedAt: new Date(),
   ...overrides,
 });

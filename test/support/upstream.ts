@@ -82,6 +82,12 @@ export async function startUpstream(options: UpstreamOptions = {}) {
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
     // Tests run without a proxy; cookies over http on 127.0.0.1.
     cookies: { keys: ['test-cookie-key'] },
+    // oidc-provider's own SSRF dispatcher refuses loopback, where the tests serve client JWKS.
+    fetch: (url, init) => {
+      const plain = { ...init };
+      delete (plain as { dispatcher?: unknown }).dispatcher;
+      return fetch(url, plain);
+    },
   });
   provider.on('grant.success', (ctx) => {
     grants.push({

@@ -1,4 +1,19 @@
-import { errorResponse, type PathItems } from './shared.js';
+import { z } from 'zod';
+import { completeBody, connectSessionBody } from '../../connect/schema.js';
+import { connectionSchema, errorResponse, type PathItems } from './shared.js';
+
+/** A request body straight from the zod schema the route parses it with. */
+const jsonBody = (schema: z.ZodType) => ({
+  required: true,
+  content: {
+    'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) },
+  },
+});
+const javascript = (description: string) => ({
+  description,
+  content: { 'text/javascript': {} },
+});
+const tokenParameter = { name: 'token', in: 'path', required: true, schema: { type: 'string' } };
 
 const htmlPage = (description: string) => ({ description, content: { 'text/html': {} } });
 
@@ -8,23 +23,7 @@ export const connectPaths: PathItems = {
     post: {
       summary: 'Mint a single-use connect link for one (provider, subject), valid 10 minutes',
       security: [{ service: [] }],
-      requestBody: {
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              required: ['provider', 'subject'],
-              properties: {
-                provider: { type: 'string' },
-                subject: { type: 'string', minLength: 1, maxLength: 255 },
-                scopes: { type: 'array', items: { type: 'string' } },
-                return_to: { type: 'string', format: 'uri' },
-                connection_config: { type: 'object', additionalProperties: { type: 'string' } },
-              },
-            },
-          },
-        },
-      },
+      requestBody: jsonBody(connectSessionBody),
       responses: {
         '201': { description: '{id, token, connect_url, expires_at}' },
         '400': errorResponse,
@@ -34,15 +33,64 @@ export const connectPaths: PathItems = {
       },
     },
   },
+  '/v1/connect-sessions/{id}/complete': {
+    post: {
+      summary:
+        'App handshake: exchange the code of the success redirect and the app’s code_verifier for the connection',
+      security: [{ service: [] }],
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      requestBody: jsonBody(completeBody),
+      responses: {
+        '200': {
+          description: 'the connection, now stored under the service',
+          content: { 'application/json': { schema: connectionSchema } },
+        },
+        '400': errorResponse,
+        '401': errorResponse,
+        '404': errorResponse,
+      },
+    },
+  },
   '/connect/{token}': {
     get: {
-      summary: 'Start the consent flow in the end user’s browser',
-      parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+      summary:
+        'The connect page: names the service, provider and scopes; never spends the link (GET/HEAD)',
+      parameters: [
+        tokenParameter,
+        { name: 'provider', in: 'query', schema: { type: 'string' } },
+        { name: 'display', in: 'query', schema: { type: 'string', enum: ['page', 'popup'] } },
+      ],
       responses: {
-        '302': { description: 'to the provider’s authorization endpoint' },
+        '200': htmlPage(
+          'the page with Continue and Cancel, a provider picker or a credential form',
+        ),
         '404': htmlPage('unknown link'),
         '410': htmlPage('link used or expired'),
       },
+    },
+    post: {
+      summary:
+        'Continue, Cancel or the credential form: spends the link and binds it to this browser',
+      parameters: [tokenParameter],
+      requestBody: { content: { 'application/x-www-form-urlencoded': {} } },
+      responses: {
+        '303': { description: 'to the provider’s authorization endpoint, or back to return_to' },
+        '400': htmlPage('bad CSRF token or credentials; the link is not spent'),
+        '404': htmlPage('unknown link'),
+        '410': htmlPage('link used or expired'),
+      },
+    },
+  },
+  '/connect.js': {
+    get: {
+      summary: 'Script for apps’ pages: opens the connect link in a popup and reports the outcome',
+      responses: { '200': javascript('cacheable, cross-origin loadable') },
+    },
+  },
+  '/connect/popup.js': {
+    get: {
+      summary: 'Script of the popup’s last page: messages the outcome to window.opener',
+      responses: { '200': javascript('cacheable') },
     },
   },
   '/oauth/callback': {

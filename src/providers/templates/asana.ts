@@ -25,4 +25,10 @@ export const asana: ProviderTemplate = {
     ],
   },
   notes: 'Access tokens last an hour; the refresh token does not change.',
+  api: {
+    baseUrl: 'https://app.asana.com/api/1.0',
+    quota: 'connection',
+    limits:
+      '150 requests a minute per token (1,500 on paid plans), plus concurrency and cost limits; 429 with Retry-After.',
+  },
 };

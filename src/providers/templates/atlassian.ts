@@ -17,4 +17,10 @@ export const atlassian: ProviderTemplate = {
   rotatesRefreshTokens: true,
   notes:
     'Refresh tokens rotate: each one works once (a reuse interval of minutes) and expires after 90 days of inactivity. Call accessible-resources to find the cloud id of a site.',
+  api: {
+    baseUrl: 'https://api.atlassian.com',
+    quota: 'connection',
+    limits:
+      'Cost-based limits per app and site; 429 with Retry-After. Paths start with /ex/jira/{cloudid}/… (cloud id from accessible-resources).',
+  },
 };

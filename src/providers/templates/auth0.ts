@@ -31,4 +31,10 @@ export const auth0: ProviderTemplate = {
   grants: ['client_credentials', 'device_code'],
   notes:
     'The issuer ends with a slash. Add authorization_params.audience for an API audience. Rotation is an application setting; the broker keeps the newest refresh token.',
+  api: {
+    baseUrl: 'https://{domain}',
+    quota: 'app',
+    limits:
+      'Limits are per tenant (Authentication and Management API); 429 with X-RateLimit-Remaining/Reset.',
+  },
 };

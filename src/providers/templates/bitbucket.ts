@@ -22,4 +22,9 @@ export const bitbucket: ProviderTemplate = {
   },
   notes:
     'Access tokens last 2 hours. Scopes are fixed on the consumer; the scope parameter narrows them.',
+  api: {
+    baseUrl: 'https://api.bitbucket.org/2.0',
+    quota: 'connection',
+    limits: '1,000 requests an hour per user for most endpoints; 429.',
+  },
 };

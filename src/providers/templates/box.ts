@@ -22,4 +22,9 @@ export const box: ProviderTemplate = {
     events: ['V2 webhooks, as their trigger (FILE.UPLOADED, …)'],
   },
   notes: 'Access tokens last about an hour; a refresh token works once and for 60 days.',
+  api: {
+    baseUrl: 'https://api.box.com/2.0',
+    quota: 'connection',
+    limits: '1,000 requests a minute per user; 429 with Retry-After.',
+  },
 };

@@ -135,6 +135,33 @@ export const templateSchema = z
       })
       .optional(),
     webhook: webhook.optional(),
+    api: z
+      .strictObject({
+        baseUrl: z.string().max(2048),
+        quota: z.enum(['connection', 'app']),
+        fields: z
+          .record(
+            z.string().regex(/^[a-z_][a-z0-9_]*$/),
+            z
+              .instanceof(RegExp)
+              .refine(
+                (r) => r.source.startsWith('^') && r.source.endsWith('$'),
+                'must be anchored',
+              ),
+          )
+          .optional(),
+        apiKey: z
+          .union([
+            z.strictObject({
+              header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
+              prefix: z.string().max(32).optional(),
+            }),
+            z.strictObject({ query: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/) }),
+          ])
+          .optional(),
+        limits: z.string().min(1).max(400),
+      })
+      .optional(),
     notes: z.string().max(1000).optional(),
   })
   .superRefine((t, ctx) => {
@@ -146,6 +173,24 @@ export const templateSchema = z
     for (const p of t.placeholders) {
       if (p.default !== undefined && !p.pattern.test(p.default)) {
         ctx.addIssue({ code: 'custom', message: `${p.name}: default does not match its pattern` });
+      }
+    }
+    if (t.api) {
+      // A metadata field stands for a whole origin (Salesforce instance_url), a placeholder for a host part.
+      const fields = new Set(Object.keys(t.api.fields ?? {}));
+      const sample = t.api.baseUrl.replace(PLACEHOLDER, (_m, name: string) =>
+        fields.has(name) ? 'https://x.example' : 'x',
+      );
+      if (!/^https:\/\//.test(sample) || !URL.canParse(sample) || sample.includes('?')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'api.baseUrl must be an https URL without a query',
+        });
+      }
+      for (const m of t.api.baseUrl.matchAll(PLACEHOLDER)) {
+        if (m[1] && !declared.has(m[1]) && !fields.has(m[1])) {
+          ctx.addIssue({ code: 'custom', message: `api.baseUrl: {${m[1]}} is not declared` });
+        }
       }
     }
     if (t.grants?.includes('device_code') && !t.deviceAuthorizationEndpoint) {

@@ -30,4 +30,10 @@ export const discord: ProviderTemplate = {
   },
   notes:
     'Access tokens last 7 days; each refresh returns a new refresh token. The bot scope adds a guild to the response.',
+  api: {
+    baseUrl: 'https://discord.com/api/v10',
+    quota: 'connection',
+    limits:
+      'Per-route buckets per token plus a global 50 requests/s; 429 with Retry-After and X-RateLimit-*.',
+  },
 };

@@ -22,4 +22,10 @@ export const dropbox: ProviderTemplate = {
     events: ['list_folder change notifications', 'GET challenge (answered)'],
   },
   notes: 'Access tokens last 4 hours; the refresh token does not change.',
+  api: {
+    baseUrl: 'https://api.dropboxapi.com/2',
+    quota: 'connection',
+    limits:
+      'Per-user limits; 429 with Retry-After. Content calls use content.dropboxapi.com (not proxied).',
+  },
 };

@@ -18,4 +18,9 @@ export const figma: ProviderTemplate = {
   tokenResponseFields: ['user_id_string'],
   notes:
     'Access tokens last 90 days. Figma documents refreshes at /v1/oauth/refresh; point token_endpoint there with explicit endpoints if its token endpoint refuses refresh_token grants.',
+  api: {
+    baseUrl: 'https://api.figma.com',
+    quota: 'connection',
+    limits: 'Per-user, per-plan limits; 429 with Retry-After.',
+  },
 };

@@ -40,4 +40,10 @@ export const githubEnterprise: ProviderTemplate = {
     ],
   },
   notes: 'Same dialect as github.com; the host is fixed per provider (config.host).',
+  api: {
+    baseUrl: 'https://{host}/api/v3',
+    quota: 'connection',
+    limits:
+      'As GitHub: 5,000 requests an hour per user token, X-RateLimit-Remaining/Reset (epoch seconds).',
+  },
 };

@@ -33,4 +33,10 @@ export const github: ProviderTemplate = {
   },
   notes:
     'OAuth App tokens never expire and come without a refresh token. GitHub Apps with expiring user tokens answer expires_in (8 h) and a rotating refresh token, which the broker handles the same way. Errors arrive with status 200.',
+  api: {
+    baseUrl: 'https://api.github.com',
+    quota: 'connection',
+    limits:
+      '5,000 requests an hour per user token; X-RateLimit-Remaining: 0 with X-RateLimit-Reset (epoch seconds), secondary limits as 403/429 with Retry-After.',
+  },
 };

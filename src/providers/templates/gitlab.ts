@@ -37,4 +37,9 @@ export const gitlab: ProviderTemplate = {
   },
   notes:
     'Access tokens last 2 hours; every refresh returns a new refresh token and retires the old one.',
+  api: {
+    baseUrl: 'https://{host}/api/v4',
+    quota: 'connection',
+    limits: 'Per-user limits set by the instance; 429 with RateLimit-Remaining/RateLimit-Reset.',
+  },
 };

@@ -23,4 +23,9 @@ export const google: ProviderTemplate = {
   grants: ['device_code'],
   notes:
     'A refresh token is only issued with access_type=offline, and again on a later consent only with prompt=consent. Refresh tokens of apps in "testing" status expire after 7 days.',
+  api: {
+    baseUrl: 'https://www.googleapis.com',
+    quota: 'connection',
+    limits: 'Per-project and per-user-per-project quotas per API; 429 (or 403 rateLimitExceeded).',
+  },
 };

@@ -22,4 +22,9 @@ export const hubspot: ProviderTemplate = {
     events: ['webhook batches (v3 signature), as the first subscriptionType (contact.creation, …)'],
   },
   notes: 'Access tokens last 30 minutes; the refresh token stays the same.',
+  api: {
+    baseUrl: 'https://api.hubapi.com',
+    quota: 'connection',
+    limits: '110 requests per 10 s per account and app; 429.',
+  },
 };

@@ -37,4 +37,9 @@ export const keycloak: ProviderTemplate = {
   grants: ['client_credentials', 'device_code'],
   notes:
     'Refresh tokens rotate only with the realm\'s "Revoke Refresh Token" setting. Supports private_key_jwt and PAR (discovery with issuer finds them).',
+  api: {
+    baseUrl: 'https://{host}/realms/{realm}',
+    quota: 'app',
+    limits: 'No quota of its own (whatever the deployment puts in front).',
+  },
 };

@@ -23,4 +23,9 @@ export const linear: ProviderTemplate = {
   },
   notes:
     'Scopes are comma-separated. Newer apps get 24-hour access tokens with refresh tokens; older ones long-lived tokens without expires_in (both handled).',
+  api: {
+    baseUrl: 'https://api.linear.app',
+    quota: 'connection',
+    limits: '1,500 requests and a complexity budget an hour per user; X-RateLimit-Requests-*.',
+  },
 };

@@ -22,4 +22,9 @@ export const linkedin: ProviderTemplate = {
   rotatesRefreshTokens: false,
   notes:
     'Access tokens last 60 days; refresh tokens only for approved Marketing partners — otherwise the user consents again when the token expires.',
+  api: {
+    baseUrl: 'https://api.linkedin.com',
+    quota: 'app',
+    limits: 'Daily limits per application and per member; 429.',
+  },
 };

@@ -32,4 +32,9 @@ export const microsoft: ProviderTemplate = {
   grants: ['client_credentials', 'device_code'],
   notes:
     'offline_access is needed for a refresh token. Each refresh answers a new refresh token, which the broker keeps. Client credentials need a scope like https://graph.microsoft.com/.default.',
+  api: {
+    baseUrl: 'https://graph.microsoft.com/v1.0',
+    quota: 'connection',
+    limits: 'Graph throttles per app per tenant and per user; 429 with Retry-After.',
+  },
 };

@@ -23,4 +23,10 @@ export const notion: ProviderTemplate = {
   },
   notes:
     'No scopes (capabilities are set on the integration), no expiry, no refresh token. Internal integration secrets are static credentials (type api_key).',
+  api: {
+    baseUrl: 'https://api.notion.com/v1',
+    quota: 'connection',
+    limits:
+      'About 3 requests/s per integration token; 429 with Retry-After. Callers send the Notion-Version header.',
+  },
 };

@@ -37,4 +37,9 @@ export const okta: ProviderTemplate = {
   grants: ['client_credentials', 'device_code'],
   notes:
     'Refresh token rotation is a per-app setting (on for most new apps); either way the broker keeps the newest. Supports private_key_jwt client authentication.',
+  api: {
+    baseUrl: 'https://{domain}',
+    quota: 'app',
+    limits: 'Org-wide limits per endpoint; 429 with X-Rate-Limit-Reset.',
+  },
 };

@@ -28,4 +28,10 @@ export const quickbooks: ProviderTemplate = {
   },
   notes:
     'realmId (the company id every API call needs) is a callback parameter kept as connection metadata. Access tokens last an hour; the refresh token changes about daily and the newest must be kept.',
+  api: {
+    baseUrl: 'https://quickbooks.api.intuit.com/v3',
+    quota: 'connection',
+    limits:
+      '500 requests a minute per company (realm) and app; 429. Paths start with /company/{realmId}.',
+  },
 };

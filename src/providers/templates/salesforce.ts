@@ -31,4 +31,12 @@ export const salesforce: ProviderTemplate = {
   grants: ['client_credentials'],
   notes:
     'Token responses carry no expires_in (the session timeout is an org setting): force a refresh on a 401. API calls go to the instance_url kept in the connection metadata.',
+  api: {
+    baseUrl: '{instance_url}/services/data',
+    quota: 'connection',
+    fields: {
+      instance_url: /^https:\/\/[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:salesforce|force)\.com$/,
+    },
+    limits: "API requests per org per 24 h (the org's allocation); REQUEST_LIMIT_EXCEEDED as 403.",
+  },
 };

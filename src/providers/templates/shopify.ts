@@ -31,4 +31,10 @@ export const shopify: ProviderTemplate = {
   },
   notes:
     'The shop is given per connection (connection_config.shop). Offline access tokens do not expire. Scopes are comma-separated. Custom-app admin tokens are static credentials (type api_key).',
+  api: {
+    baseUrl: 'https://{shop}/admin/api',
+    quota: 'connection',
+    limits:
+      'A leaky bucket per store and app (REST 2 requests/s, GraphQL cost); 429 with Retry-After.',
+  },
 };

@@ -37,4 +37,9 @@ export const slackUser: ProviderTemplate = {
   },
   notes:
     'Serves the user token (xoxp-) from authed_user.access_token; a bot token in the same response is ignored.',
+  api: {
+    baseUrl: 'https://slack.com/api',
+    quota: 'connection',
+    limits: 'Per method and workspace tiers (1–100+ a minute); 429 with Retry-After.',
+  },
 };

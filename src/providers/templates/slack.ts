@@ -42,4 +42,9 @@ export const slack: ProviderTemplate = {
   },
   notes:
     'Serves the bot token (xoxb-). Errors come as 200 with ok:false; token_type is "bot". With token rotation enabled tokens expire after 12 hours and carry a refresh token.',
+  api: {
+    baseUrl: 'https://slack.com/api',
+    quota: 'connection',
+    limits: 'Per method and workspace tiers (1–100+ a minute); 429 with Retry-After.',
+  },
 };

@@ -18,4 +18,9 @@ export const spotify: ProviderTemplate = {
   grants: ['client_credentials'],
   notes:
     'Access tokens last an hour. A refresh may answer a new refresh token; the broker keeps whichever is newest.',
+  api: {
+    baseUrl: 'https://api.spotify.com/v1',
+    quota: 'app',
+    limits: 'A rolling 30-second window per app; 429 with Retry-After.',
+  },
 };

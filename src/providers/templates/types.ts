@@ -57,6 +57,26 @@ export interface TemplateWebhook {
   events: string[];
 }
 
+/**
+ * The provider's API as the proxy calls it (`ANY /v1/connections/{id}/proxy/{path}`).
+ */
+export interface TemplateApi {
+  /** The base every proxied path is appended to; `{placeholder}`s and `fields` filled per connection. */
+  baseUrl: string;
+  /**
+   * Whom the provider's rate limits count: `connection` (each user's token has its own
+   * quota) or `app` (one quota for the whole client), which the rate-limit memory applies
+   * to every connection of the provider.
+   */
+  quota: 'connection' | 'app';
+  /** Connection metadata keys used in `baseUrl` (Salesforce `instance_url`), each with the anchored pattern its value must match. */
+  fields?: Record<string, RegExp>;
+  /** How an `api_key` connection's key is sent: a header (`Bearer` in `Authorization` when unset) or a query parameter. */
+  apiKey?: { header: string; prefix?: string } | { query: string };
+  /** The quota rules in a sentence (docs/PROVIDERS.md). */
+  limits: string;
+}
+
 /** Grants a template's provider supports besides authorization_code. */
 export type TemplateGrant = 'client_credentials' | 'device_code';
 
@@ -112,6 +132,8 @@ export interface ProviderTemplate {
   staticCredential?: StaticCredentialRules;
   /** Further grants the provider supports for this client. */
   grants?: TemplateGrant[];
+  /** The provider's API, for the proxy. */
+  api?: TemplateApi;
   /** The provider's own webhooks, where it signs them. */
   webhook?: TemplateWebhook;
   /** What to know about this provider, in a sentence or two (docs/PROVIDERS.md). */

@@ -18,4 +18,10 @@ export const x: ProviderTemplate = {
   rotatesRefreshTokens: true,
   notes:
     'PKCE is required (the broker always sends S256). Access tokens last 2 hours; refresh tokens are single use. Public clients use client_auth_method none.',
+  api: {
+    baseUrl: 'https://api.x.com/2',
+    quota: 'connection',
+    limits:
+      'Per endpoint per user in 15-minute windows (and per app); 429 with x-rate-limit-reset (epoch seconds).',
+  },
 };

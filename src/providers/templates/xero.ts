@@ -31,4 +31,10 @@ export const xero: ProviderTemplate = {
   },
   notes:
     'Refresh tokens are single use (30-minute grace) and expire after 60 days unused. The tenant id comes from GET /connections with the token.',
+  api: {
+    baseUrl: 'https://api.xero.com',
+    quota: 'connection',
+    limits:
+      '60 a minute and 5,000 a day per tenant, 10,000 a minute per app; 429 with Retry-After. Callers send xero-tenant-id.',
+  },
 };

@@ -31,4 +31,9 @@ export const zendesk: ProviderTemplate = {
   },
   notes:
     'The subdomain is given per connection (connection_config.subdomain). Tokens do not expire unless the client asks for expiring ones. API tokens are static credentials (type basic, user "email/token").',
+  api: {
+    baseUrl: 'https://{subdomain}.zendesk.com/api/v2',
+    quota: 'connection',
+    limits: 'Per account, by plan (200–700 a minute); 429 with Retry-After.',
+  },
 };

@@ -32,4 +32,9 @@ export const zoom: ProviderTemplate = {
   },
   notes:
     'Scopes are set on the app. Access tokens last an hour; each refresh returns a new refresh token.',
+  api: {
+    baseUrl: 'https://api.zoom.us/v2',
+    quota: 'connection',
+    limits: 'Per account by plan and endpoint category; 429 with Retry-After.',
+  },
 };

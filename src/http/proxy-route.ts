@@ -1,0 +1,103 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import { trace } from '@opentelemetry/api';
+import type { Container } from '../container.js';
+import { rateLimited, toBrokerError } from '../errors/index.js';
+import type { ProxyAnswer } from '../proxy/proxy.js';
+import { auditOrigin } from './audit-origin.js';
+import { bearerToken } from './middleware/admin-auth.js';
+import { answerError } from './middleware/errors.js';
+import { observeRequest, requestIdOf } from './middleware/observe.js';
+import { authFailureKeys, recordAuthFailure } from './middleware/rate-limit.js';
+import { setResponseHeaders } from './response-headers.js';
+
+/**
+ * `ANY /v1/connections/:id/proxy/{path}` with an id that needs no decoding; the path and
+ * query are kept as sent (proxy/target.ts decides what may go upstream). Any other
+ * spelling of the id is Express's to answer (404).
+ */
+const PROXY_URL = /^\/v1\/connections\/([A-Za-z0-9_-]{1,64})\/proxy(\/[^?]*)?(?:\?(.*))?$/s;
+
+/** The proxy's route pattern (the `route` label of logs and metrics; never the raw URL). */
+export const PROXY_ROUTE = '/v1/connections/:id/proxy/*path';
+
+const hasBody = (req: IncomingMessage) =>
+  req.headers['transfer-encoding'] !== undefined ||
+  (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+
+/** Writes the provider's answer as it streams in; a broken stream ends the response abruptly. */
+function relay(res: ServerResponse, answer: ProxyAnswer, requestId: string): void {
+  res.writeHead(answer.status, [
+    ...answer.headers,
+    'Broker-Attempts',
+    String(answer.attempts),
+    'Broker-Request-Id',
+    requestId,
+  ]);
+  pipeline(answer.body, res, () => undefined);
+}
+
+/**
+ * The authenticated proxy on the raw `node:http` server in front of Express (like the
+ * token read's fast path): bodies stream both ways, which Express's parsers would buffer.
+ * Authentication, the failed-authentication guard, logs, metrics and errors are the same
+ * functions the Express app uses; every answer the broker makes itself carries
+ * `Broker-Error: <code>` and `Broker-Attempts`. Every other request falls through to `next`.
+ *
+ * @example
+ * server.on('request', createProxyRoute(container, createFastPath(container, createApp(container))));
+ */
+export function createProxyRoute(c: Container, next: RequestListener): RequestListener {
+  const guard = c.rateLimits.authFailures;
+
+  async function serve(req: IncomingMessage, requestId: string, m: RegExpExecArray) {
+    const caller = await c.services.requireBearer(bearerToken(req.headers.authorization));
+    return c.proxy.forward(caller, {
+      connectionId: m[1]!,
+      method: req.method ?? 'GET',
+      path: m[2] ?? '',
+      query: m[3],
+      headers: req.headers,
+      body: hasBody(req) ? req : undefined,
+      origin: auditOrigin(c, req, requestId),
+    });
+  }
+
+  return (req, res) => {
+    const match = PROXY_URL.exec(req.url ?? '');
+    if (!match?.[1]) {
+      next(req, res);
+      return;
+    }
+    trace
+      .getActiveSpan()
+      ?.setAttribute('http.route', PROXY_ROUTE)
+      .updateName(`${req.method} ${PROXY_ROUTE}`);
+    const requestId = requestIdOf(req);
+    observeRequest(c.logger, req, res, requestId, () => PROXY_ROUTE);
+    const fail = (error: unknown) => {
+      const e = toBrokerError(error);
+      if (!res.headersSent) {
+        setResponseHeaders(res, requestId);
+        res.setHeader('Broker-Error', e.expose ? e.code : 'server_error');
+        res.setHeader('Broker-Attempts', e.headers['Broker-Attempts'] ?? '0');
+        // An unread body (a refusal before reading it) is not worth draining.
+        if (!req.readableEnded) res.shouldKeepAlive = false;
+      }
+      answerError(c.logger, PROXY_ROUTE, res, error);
+    };
+    const keys = guard.blocking() ? authFailureKeys(c, req) : undefined;
+    const blocked = keys ? guard.blockedFor(keys.ip) : undefined;
+    if (blocked !== undefined) {
+      fail(rateLimited(blocked));
+      return;
+    }
+    serve(req, requestId, match)
+      .then((answer) => relay(res, answer, requestId))
+      .catch(async (error: unknown) => {
+        if (toBrokerError(error).status !== 401) throw error;
+        throw (await recordAuthFailure(c, authFailureKeys(c, req))) ?? error;
+      })
+      .catch(fail);
+  };
+}
