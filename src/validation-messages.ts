@@ -14,7 +14,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
     const def = current._zod.def;
     const next = def.innerType ?? def.in;
     if (!next) break;
-    current = next as typeof current;
+    current = next;
   }
   return current;
 }

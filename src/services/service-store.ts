@@ -231,7 +231,7 @@ export function createServiceStore(deps: {
     async requireBearer(
       credential: string | undefined,
       /** The raw header, for a hint when it is there but not `Bearer <credential>`. */
-      header?: string | undefined,
+      header?: string,
     ): Promise<ServicePrincipal> {
       if (credential === undefined) {
         throw invalidToken(
