@@ -84,6 +84,7 @@ export async function startBroker(
       await container.proxy.close();
       await container.changes.stop();
       await container.audit.stop();
+      await container.services.keys.stop();
       flushRequestSummaries(logger);
       await db.close();
       await embedded?.stop();

@@ -44,6 +44,11 @@ const providerBody = {
     authorization_params: params,
     token_params: params,
     config: { ...params, description: "values of the template's provider-level placeholders" },
+    distinct_redirect_uri: {
+      type: 'boolean',
+      description:
+        'use ${PUBLIC_URL}/oauth/callback/{key} as this provider’s redirect URI (mix-up defence for providers that send no RFC 9207 iss, e.g. GitHub, Slack); default false: the shared ${PUBLIC_URL}/oauth/callback',
+    },
   },
 };
 
