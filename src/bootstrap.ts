@@ -93,8 +93,8 @@ export async function startBroker(
       await container.proxy.close();
       await container.changes.stop();
       await container.audit.stop();
-      await keyring.close();
       await container.services.keys.stop();
+      await keyring.close();
       flushRequestSummaries(logger);
       await db.close();
       await embedded?.stop();

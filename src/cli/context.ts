@@ -38,8 +38,8 @@ export async function openCliContext(): Promise<CliContext> {
     container,
     async close() {
       await container.audit.stop();
-      await keyring.close();
       await container.services.keys.stop();
+      await keyring.close();
       await db.close();
       await embedded?.stop();
     },
