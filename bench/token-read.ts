@@ -73,6 +73,8 @@ async function credentials(broker: Child, adminToken: string) {
     body: JSON.stringify({
       name: `bench-${randomBytes(3).toString('hex')}`,
       allowed_providers: ['bench'],
+      // The seeded connections belong to no service: reach them through the provider.
+      connection_access: 'provider',
     }),
   });
   const service = (await created.json()) as {
@@ -133,7 +135,9 @@ async function main() {
     children.push(baseline);
     const adminToken = randomBytes(24).toString('base64url');
     // What users run: only the settings the broker cannot start without. `warn` differs
-    // by LOG_LEVEL alone.
+    // by LOG_LEVEL alone. Production requires an https PUBLIC_URL: users terminate TLS in
+    // front of the broker, which itself listens on plain http, as here on loopback. The
+    // token read never uses PUBLIC_URL (it is the OAuth callback and the JWT issuer).
     for (const [kind, extra] of [
       ['default', {}],
       ['warn', { LOG_LEVEL: 'warn' }],
@@ -144,7 +148,7 @@ async function main() {
         DATABASE_URL: db.url,
         TOKEN_ENCRYPTION_KEYS: `bench:${key.toString('base64')}`,
         ADMIN_API_TOKEN: adminToken,
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        PUBLIC_URL: 'https://broker.bench.invalid',
         ...extra,
       });
       children.push(broker);

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { TokenResult } from '../providers/types.js';
-import type { UpstreamError } from '../providers/upstream-errors.js';
+import { markMisconfigured } from '../providers/health.js';
+import { ProviderFaultError, type UpstreamError } from '../providers/upstream-errors.js';
 import { nextRefreshAt, retryAt } from '../refresh/schedule.js';
 import type { Keyring } from '../vault/keyring.js';
 import { openTokenSet, sealTokenSet, type PlainTokenSet } from '../vault/token-set.js';
@@ -178,7 +179,7 @@ export function createTokenStore(deps: {
     /**
      * Records a failed refresh. Permanent: the connection needs the user again
      * (`reauthorization_required`). Transient: failures + 1 and a jittered exponential
-     * back-off for the refresher (see `retryAt`).
+     * back-off for the refresher (see `retryAt`); a provider fault also marks the provider.
      */
     async writeFailure(
       tx: Prisma.TransactionClient,
@@ -203,6 +204,9 @@ export function createTokenStore(deps: {
           now,
         );
         return;
+      }
+      if (error instanceof ProviderFaultError) {
+        await markMisconfigured(tx, row.providerKey, error.errorClass, now);
       }
       await tx.connection.update({
         where: { id: row.id },

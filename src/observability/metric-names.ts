@@ -62,6 +62,11 @@ export const METRIC_CATALOG = {
     ['provider', 'class'],
     'Provider failures by error class (invalid_grant, http_503, timeout, …)',
   ),
+  token_broker_provider_faults_total: broker(
+    'counter',
+    ['provider', 'class'],
+    'Refreshes refused because the provider rejects the broker’s client (invalid_client, unauthorized_client)',
+  ),
   token_broker_connect_flows_total: broker(
     'counter',
     ['provider', 'outcome'],

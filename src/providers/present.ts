@@ -34,6 +34,9 @@ export function presentProvider(p: ProviderRow, publicUrl: string) {
     previous_webhook_secret_expires_at: iso(p.previousWebhookSecretExpiresAt),
     webhook_url: `${publicUrl}/webhooks/providers/${p.key}`,
     metadata_fetched_at: iso(p.metadataFetchedAt),
+    status: p.status,
+    status_reason: p.statusReason,
+    status_since: iso(p.statusSince),
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),
   };

@@ -1,3 +1,4 @@
+import { markActive } from './health.js';
 import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
 import { decodeCursor, keysetPage, type Page } from '../db/page.js';
@@ -138,13 +139,17 @@ export function createProviderRegistry(deps: {
               : undefined,
       };
       assertCredentials(resolved, secrets);
-      const row = await prisma.provider.update({
-        where: { key },
-        data: {
-          ...columns(resolved),
-          ...sealed(key, secrets),
-          ...webhookSecretColumns(key, existing, body.webhook_secret, keyring, deps.clock.now()),
-        },
+      const row = await prisma.$transaction(async (tx) => {
+        // A corrected configuration resumes the refreshes a misconfigured provider held back.
+        await markActive(tx, key, deps.clock.now());
+        return tx.provider.update({
+          where: { key },
+          data: {
+            ...columns(resolved),
+            ...sealed(key, secrets),
+            ...webhookSecretColumns(key, existing, body.webhook_secret, keyring, deps.clock.now()),
+          },
+        });
       });
       deps.providers.invalidate(key);
       return row;

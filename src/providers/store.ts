@@ -31,6 +31,8 @@ export function toProviderRecord(row: ProviderRow, keyring: Keyring): ProviderRe
     authorizationParams: asStrings(row.authorizationParams),
     tokenParams: asStrings(row.tokenParams),
     config: asStrings(row.config),
+    status: row.status === 'misconfigured' ? 'misconfigured' : 'active',
+    probeAt: row.probeAt,
     apiBaseUrl: row.apiBaseUrl,
     updatedAt: row.updatedAt,
   };

@@ -24,6 +24,10 @@ export interface ProviderRecord {
   authorizationParams: Record<string, string>;
   tokenParams: Record<string, string>;
   config: Record<string, string>;
+  /** `misconfigured` while the provider refuses the broker's client (see health.ts). */
+  status: ProviderStatus;
+  /** While misconfigured: no refresh calls the provider before this time. */
+  probeAt: Date | null;
   /**
    * Where the proxy sends API calls (provider-level placeholders filled; connection-level
    * ones and the template's metadata fields are filled per connection); null: no proxy.
@@ -31,6 +35,8 @@ export interface ProviderRecord {
   apiBaseUrl: string | null;
   updatedAt: Date;
 }
+
+export type ProviderStatus = 'active' | 'misconfigured';
 
 /** What the broker keeps from a token endpoint response. */
 export interface TokenResult {

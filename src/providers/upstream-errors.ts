@@ -62,6 +62,30 @@ export class PermanentUpstreamError extends Error {
 
 export type UpstreamError = TransientUpstreamError | PermanentUpstreamError;
 
+/** Codes that refuse the broker's own client, not one user's grant. */
+const CLIENT_REFUSED_CODES = new Set(['invalid_client', 'unauthorized_client']);
+
+/**
+ * The provider refuses the broker's client (a rotated secret, a disabled app): a fault of
+ * the provider's configuration that an admin fixes once, never the users. Transient for
+ * the connection (it stays `active`); the provider is marked `misconfigured`.
+ */
+export class ProviderFaultError extends TransientUpstreamError {
+  override name = 'ProviderFaultError';
+  readonly providerFault = true;
+}
+
+/**
+ * A refresh failure as the refresh path treats it: `invalid_client` and
+ * `unauthorized_client` become a {@link ProviderFaultError}, so that a secret rotated at
+ * the provider does not send every connection refreshed meanwhile back to the user.
+ */
+export function asRefreshFailure(error: UpstreamError): UpstreamError {
+  return error.permanent && CLIENT_REFUSED_CODES.has(error.errorClass)
+    ? new ProviderFaultError(error.errorClass, undefined, { cause: error })
+    : error;
+}
+
 /** Whether the call was refused before connecting: the provider's host resolves to a private address (egress.ts). */
 function refusedDestination(error: unknown): boolean {
   let e: unknown = error;

@@ -10,6 +10,8 @@ const CLAIM_SQL = `UPDATE connections c SET lease_owner = $1, lease_expires_at =
   FROM (SELECT id FROM connections
          WHERE status = 'active' AND next_refresh_at <= $3
            AND (lease_expires_at IS NULL OR lease_expires_at <= $3)
+           AND NOT EXISTS (SELECT 1 FROM providers p WHERE p.key = connections.provider_key
+                             AND p.status = 'misconfigured' AND p.probe_at > $3)
          ORDER BY next_refresh_at LIMIT $4
          FOR UPDATE SKIP LOCKED) due
   WHERE c.id = due.id
@@ -17,7 +19,8 @@ const CLAIM_SQL = `UPDATE connections c SET lease_owner = $1, lease_expires_at =
 
 /**
  * Claims up to `limit` due connections for `owner` until `leaseUntil`: active, due
- * (`next_refresh_at <= now`), not leased by a live claim. `SKIP LOCKED` lets replicas
+ * (`next_refresh_at <= now`), not leased by a live claim, and not of a misconfigured
+ * provider before its next probe. `SKIP LOCKED` lets replicas
  * claim side by side without waiting on each other or on a refresh holding a row; a
  * crashed replica's claims become claimable again once their lease has lapsed.
  *

@@ -10,9 +10,12 @@ import { forConnection } from '../providers/metadata.js';
 import type { ProviderOAuth } from '../providers/oauth-client.js';
 import type { ProviderRecord, TokenResult } from '../providers/types.js';
 import type { ProviderStore } from '../providers/store.js';
+import { HELD_BACK, markActive } from '../providers/health.js';
 import {
+  asRefreshFailure,
   classifyUpstreamError,
   PermanentUpstreamError,
+  ProviderFaultError,
   type UpstreamError,
 } from '../providers/upstream-errors.js';
 import type { PlainTokenSet } from '../vault/token-set.js';
@@ -95,7 +98,12 @@ export function createRefresher(deps: {
   const cooling = new Map<string, { until: number; outcome: RefreshOutcome }>();
 
   function coolDown(id: string, outcome: RefreshOutcome): void {
-    if (outcome.kind !== 'failed' || outcome.error.permanent) {
+    // A provider fault is held back by the provider's probe time, which a PUT clears at once.
+    if (
+      outcome.kind !== 'failed' ||
+      outcome.error.permanent ||
+      outcome.error instanceof ProviderFaultError
+    ) {
       cooling.delete(id);
       return;
     }
@@ -121,6 +129,10 @@ export function createRefresher(deps: {
     current: PlainTokenSet,
   ): Promise<TokenResult> {
     if (!record) throw new PermanentUpstreamError('provider_removed');
+    // A provider that refuses the broker's client is probed once per interval, not per refresh.
+    if (record.status === 'misconfigured' && record.probeAt && record.probeAt > deps.clock.now()) {
+      throw new ProviderFaultError(HELD_BACK, undefined);
+    }
     const provider = forConnection(record, row.connectionConfig as Record<string, string>);
     const stop = refreshDuration.startTimer({ provider: row.providerKey });
     try {
@@ -174,7 +186,7 @@ export function createRefresher(deps: {
     // transaction deadlocks once every connection is held by a refresh.
     const provider = await deps.providers.get(providerKey);
     try {
-      return await deps.prisma.$transaction(async (tx) => {
+      const outcome = await deps.prisma.$transaction(async (tx): Promise<RefreshOutcome> => {
         const row = await lockConnection(tx, id);
         if (!row?.tokenSet || row.status !== 'active') return { kind: 'inactive' };
         const now = deps.clock.now();
@@ -194,14 +206,23 @@ export function createRefresher(deps: {
         try {
           result = await callProvider(row, provider, current);
         } catch (e) {
-          const error = classifyUpstreamError(e);
+          const error = asRefreshFailure(classifyUpstreamError(e));
           await deps.store.writeFailure(tx, row, error, deps.clock.now());
           return { kind: 'failed', error };
         }
         pending = { row, previous: current, result, requestedAt };
         await deps.store.writeRefreshed(tx, row, current, result, requestedAt, deps.clock.now());
+        if (provider?.status === 'misconfigured') {
+          await markActive(tx, providerKey, deps.clock.now());
+        }
         return { kind: 'refreshed' };
       }, TX_OPTIONS);
+      const healthChanged =
+        outcome.kind === 'failed'
+          ? outcome.error instanceof ProviderFaultError
+          : outcome.kind === 'refreshed' && provider?.status === 'misconfigured';
+      if (healthChanged) deps.providers.invalidate(providerKey);
+      return outcome;
     } catch (error) {
       if (!pending) throw error;
       return persistFromMemory(pending, error);

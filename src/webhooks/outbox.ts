@@ -9,6 +9,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'connection.reauthorization_required',
   'connection.revoked',
   'provider.webhook',
+  'provider.misconfigured',
+  'provider.recovered',
 ] as const;
 
 /** The Postgres NOTIFY channel that tells webhook workers new work is there. */
@@ -30,6 +32,14 @@ export interface ConnectionEventData {
   reconnected?: boolean;
 }
 
+/** The `data` of `provider.misconfigured` / `provider.recovered`; never a secret. */
+export interface ProviderEventData {
+  provider: string;
+  status: 'active' | 'misconfigured';
+  /** What the provider answered (`invalid_client`, `unauthorized_client`). */
+  error?: string;
+}
+
 /**
  * Writes an event into the outbox inside the caller's transaction, so it exists exactly
  * when the state change that caused it does. The webhook worker fans it out to endpoints.
@@ -43,7 +53,7 @@ export interface ConnectionEventData {
 export async function enqueueEvent(
   tx: Prisma.TransactionClient,
   type: WebhookEventType,
-  data: ConnectionEventData,
+  data: ConnectionEventData | ProviderEventData,
   now = new Date(),
 ): Promise<string> {
   const id = newId('msg');

@@ -87,6 +87,9 @@ describe('admin providers API', () => {
     expect(res.body).toStrictEqual({
       key: 'github',
       display_name: 'GitHub',
+      status: 'active',
+      status_reason: null,
+      status_since: null,
       template: 'github',
       issuer: null,
       authorization_endpoint: 'https://github.com/login/oauth/authorize',

@@ -102,6 +102,8 @@ export const providerRecord = (
   authorizationParams: {},
   tokenParams: {},
   config: {},
+  status: 'active',
+  probeAt: null,
   apiBaseUrl: null,
   updatedAt: new Date(),
   ...overrides,

@@ -54,7 +54,8 @@ const providerBody = {
 };
 
 const provider = {
-  description: 'the provider, without client_secret / client_key / webhook_secret',
+  description:
+    'the provider, without client_secret / client_key / webhook_secret; `status` is `misconfigured` (with `status_reason` and `status_since`) while the provider refuses the broker’s client (invalid_client, unauthorized_client) — its connections stay active, refreshes probe it every 5 minutes, and a PUT resumes them at once',
 };
 
 /** Admin management of providers and the template catalog. */
