@@ -83,6 +83,7 @@ export async function startBroker(
       await container.proxy.close();
       await container.changes.stop();
       await container.audit.stop();
+      await container.services.keys.stop();
       await db.close();
       await embedded?.stop();
       logger.info('token broker stopped');

@@ -29,6 +29,7 @@ export async function openCliContext(): Promise<CliContext> {
     container,
     async close() {
       await container.audit.stop();
+      await container.services.keys.stop();
       await db.close();
       await embedded?.stop();
     },

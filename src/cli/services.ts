@@ -1,32 +1,58 @@
 import type { Command } from 'commander';
+import { adminAction } from '../audit/admin-action.js';
+import { presentApiKey } from '../services/api-keys.js';
 import { presentService } from '../services/present.js';
-import { createServiceBody } from '../services/schema.js';
+import { createKeyBody, createServiceBody, updateServiceBody } from '../services/schema.js';
 import { parse } from '../validate.js';
 import { withContext } from './context.js';
 import { commaList, print, table } from './output.js';
 
-/** `services create|list|delete`: the same validation and domain functions as the admin API. */
+/** Who the audit trail names for a CLI change. */
+const CLI_ACTOR = { type: 'admin', id: 'cli' } as const;
+
+interface PolicyOptions {
+  displayName?: string;
+  connectionAccess?: string;
+  providers?: string;
+  returnTo?: string;
+}
+
+/** The policy options given on the command line, in the admin API's field names. */
+const policyFields = (o: PolicyOptions) => ({
+  ...(o.displayName === undefined ? {} : { display_name: o.displayName }),
+  ...(o.connectionAccess === undefined ? {} : { connection_access: o.connectionAccess }),
+  ...(o.providers === undefined ? {} : { allowed_providers: commaList(o.providers) }),
+  ...(o.returnTo === undefined ? {} : { allowed_return_to: commaList(o.returnTo) }),
+});
+
+/**
+ * `services create|list|update|delete` and `services keys create|list|revoke`: the same
+ * validation and domain functions as the admin API.
+ */
 export function registerServiceCommands(program: Command, json: () => boolean): void {
   const services = program.command('services').description('internal callers of the broker');
 
   services
     .command('create <name>')
     .description('create a service; its API key and client secret are printed once')
+    .option('--display-name <text>', 'what end users read on the connect page')
+    .option('--connection-access <own|provider>', 'which connections it sees (default own)')
     .option('--providers <keys>', 'comma-separated providers it may use')
     .option('--return-to <origins>', 'comma-separated origins it may send users back to')
-    .action((name: string, o: { providers?: string; returnTo?: string }) =>
+    .action((name: string, o: PolicyOptions) =>
       withContext(async (c) => {
-        const body = parse(createServiceBody, {
-          name,
-          allowed_providers: commaList(o.providers),
-          allowed_return_to: commaList(o.returnTo),
-        });
+        const body = parse(createServiceBody, { name, ...policyFields(o) });
         const created = await c.container.services.create({
           name: body.name,
+          displayName: body.display_name,
+          connectionAccess: body.connection_access,
           allowedProviders: body.allowed_providers,
           allowedReturnTo: body.allowed_return_to,
           jwks: body.jwks,
         });
+        c.container.audit.record(
+          adminAction(CLI_ACTOR, 'service.create', { service_id: created.service.id }),
+        );
         const shown = {
           ...presentService(created.service),
           api_key: created.apiKey,
@@ -57,7 +83,85 @@ export function registerServiceCommands(program: Command, json: () => boolean): 
     .action((id: string) =>
       withContext(async (c) => {
         await c.container.services.remove(id);
+        c.container.audit.record(adminAction(CLI_ACTOR, 'service.delete', { service_id: id }));
         print(json(), { deleted: id }, `deleted ${id}`);
+      }),
+    );
+
+  services
+    .command('update <id>')
+    .description("change a service's name or policy; its credentials stay")
+    .option('--name <name>', 'new name')
+    .option('--display-name <text>', 'what end users read on the connect page')
+    .option('--connection-access <own|provider>', 'which connections it sees')
+    .option('--providers <keys>', 'comma-separated providers it may use (replaces the list)')
+    .option('--return-to <origins>', 'comma-separated return origins (replaces the list)')
+    .action((id: string, o: PolicyOptions & { name?: string }) =>
+      withContext(async (c) => {
+        const body = parse(updateServiceBody, {
+          ...(o.name === undefined ? {} : { name: o.name }),
+          ...policyFields(o),
+        });
+        const updated = await c.container.services.update(id, {
+          name: body.name,
+          displayName: body.display_name,
+          connectionAccess: body.connection_access,
+          allowedProviders: body.allowed_providers,
+          allowedReturnTo: body.allowed_return_to,
+        });
+        const fields = Object.keys(body).sort().join(',');
+        c.container.audit.record(
+          adminAction(CLI_ACTOR, 'service.update', { service_id: id, fields }),
+        );
+        print(json(), presentService(updated), `updated ${id} (${fields})`);
+      }),
+    );
+
+  const keys = services.command('keys').description("a service's API keys (rotation)");
+
+  keys
+    .command('create <service-id>')
+    .description('issue another API key (printed once); the others keep working')
+    .option('--expires-at <instant>', 'ISO 8601 instant after which the key is refused')
+    .action((serviceId: string, o: { expiresAt?: string }) =>
+      withContext(async (c) => {
+        const body = parse(createKeyBody, o.expiresAt ? { expires_at: o.expiresAt } : {});
+        const expiresAt = body.expires_at === undefined ? undefined : new Date(body.expires_at);
+        const { row, apiKey } = await c.container.services.keys.issue(serviceId, { expiresAt });
+        c.container.audit.record(
+          adminAction(CLI_ACTOR, 'service.key_create', { service_id: serviceId, key_id: row.id }),
+        );
+        const shown = { ...presentApiKey(row), api_key: apiKey };
+        print(json(), shown, `key ${row.id}\napi_key: ${apiKey}\n(shown once)`);
+      }),
+    );
+
+  keys
+    .command('list <service-id>')
+    .description("list a service's API keys (never the keys themselves)")
+    .action((serviceId: string) =>
+      withContext(async (c) => {
+        const data = (await c.container.services.keys.list(serviceId)).map(presentApiKey);
+        const rows = data.map((k) => [
+          k.id,
+          k.created_at,
+          k.expires_at ?? '-',
+          k.last_used_at ?? '-',
+        ]);
+        print(json(), { data }, table(['ID', 'CREATED', 'EXPIRES', 'LAST USED'], rows));
+      }),
+    );
+
+  keys
+    .command('revoke <service-id> <key-id>')
+    .description('revoke one API key; it is refused at once')
+    .action((serviceId: string, keyId: string) =>
+      withContext(async (c) => {
+        await c.container.services.keys.revoke(serviceId, keyId);
+        c.container.audit.record(
+          adminAction(CLI_ACTOR, 'service.key_revoke', { service_id: serviceId, key_id: keyId }),
+        );
+        print(json(), { revoked: keyId }, `revoked key ${keyId}`);
       }),
     );
 }

@@ -1,6 +1,6 @@
 import type { ProviderRecord, TokenResult } from '../providers/types.js';
 import { accountMetadata, connectionMetadata } from '../providers/connection-metadata.js';
-import { forConnection } from '../providers/metadata.js';
+import { forConnection, redirectUriOf } from '../providers/metadata.js';
 import { callbackFailure } from './callback-errors.js';
 import { connectFlows } from './metrics.js';
 import { ending, grantArrived, type FlowResult } from './ending.js';
@@ -9,7 +9,7 @@ import type { FlowCookie, FlowOutcome } from './outcome.js';
 import { messagePage, type PageContext } from './pages.js';
 import { DISPLAY } from './schema.js';
 import { flowCookieName, matchesHash, sha256 } from './secrets.js';
-import { redirectUri, type FlowDeps } from './start.js';
+import type { FlowDeps } from './start.js';
 
 /** A callback that belongs to no flow in progress: the user can only start again. */
 const strayCallback = (message: string): FlowOutcome => ({
@@ -40,6 +40,14 @@ function issuerMismatch(p: ProviderRecord, query: URLSearchParams): boolean {
   if (iss === null) return p.metadata.authorization_response_iss_parameter_supported === true;
   return iss !== p.metadata.issuer;
 }
+
+/**
+ * Whether the answer arrived at another redirect URI than the provider's own: a provider
+ * with a distinct one answers only at `/oauth/callback/{its key}`, any other only at the
+ * shared `/oauth/callback` (RFC 9700 §4.4.2 mix-up defence where `iss` is not sent).
+ */
+const arrivedElsewhere = (p: ProviderRecord, callbackKey: string | undefined): boolean =>
+  p.distinctRedirectUri ? callbackKey !== p.key : callbackKey !== undefined;
 
 type ClaimedFlow = NonNullable<Awaited<ReturnType<typeof findFlow>>>;
 
@@ -124,9 +132,17 @@ async function redeem(
   c: Claimed,
   provider: ProviderRecord,
   query: URLSearchParams,
+  callbackKey: string | undefined,
 ): Promise<TokenResult | { error: string }> {
+  if (arrivedElsewhere(provider, callbackKey)) {
+    deps.logger.warn(
+      { provider: provider.key, callback: callbackKey ?? null },
+      'provider answer arrived at another redirect URI (mix-up?); the code is not redeemed',
+    );
+    return { error: 'invalid_request' };
+  }
   if (issuerMismatch(provider, query)) return { error: 'invalid_issuer' };
-  const callbackUrl = new URL(redirectUri(deps.publicUrl));
+  const callbackUrl = new URL(redirectUriOf(deps.publicUrl, provider));
   callbackUrl.search = query.toString();
   const { flow } = c;
   try {
@@ -159,6 +175,8 @@ export async function finishFlow(
   deps: FlowDeps,
   query: URLSearchParams,
   cookies: Record<string, string | undefined>,
+  /** The `{key}` of `/oauth/callback/{key}`; undefined at the shared `/oauth/callback`. */
+  callbackKey?: string,
 ): Promise<FlowOutcome> {
   const claimed = await claimFlow(deps, query, cookies);
   if ('kind' in claimed) return claimed;
@@ -167,7 +185,7 @@ export async function finishFlow(
   const config = session.connectionConfig as Record<string, string>;
   const provider = claimed.record && forConnection(claimed.record, config);
   const tokens = provider
-    ? await redeem(deps, claimed, provider, query)
+    ? await redeem(deps, claimed, provider, query, callbackKey)
     : { error: 'invalid_request' };
   if (!provider || 'error' in tokens) {
     const { error } = tokens as { error: string };

@@ -41,7 +41,8 @@ export function createConnect(deps: FlowDeps) {
     finish: (
       query: URLSearchParams,
       cookies: Record<string, string | undefined>,
-    ): Promise<FlowOutcome> => finishFlow(deps, query, cookies),
+      callbackKey?: string,
+    ): Promise<FlowOutcome> => finishFlow(deps, query, cookies, callbackKey),
     /**
      * `POST /v1/connect-sessions/{id}/complete`: stores the held grant as the service's
      * connection once the code and verifier match.

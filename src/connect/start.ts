@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../observability/logger.js';
-import { forConnection } from '../providers/metadata.js';
+import { forConnection, redirectUriOf } from '../providers/metadata.js';
 import type { ProviderOAuth } from '../providers/oauth-client.js';
 import type { ProviderRecord } from '../providers/types.js';
 import type { ProviderRegistry } from '../providers/registry.js';
@@ -42,9 +42,6 @@ export interface FlowDeps {
   /** Revokes a refresh token a new grant replaced, where the provider can (never throws). */
   revokeReplaced(providerKey: string, refreshToken: string): Promise<void>;
 }
-
-/** `${PUBLIC_URL}/oauth/callback`: the one redirect URI of every provider. */
-export const redirectUri = (publicUrl: string) => `${publicUrl}/oauth/callback`;
 
 /** The scopes asked: the session's, or (a picked provider) the provider's defaults. */
 export const effectiveScopes = (s: { scopes: string[] }, p: { scopes: string[] }) =>
@@ -126,7 +123,7 @@ async function toProvider(
     const url = await deps.oauth.authorizationUrl(provider, {
       ...provider.authorizationParams,
       response_type: 'code',
-      redirect_uri: redirectUri(deps.publicUrl),
+      redirect_uri: redirectUriOf(deps.publicUrl, provider),
       ...(scopes.length > 0
         ? { [scopeParameter(provider)]: scopes.join(provider.scopeSeparator) }
         : {}),

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
+import type { Actor } from '../audit/actor.js';
 import type { AuditOrigin } from '../audit/audit-log.js';
 import type { Container } from '../container.js';
 import { requestClientIp } from './client-ip.js';
@@ -22,3 +23,14 @@ export function auditOrigin(c: Container, req: IncomingMessage, requestId: strin
  */
 export const originOf = (c: Container, req: Request, res: Response): AuditOrigin =>
   auditOrigin(c, req, res.locals.requestId as string);
+
+/**
+ * The admin behind an admin API or console request, with its {@link originOf}.
+ *
+ * @example c.audit.record(adminAction(adminActorOf(c, req, res), 'provider.create', { key }));
+ */
+export const adminActorOf = (c: Container, req: Request, res: Response): Actor => ({
+  type: 'admin',
+  id: (res.locals.actor as { id?: string } | undefined)?.id ?? 'admin',
+  origin: originOf(c, req, res),
+});

@@ -186,3 +186,12 @@ export function forConnection(p: ProviderRecord, values: Record<string, string>)
   ) as ServerMetadata;
   return { ...p, metadata };
 }
+
+/**
+ * The redirect URI to register at the provider: the shared `${PUBLIC_URL}/oauth/callback`,
+ * or `${PUBLIC_URL}/oauth/callback/{key}` for a provider with a distinct one.
+ */
+export const redirectUriOf = (
+  publicUrl: string,
+  p: { key: string; distinctRedirectUri: boolean },
+) => `${publicUrl}/oauth/callback${p.distinctRedirectUri ? `/${p.key}` : ''}`;

@@ -1,3 +1,4 @@
+import { redirectUriOf } from './metadata.js';
 import type { ProviderRow } from './registry.js';
 import { findTemplate, type ProviderTemplate } from './templates/index.js';
 import type { ProviderRecord } from './types.js';
@@ -29,7 +30,8 @@ export function presentProvider(p: ProviderRow, publicUrl: string) {
     api_base_url: p.apiBaseUrl,
     oidc: typeof m.jwks_uri === 'string',
     pushed_authorization_requests: typeof m.pushed_authorization_request_endpoint === 'string',
-    redirect_uri: `${publicUrl}/oauth/callback`,
+    distinct_redirect_uri: p.distinctRedirectUri,
+    redirect_uri: redirectUriOf(publicUrl, p),
     has_webhook_secret: p.webhookSecret !== null,
     previous_webhook_secret_expires_at: iso(p.previousWebhookSecretExpiresAt),
     webhook_url: `${publicUrl}/webhooks/providers/${p.key}`,

@@ -39,6 +39,7 @@ export interface ResolvedProvider {
   tokenParams: Record<string, string>;
   config: Record<string, string>;
   apiBaseUrl: string | null;
+  distinctRedirectUri: boolean;
 }
 
 async function metadataOf(
@@ -158,5 +159,6 @@ export async function resolveProvider(
     tokenParams: { ...t?.tokenParams, ...body.token_params },
     config,
     apiBaseUrl: resolveApiBase(body.api_base_url, t, config, network.allowPrivate),
+    distinctRedirectUri: body.distinct_redirect_uri ?? false,
   };
 }

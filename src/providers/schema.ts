@@ -88,6 +88,11 @@ export const providerBody = z.strictObject({
    * production). Templates bring their own; this replaces it.
    */
   api_base_url: url.nullable().optional(),
+  /**
+   * Its own redirect URI, `${PUBLIC_URL}/oauth/callback/{key}`: a provider's answer is
+   * then tied to the provider it came from even without RFC 9207 `iss` (RFC 9700 §4.4.2).
+   */
+  distinct_redirect_uri: z.boolean().optional(),
   /** Values of the template's provider-level placeholders, e.g. `{"tenant": "contoso"}`. */
   config: z.record(z.string().max(64), z.string().max(255)).optional(),
 });

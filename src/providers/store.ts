@@ -31,6 +31,7 @@ export function toProviderRecord(row: ProviderRow, keyring: Keyring): ProviderRe
     authorizationParams: asStrings(row.authorizationParams),
     tokenParams: asStrings(row.tokenParams),
     config: asStrings(row.config),
+    distinctRedirectUri: row.distinctRedirectUri,
     status: row.status === 'misconfigured' ? 'misconfigured' : 'active',
     probeAt: row.probeAt,
     apiBaseUrl: row.apiBaseUrl,

@@ -24,6 +24,8 @@ export interface ProviderRecord {
   authorizationParams: Record<string, string>;
   tokenParams: Record<string, string>;
   config: Record<string, string>;
+  /** The redirect URI is `/oauth/callback/{key}` instead of the shared `/oauth/callback`. */
+  distinctRedirectUri: boolean;
   /** `misconfigured` while the provider refuses the broker's client (see health.ts). */
   status: ProviderStatus;
   /** While misconfigured: no refresh calls the provider before this time. */

@@ -28,3 +28,20 @@ export const createServiceBody = z.strictObject({
   allowed_return_to: z.array(origin).max(100).default([]),
   jwks: z.object({ keys: z.array(z.object({}).passthrough()).min(1).max(20) }).optional(),
 });
+
+/** The body of `PATCH /admin/services/{id}`: any of the create fields; `null` clears `display_name` and `jwks`. */
+export const updateServiceBody = z
+  .strictObject({
+    name: createServiceBody.shape.name.optional(),
+    display_name: z.string().trim().min(1).max(100).nullable().optional(),
+    connection_access: z.enum(CONNECTION_ACCESS).optional(),
+    allowed_providers: createServiceBody.shape.allowed_providers.unwrap().optional(),
+    allowed_return_to: createServiceBody.shape.allowed_return_to.unwrap().optional(),
+    jwks: createServiceBody.shape.jwks.unwrap().nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'the body must change at least one field');
+
+/** The body of `POST /admin/services/{id}/keys`. */
+export const createKeyBody = z.strictObject({
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+});

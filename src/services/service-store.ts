@@ -2,10 +2,12 @@ import { assertHttpsInProduction } from '../net/https-only.js';
 import { hash } from 'node:crypto';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import { createReadCache } from '../cache/read-cache.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { PrismaClient } from '../db/client.js';
-import { invalidToken, notFound } from '../errors/index.js';
+import { invalidRequest, invalidToken, notFound } from '../errors/index.js';
 import { newId } from '../ids.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../tokens/broker-jwt.js';
+import { createApiKeys } from './api-keys.js';
 import { apiKeyId, generateApiKey, generateClientSecret, matchesHash } from './credentials.js';
 
 /** What a service may reach: only connections of its allowed providers. */
@@ -38,6 +40,23 @@ export interface NewService {
   allowedProviders: string[];
   allowedReturnTo: string[];
   jwks?: { keys: object[] } | undefined;
+}
+
+/** What `PATCH /admin/services/{id}` may change; absent fields stay, `null` clears. */
+export interface ServicePatch {
+  name?: string | undefined;
+  displayName?: string | null | undefined;
+  connectionAccess?: ConnectionAccess | undefined;
+  allowedProviders?: string[] | undefined;
+  allowedReturnTo?: string[] | undefined;
+  jwks?: { keys: object[] } | null | undefined;
+}
+
+/** A verified API key: its service, and its expiry (checked on every use, cached or not). */
+interface KeyGrant {
+  serviceId: string;
+  keyId: string;
+  expiresAt: number | null;
 }
 
 /** Three base64url segments: worth verifying as a broker JWT. */
@@ -82,11 +101,11 @@ export function createServiceStore(deps: {
   };
   /** Service id → principal. */
   const principals = createReadCache<ServicePrincipal>({ ...cache, name: 'service' });
-  /** SHA-256 of a verified API key → its service id. */
-  const apiKeys = createReadCache<string>({
+  /** SHA-256 of a verified API key → its service and expiry. */
+  const apiKeys = createReadCache<KeyGrant>({
     ...cache,
     name: 'api_key',
-    idOf: (_key, serviceId) => serviceId,
+    idOf: (_key, grant) => grant.serviceId,
   });
   /** A verified broker JWT → its claims (re-checked for expiry on every use). */
   const jwts = createReadCache<{ sub: string; exp: number }>({
@@ -101,22 +120,53 @@ export function createServiceStore(deps: {
       return row ? toPrincipal(row) : undefined;
     });
 
-  async function verifyApiKey(key: string): Promise<string | undefined> {
+  async function verifyApiKey(key: string): Promise<KeyGrant | undefined> {
     const id = apiKeyId(key);
     if (!id) return undefined;
     const row = await prisma.serviceApiKey.findUnique({ where: { id } });
-    return row && matchesHash(key, row.hash) ? row.serviceId : undefined;
+    if (!row || !matchesHash(key, row.hash)) return undefined;
+    return { serviceId: row.serviceId, keyId: row.id, expiresAt: row.expiresAt?.getTime() ?? null };
+  }
+
+  const forget = (serviceId: string) => {
+    // Other replicas hear of it from the database trigger; this one forgets at once.
+    deps.changes.announce('token_broker_service', serviceId);
+  };
+  const keys = createApiKeys({ prisma, clock: deps.clock, revoked: forget });
+
+  /** `allowed_providers` may only name registered providers. */
+  async function assertProvidersExist(allowed: readonly string[]): Promise<void> {
+    if (allowed.length === 0) return;
+    const found = await prisma.provider.findMany({
+      where: { key: { in: [...allowed] } },
+      select: { key: true },
+    });
+    const known = new Set(found.map((p) => p.key));
+    const unknown = allowed.filter((k) => !known.has(k));
+    if (unknown.length > 0) {
+      const list = unknown.map((k) => `"${k}"`).join(', ');
+      throw invalidRequest(
+        `\`allowed_providers\` names ${unknown.length === 1 ? 'a provider' : 'providers'} that ${unknown.length === 1 ? 'is' : 'are'} not registered: ${list} (see GET /admin/providers)`,
+      );
+    }
+  }
+
+  function assertReturnOrigins(origins: readonly string[]): void {
+    for (const origin of origins) {
+      assertHttpsInProduction('allowed_return_to', origin, deps.production);
+    }
   }
 
   return {
+    /** The service's API keys (issue, list, revoke) for rotation with an overlap. */
+    keys,
     /**
      * Creates a service with one API key and a client secret, both returned only here.
      * @throws BrokerError invalid_request for a plain-http return origin in production.
      */
     async create(input: NewService) {
-      for (const origin of input.allowedReturnTo) {
-        assertHttpsInProduction('allowed_return_to', origin, deps.production);
-      }
+      assertReturnOrigins(input.allowedReturnTo);
+      await assertProvidersExist(input.allowedProviders);
       const id = newId('svc');
       const key = generateApiKey();
       const secret = generateClientSecret();
@@ -137,6 +187,27 @@ export function createServiceStore(deps: {
       return { service: row, apiKey: key.key, clientSecret: secret.secret };
     },
 
+    /**
+     * Changes a service's name and policy; its credentials stay as they are.
+     * @throws BrokerError not_found, invalid_request (unknown provider, plain-http origin in production)
+     */
+    async update(id: string, patch: ServicePatch) {
+      if (patch.allowedReturnTo) assertReturnOrigins(patch.allowedReturnTo);
+      if (patch.allowedProviders) await assertProvidersExist(patch.allowedProviders);
+      const { jwks, ...rest } = patch;
+      const data = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+      const { count } = await prisma.service.updateMany({
+        where: { id },
+        data: {
+          ...data,
+          ...(jwks === undefined ? {} : { jwks: jwks ?? Prisma.DbNull }),
+        },
+      });
+      if (count === 0) throw notFound('service');
+      forget(id);
+      return this.get(id);
+    },
+
     list: () => prisma.service.findMany({ orderBy: { createdAt: 'asc' } }),
 
     /** @throws BrokerError not_found */
@@ -150,8 +221,7 @@ export function createServiceStore(deps: {
     async remove(id: string): Promise<void> {
       const { count } = await prisma.service.deleteMany({ where: { id } });
       if (count === 0) throw notFound('service');
-      // Other replicas hear of it from the database trigger; this one forgets at once.
-      principals.delete(id);
+      forget(id);
     },
 
     /**
@@ -186,8 +256,13 @@ export function createServiceStore(deps: {
       if (!apiKeyId(key)) return undefined;
       // One-shot hash (Node ≥ 20.12): no Hash object and no copies on the hot path.
       const digest = hash('sha256', key, 'base64');
-      const serviceId = await apiKeys.get(digest, () => verifyApiKey(key));
-      return serviceId === undefined ? undefined : principal(serviceId);
+      const grant = await apiKeys.get(digest, () => verifyApiKey(key));
+      if (!grant) return undefined;
+      if (grant.expiresAt !== null && grant.expiresAt <= deps.clock.now().getTime()) {
+        return undefined;
+      }
+      keys.used(grant.keyId);
+      return principal(grant.serviceId);
     },
   };
 }

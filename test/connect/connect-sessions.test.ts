@@ -20,7 +20,18 @@ describe('POST /v1/connect-sessions', () => {
       client_id: 'a',
       client_secret: 's',
     });
+    // `ghost` is in the policy but deleted afterwards: a provider the service may no longer reach.
+    await registerProvider(broker, {
+      key: 'ghost',
+      template: 'github',
+      client_id: 'a',
+      client_secret: 's',
+    });
     ({ apiKey } = await createService(broker, ['github', 'ghost']));
+    await request(broker.url)
+      .delete('/admin/providers/ghost')
+      .set('Authorization', `Bearer ${broker.adminToken}`)
+      .expect(204);
   });
   afterAll(() => broker.close());
   const post = (body: object, key = apiKey) =>

@@ -107,6 +107,7 @@ describe('admin providers API', () => {
       api_base_url: 'https://api.github.com',
       oidc: false,
       pushed_authorization_requests: false,
+      distinct_redirect_uri: false,
       redirect_uri: `${broker.container.config.publicUrl}/oauth/callback`,
       has_webhook_secret: false,
       auth_mode: 'oauth2',

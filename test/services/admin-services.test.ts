@@ -5,6 +5,11 @@ describe('admin services API', () => {
   let broker: TestBroker;
   beforeAll(async () => {
     broker = await startTestBroker();
+    await request(broker.url)
+      .post('/admin/providers')
+      .set(admin())
+      .send({ key: 'github', template: 'github', client_id: 'id', client_secret: 'secret' })
+      .expect(201);
   });
   afterAll(() => broker.close());
   const admin = () => ({ Authorization: `Bearer ${broker.adminToken}` });

@@ -47,7 +47,13 @@ describe('connections without a browser: client credentials and static credentia
       scopes: ['api'],
     });
     await admin({ key: 'notion', template: 'notion', client_id: 'n', client_secret: 's' });
+    // `ghost` is in the policy but deleted afterwards: a provider the service may no longer reach.
+    await admin({ key: 'ghost', template: 'notion', client_id: 'n', client_secret: 's' });
     const created = await createService(broker, ['idp', 'notion', 'ghost', 'wrong-secret']);
+    await request(broker.url)
+      .delete('/admin/providers/ghost')
+      .set('Authorization', `Bearer ${broker.adminToken}`)
+      .expect(204);
     ({ api_key: apiKey } = created);
     service = created;
   });

@@ -104,6 +104,7 @@ export const providerRecord = (
   config: {},
   status: 'active',
   probeAt: null,
+  distinctRedirectUri: false,
   apiBaseUrl: null,
   updatedAt: new Date(),
   ...overrides,

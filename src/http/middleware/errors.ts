@@ -8,6 +8,7 @@ import { html, page } from '../../views/html.js';
 export const isBrowserPath = (path: string) =>
   path.startsWith('/connect/') ||
   path === '/oauth/callback' ||
+  path.startsWith('/oauth/callback/') ||
   path === '/console' ||
   path.startsWith('/console/');
 

@@ -105,4 +105,18 @@ export const connectPaths: PathItems = {
       },
     },
   },
+  '/oauth/callback/{key}': {
+    get: {
+      summary:
+        'The redirect URI of a provider with distinct_redirect_uri (its answers arrive only here)',
+      parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        '302': {
+          description: 'to return_to with connection_id & status=success, or status=error&error=…',
+        },
+        '200': htmlPage('connected (no return_to)'),
+        '400': htmlPage('the flow failed'),
+      },
+    },
+  },
 };

@@ -5,7 +5,7 @@ import { opsPaths } from './ops.js';
 import { providerWebhookPaths } from './provider-webhooks.js';
 import { providerPaths } from './providers.js';
 import { proxyPaths } from './proxy.js';
-import { servicePaths } from './services.js';
+import { serviceSchemas, servicePaths } from './services.js';
 import type { PathItems } from './shared.js';
 import { tokenPaths } from './tokens.js';
 import { webhookPaths } from './webhooks.js';
@@ -44,6 +44,7 @@ export function buildOpenApi(publicUrl: string) {
           required: ['error', 'error_description'],
           properties: { error: { type: 'string' }, error_description: { type: 'string' } },
         },
+        ...serviceSchemas,
       },
       responses: {
         Error: {

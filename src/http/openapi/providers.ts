@@ -50,6 +50,11 @@ const providerBody = {
       description:
         "the provider's API base for the proxy (https; http only to loopback outside production; no query); templates bring their own",
     },
+    distinct_redirect_uri: {
+      type: 'boolean',
+      description:
+        'use ${PUBLIC_URL}/oauth/callback/{key} as this provider’s redirect URI (mix-up defence for providers that send no RFC 9207 iss, e.g. GitHub, Slack); default false: the shared ${PUBLIC_URL}/oauth/callback',
+    },
   },
 };
 

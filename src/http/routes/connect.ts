@@ -11,6 +11,7 @@ import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
 
 const sessionToken = z.object({ token: z.string().max(200) });
+const callbackKey = z.object({ key: z.string().max(64) });
 const sessionId = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'invalid id') });
 const pageQuery = z.object({
   provider: z.string().max(100).optional().catch(undefined),
@@ -106,12 +107,13 @@ export function registerConnectRoutes(routes: RouteTable, c: Container): void {
     send(req, res, await c.connect.submit(token, form, cookiesOf(req)), secure);
   });
 
-  routes.add('GET', '/oauth/callback', async (req, res) => {
-    send(
-      req,
-      res,
-      await c.connect.finish(new URLSearchParams(rawQuery(req)), cookiesOf(req)),
-      secure,
-    );
-  });
+  const callback = (req: Request, res: Response, callbackKey?: string) =>
+    c.connect
+      .finish(new URLSearchParams(rawQuery(req)), cookiesOf(req), callbackKey)
+      .then((outcome) => send(req, res, outcome, secure));
+  routes.add('GET', '/oauth/callback', (req, res) => callback(req, res));
+  // A provider's own redirect URI (distinct_redirect_uri): RFC 9700 §4.4.2 mix-up defence.
+  routes.add('GET', '/oauth/callback/:key', (req, res) =>
+    callback(req, res, parse(callbackKey, req.params).key),
+  );
 }

@@ -25,6 +25,8 @@ import { createSignOuts } from '../../console/sign-outs.js';
 import type { Container } from '../../container.js';
 import { BrokerError } from '../../errors/index.js';
 import { secretEquals } from '../../services/credentials.js';
+import { adminAction } from '../../audit/admin-action.js';
+import { adminActorOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
 
@@ -52,7 +54,6 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
   const secure = c.config.publicUrl.startsWith('https:');
   const cookieOptions = { httpOnly: true, sameSite: 'strict', secure, path: '/console' } as const;
   const cookies = (req: Request) => parseCookies(req.headers.cookie ?? '');
-  const actor = { type: 'admin', id: 'admin' } as const;
 
   const renderSignIn = (res: Response, status: number, error?: string) => {
     const csrf = randomBytes(16).toString('base64url');
@@ -104,9 +105,14 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
       return;
     }
     if (typeof body.token !== 'string' || !secretEquals(body.token, c.config.adminApiToken)) {
+      c.audit.record({
+        ...adminAction(adminActorOf(c, req, res), 'console.sign_in', {}),
+        outcome: 'invalid_token',
+      });
       renderSignIn(res, 401, 'That is not the admin API token.');
       return;
     }
+    c.audit.record(adminAction(adminActorOf(c, req, res), 'console.sign_in', {}));
     res.append('Set-Cookie', serialize(SIGN_IN_COOKIE, '', { ...cookieOptions, maxAge: 0 }));
     res.append(
       'Set-Cookie',
@@ -118,7 +124,8 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
     res.redirect(303, '/console/connections');
   });
 
-  routes.add('POST', '/console/sign-out', csrfChecked, async (_req, res) => {
+  routes.add('POST', '/console/sign-out', csrfChecked, async (req, res) => {
+    c.audit.record(adminAction(adminActorOf(c, req, res), 'console.sign_out', {}));
     // The cookie is stateless: without this record it would stay valid until it expires.
     await signOuts.record(res.locals.session as ConsoleSession);
     res.append('Set-Cookie', serialize(SESSION_COOKIE, '', { ...cookieOptions, maxAge: 0 }));
@@ -167,7 +174,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('POST', '/console/connections/:id/revoke', csrfChecked, async (req, res) => {
     const { id } = parse(idParam, req.params);
-    await revokeConnection(c, id, actor);
+    await revokeConnection(c, id, adminActorOf(c, req, res));
     res.redirect(303, `/console/connections/${encodeURIComponent(id)}?revoked=1`);
   });
 

@@ -6,6 +6,8 @@ import { presentProvider, presentTemplate } from '../../providers/present.js';
 import type { ProviderRow } from '../../providers/registry.js';
 import { providerBody, providerUpdateBody } from '../../providers/schema.js';
 import { TEMPLATES } from '../../providers/templates/index.js';
+import { adminAction } from '../../audit/admin-action.js';
+import { adminActorOf } from '../audit-origin.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
@@ -28,6 +30,7 @@ export function registerProviderRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('POST', '/admin/providers', admin, async (req, res) => {
     const row = await c.providerRegistry.create(parse(providerBody, req.body));
+    c.audit.record(adminAction(adminActorOf(c, req, res), 'provider.create', {}, row.key));
     res.status(201).json(present(row));
   });
 
@@ -42,11 +45,17 @@ export function registerProviderRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('PUT', '/admin/providers/:key', admin, async (req, res) => {
     const { key } = parse(providerKey, req.params);
-    res.json(present(await c.providerRegistry.update(key, parse(providerUpdateBody, req.body))));
+    const body = parse(providerUpdateBody, req.body);
+    const row = await c.providerRegistry.update(key, body);
+    const fields = Object.keys(body).sort().join(',');
+    c.audit.record(adminAction(adminActorOf(c, req, res), 'provider.update', { fields }, key));
+    res.json(present(row));
   });
 
   routes.add('DELETE', '/admin/providers/:key', admin, async (req, res) => {
-    await c.providerRegistry.remove(parse(providerKey, req.params).key);
+    const { key } = parse(providerKey, req.params);
+    await c.providerRegistry.remove(key);
+    c.audit.record(adminAction(adminActorOf(c, req, res), 'provider.delete', {}, key));
     res.status(204).end();
   });
 }

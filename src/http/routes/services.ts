@@ -1,14 +1,18 @@
 import { z } from 'zod';
+import { adminAction } from '../../audit/admin-action.js';
 import type { Container } from '../../container.js';
+import { presentApiKey } from '../../services/api-keys.js';
 import { presentService } from '../../services/present.js';
-import { createServiceBody } from '../../services/schema.js';
+import { createKeyBody, createServiceBody, updateServiceBody } from '../../services/schema.js';
+import { adminActorOf } from '../audit-origin.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
 
 const serviceId = z.object({ id: z.string().min(1).max(64) });
+const keyPath = serviceId.extend({ key_id: z.string().min(1).max(64) });
 
-/** `POST/GET /admin/services`, `GET/DELETE /admin/services/:id`. */
+/** `/admin/services`, `/admin/services/:id` and the service's API keys. */
 export function registerServiceRoutes(routes: RouteTable, c: Container): void {
   const admin = requireAdmin(c.config.adminApiToken);
 
@@ -22,6 +26,9 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
       allowedReturnTo: body.allowed_return_to,
       jwks: body.jwks,
     });
+    c.audit.record(
+      adminAction(adminActorOf(c, req, res), 'service.create', { service_id: service.id }),
+    );
     res
       .status(201)
       .json({ ...presentService(service), api_key: apiKey, client_secret: clientSecret });
@@ -35,8 +42,60 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
     res.json(presentService(await c.services.get(parse(serviceId, req.params).id)));
   });
 
+  routes.add('PATCH', '/admin/services/:id', admin, async (req, res) => {
+    const { id } = parse(serviceId, req.params);
+    const body = parse(updateServiceBody, req.body);
+    const updated = await c.services.update(id, {
+      name: body.name,
+      displayName: body.display_name,
+      connectionAccess: body.connection_access,
+      allowedProviders: body.allowed_providers,
+      allowedReturnTo: body.allowed_return_to,
+      jwks: body.jwks,
+    });
+    const fields = Object.keys(body).sort().join(',');
+    c.audit.record(
+      adminAction(adminActorOf(c, req, res), 'service.update', { service_id: id, fields }),
+    );
+    res.json(presentService(updated));
+  });
+
   routes.add('DELETE', '/admin/services/:id', admin, async (req, res) => {
-    await c.services.remove(parse(serviceId, req.params).id);
+    const { id } = parse(serviceId, req.params);
+    await c.services.remove(id);
+    c.audit.record(adminAction(adminActorOf(c, req, res), 'service.delete', { service_id: id }));
+    res.status(204).end();
+  });
+
+  routes.add('POST', '/admin/services/:id/keys', admin, async (req, res) => {
+    const { id } = parse(serviceId, req.params);
+    const body = parse(createKeyBody, req.body ?? {});
+    const expiresAt = body.expires_at === undefined ? undefined : new Date(body.expires_at);
+    const { row, apiKey } = await c.services.keys.issue(id, { expiresAt });
+    c.audit.record(
+      adminAction(adminActorOf(c, req, res), 'service.key_create', {
+        service_id: id,
+        key_id: row.id,
+      }),
+    );
+    const { id: keyId, created_at, expires_at } = presentApiKey(row);
+    res.status(201).json({ id: keyId, api_key: apiKey, created_at, expires_at });
+  });
+
+  routes.add('GET', '/admin/services/:id/keys', admin, async (req, res) => {
+    const { id } = parse(serviceId, req.params);
+    // This replica's uses are written first, so `last_used_at` is current here.
+    await c.services.keys.flush();
+    const keys = await c.services.keys.list(id);
+    res.json({ data: keys.map(presentApiKey), next_cursor: null });
+  });
+
+  routes.add('DELETE', '/admin/services/:id/keys/:key_id', admin, async (req, res) => {
+    const { id, key_id } = parse(keyPath, req.params);
+    await c.services.keys.revoke(id, key_id);
+    c.audit.record(
+      adminAction(adminActorOf(c, req, res), 'service.key_revoke', { service_id: id, key_id }),
+    );
     res.status(204).end();
   });
 }

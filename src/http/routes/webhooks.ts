@@ -1,3 +1,4 @@
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { DELIVERY_STATUSES } from '../../webhooks/deliveries.js';
@@ -5,6 +6,8 @@ import { presentPage } from '../../db/page.js';
 import { presentDelivery } from '../../webhooks/deliveries.js';
 import { presentEndpoint } from '../../webhooks/endpoints.js';
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/outbox.js';
+import { adminAction } from '../../audit/admin-action.js';
+import { adminActorOf } from '../audit-origin.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
@@ -43,10 +46,13 @@ const deliveryQuery = z.object({
 export function registerWebhookRoutes(routes: RouteTable, c: Container): void {
   const admin = requireAdmin(c.config.adminApiToken);
   const { endpoints, deliveries } = c.webhooks;
+  const audited = (req: Request, res: Response, action: string, id: string) =>
+    c.audit.record(adminAction(adminActorOf(c, req, res), action, { webhook_id: id }));
 
   routes.add('POST', '/admin/webhooks', admin, async (req, res) => {
     const body = parse(createBody, req.body ?? {});
     const { endpoint, secret } = await endpoints.create(body);
+    audited(req, res, 'webhook.create', endpoint.id);
     res.status(201).json({ ...presentEndpoint(endpoint), secret });
   });
 
@@ -60,21 +66,26 @@ export function registerWebhookRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('PATCH', '/admin/webhooks/:id', admin, async (req, res) => {
     const patch = parse(patchBody, req.body ?? {});
-    const updated = await endpoints.update(parse(id, req.params).id, {
+    const endpointId = parse(id, req.params).id;
+    const updated = await endpoints.update(endpointId, {
       ...(patch.url === undefined ? {} : { url: patch.url }),
       ...(patch.events === undefined ? {} : { events: patch.events }),
       ...(patch.enabled === undefined ? {} : { enabled: patch.enabled }),
     });
+    audited(req, res, 'webhook.update', endpointId);
     res.json(presentEndpoint(updated));
   });
 
   routes.add('DELETE', '/admin/webhooks/:id', admin, async (req, res) => {
-    await endpoints.remove(parse(id, req.params).id);
+    const endpointId = parse(id, req.params).id;
+    await endpoints.remove(endpointId);
+    audited(req, res, 'webhook.delete', endpointId);
     res.status(204).end();
   });
 
   routes.add('POST', '/admin/webhooks/:id/rotate-secret', admin, async (req, res) => {
     const { endpoint, secret } = await endpoints.rotateSecret(parse(id, req.params).id);
+    audited(req, res, 'webhook.rotate_secret', endpoint.id);
     res.json({ ...presentEndpoint(endpoint), secret });
   });
 
@@ -91,6 +102,11 @@ export function registerWebhookRoutes(routes: RouteTable, c: Container): void {
   });
 
   routes.add('POST', '/admin/webhook-deliveries/:id/replay', admin, async (req, res) => {
-    res.status(202).json(await deliveries.replay(parse(id, req.params).id));
+    const deliveryId = parse(id, req.params).id;
+    const replayed = await deliveries.replay(deliveryId);
+    c.audit.record(
+      adminAction(adminActorOf(c, req, res), 'webhook.replay', { delivery_id: deliveryId }),
+    );
+    res.status(202).json(replayed);
   });
 }
