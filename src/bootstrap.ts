@@ -14,6 +14,7 @@ import { answerClientError } from './http/middleware/errors.js';
 import { observePool } from './observability/db-metrics.js';
 import type { Logger } from './observability/logger.js';
 import { loadTemplatesFile } from './providers/templates/file.js';
+import { openKeyring } from './vault/open.js';
 
 export interface RunningBroker {
   url: string;
@@ -42,9 +43,11 @@ export async function startBroker(
     providerCallsMax: resolved.databaseProviderPoolSize,
   });
   observePool(db.pool);
+  let keyring;
   try {
     const { applied } = await migrate(db.pool);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    keyring = await openKeyring(resolved, db.pool, logger);
   } catch (error) {
     await db.close();
     await embedded?.stop();
@@ -61,7 +64,13 @@ export async function startBroker(
     ...resolved,
     publicUrl: raw.publicUrl ?? `http://localhost:${port}`,
   };
-  const container = createContainer({ config, db, logger, clock: options.clock ?? systemClock });
+  const container = createContainer({
+    config,
+    db,
+    logger,
+    clock: options.clock ?? systemClock,
+    keyring,
+  });
   // The proxy and the token read are answered before Express (src/http/proxy-route.ts,
   // fast-path.ts); all else is Express's.
   server.on(
@@ -83,7 +92,11 @@ export async function startBroker(
       await container.proxy.close();
       await container.changes.stop();
       await container.audit.stop();
+<<<<<<< HEAD
+      await keyring.close();
+=======
       await container.services.keys.stop();
+>>>>>>> main
       await db.close();
       await embedded?.stop();
       logger.info('token broker stopped');

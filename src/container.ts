@@ -30,7 +30,7 @@ import { createBrokerJwt } from './tokens/broker-jwt.js';
 import { createSigningKeys, type SigningKeys } from './tokens/signing-keys.js';
 import { createTokenEndpoint, type TokenEndpoint } from './tokens/token-endpoint.js';
 import { createTokenService, type TokenService } from './tokens/token-service.js';
-import { Keyring } from './vault/keyring.js';
+import type { Keyring } from './vault/keyring.js';
 import { createDeliveryService, type DeliveryService } from './webhooks/deliveries.js';
 import { createEndpointService, type EndpointService } from './webhooks/endpoints.js';
 
@@ -82,15 +82,17 @@ export interface Container {
  * Builds the domain services from their dependencies.
  *
  * @example
- * const container = createContainer({ config, db, logger, clock: systemClock });
+ * const container = createContainer({ config, db, logger, clock: systemClock, keyring });
  */
 export function createContainer(deps: {
   config: ResolvedConfig;
   db: Database;
   logger: Logger;
   clock: Clock;
+  /** Opened by `openKeyring` (src/vault/open.ts): DEKs loaded, nonces claimed. */
+  keyring: Keyring;
 }): Container {
-  const keyring = new Keyring(deps.config.encryptionKeys);
+  const { keyring } = deps;
   const { prisma, pool } = deps.db;
   const { clock, logger } = deps;
   const issuer = deps.config.publicUrl;

@@ -4,6 +4,7 @@ import { loadConfig, type ResolvedConfig } from '../config/index.js';
 import { createContainer, type Container } from '../container.js';
 import { createDatabase, type Database } from '../db/client.js';
 import { createLogger } from '../observability/logger.js';
+import { openKeyring } from '../vault/open.js';
 
 export interface CliContext {
   config: ResolvedConfig;
@@ -22,14 +23,26 @@ export async function openCliContext(): Promise<CliContext> {
   const logger = createLogger({ level: 'error' });
   const { config, embedded } = await resolveConfig(loadConfig(process.env), logger);
   const db = createDatabase(config.databaseUrl, { max: 4 });
-  const container = createContainer({ config, db, logger, clock: systemClock });
+  let keyring;
+  try {
+    keyring = await openKeyring(config, db.pool, logger);
+  } catch (error) {
+    await db.close();
+    await embedded?.stop();
+    throw error;
+  }
+  const container = createContainer({ config, db, logger, clock: systemClock, keyring });
   return {
     config,
     db,
     container,
     async close() {
       await container.audit.stop();
+<<<<<<< HEAD
+      await keyring.close();
+=======
       await container.services.keys.stop();
+>>>>>>> main
       await db.close();
       await embedded?.stop();
     },
@@ -43,5 +56,18 @@ export async function withContext(fn: (c: CliContext) => Promise<void>): Promise
     await fn(c);
   } finally {
     await c.close();
+  }
+}
+
+/** Runs `fn` with the database alone (`migrate` runs before the data keys' table exists). */
+export async function withDatabase(fn: (db: Database) => Promise<void>): Promise<void> {
+  const logger = createLogger({ level: 'error' });
+  const { config, embedded } = await resolveConfig(loadConfig(process.env), logger);
+  const db = createDatabase(config.databaseUrl, { max: 2 });
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
+    await embedded?.stop();
   }
 }

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { ResolvedConfig } from '../config/index.js';
 import { pendingMigrations, readMigrations } from '../db/migrator.js';
 import { ENCRYPTED_TABLES } from '../vault/encrypted-columns.js';
-import { Keyring } from '../vault/keyring.js';
+import { dekIdOf, Keyring } from '../vault/keyring.js';
+import { openKeks } from '../vault/open.js';
 
 /** One finding of `token-broker doctor`. */
 export interface CheckResult {
@@ -99,15 +100,49 @@ export async function checkMigrations(pool: pg.Pool): Promise<CheckResult> {
 /**
  * Every key id in use by an encrypted column is configured, and decrypts a sample row
  * (same key id, different key material is caught here rather than at the first read).
+ * The data keys are unwrapped too, so a wrong KEK or HSM PIN fails here.
  */
 export async function checkEncryptionKeys(
   pool: pg.Pool,
   config: ResolvedConfig,
 ): Promise<CheckResult> {
-  const keyring = new Keyring(config.encryptionKeys);
+  let keyring: Keyring;
+  try {
+    const keks = await openKeks(config);
+    keyring = await Keyring.forReading(config.encryptionKeys, {
+      pool,
+      keks,
+      maxUses: BigInt(config.dekMaxUses),
+      leaseMs: config.keyLeaseSeconds * 1000,
+    }).catch(async (error: unknown) => {
+      await Promise.all([...keks.byKind.values()].map((k) => k.close()));
+      throw error;
+    });
+  } catch (error) {
+    return {
+      name: 'encryption keys',
+      status: 'fail',
+      detail: error instanceof Error ? error.message : String(error),
+      fix: 'configure the key encryption key that wrapped the data keys (TOKEN_ENCRYPTION_KEYS, or TOKEN_KEK=pkcs11 with its PIN and key label)',
+    };
+  }
+  try {
+    return await sampleEncryptedRows(pool, config, keyring);
+  } finally {
+    await keyring.close();
+  }
+}
+
+async function sampleEncryptedRows(
+  pool: pg.Pool,
+  config: ResolvedConfig,
+  keyring: Keyring,
+): Promise<CheckResult> {
+  const envKid = config.encryptionKeys[0]?.kid;
   const missing = new Map<string, string[]>();
   const wrong: string[] = [];
   let older = 0;
+  let legacy = 0;
   for (const t of ENCRYPTED_TABLES) {
     const sample = t.fields.map(
       (f) =>
@@ -119,7 +154,10 @@ export async function checkEncryptionKeys(
     );
     for (const row of rows) {
       const kid = String(row.kid);
-      if (kid !== keyring.currentKid) older += Number(row.n);
+      if (dekIdOf(kid) === undefined) {
+        legacy += Number(row.n);
+        if (kid !== envKid) older += Number(row.n);
+      }
       if (!keyring.has(kid)) {
         missing.set(kid, [...(missing.get(kid) ?? []), t.table]);
         continue;
@@ -141,7 +179,7 @@ export async function checkEncryptionKeys(
     return {
       name: 'encryption keys',
       status: 'fail',
-      detail: `rows are encrypted under keys not in TOKEN_ENCRYPTION_KEYS: ${list.join('; ')}`,
+      detail: `rows are encrypted under keys not in TOKEN_ENCRYPTION_KEYS or data_keys: ${list.join('; ')}`,
       fix: 'add those keys back to TOKEN_ENCRYPTION_KEYS (after the current one) on every replica, then run token-broker keys rotate',
     };
   }
@@ -153,19 +191,26 @@ export async function checkEncryptionKeys(
       fix: 'the key material under that id differs from the one that encrypted the rows; restore the original value of that kid in TOKEN_ENCRYPTION_KEYS',
     };
   }
+  const kek = keyring.kek as { kind: string; id: string };
+  const stale = keyring
+    .dataKeys()
+    .filter((d) => d.wrapped && (d.kekKind !== kek.kind || d.kekId !== kek.id)).length;
   const ids = config.encryptionKeys.map((k) => k.kid).join(', ');
-  if (older > 0) {
+  const where = `KEK ${kek.kind} "${kek.id}"; configured: ${ids}; ${keyring.dataKeys().length} data key(s)`;
+  if (older > 0 || stale > 0) {
     return {
       name: 'encryption keys',
       status: 'warn',
-      detail: `${older} rows are still under older keys (configured: ${ids}; current: ${keyring.currentKid})`,
+      detail: `${older} rows are still under older keys and ${stale} data keys are wrapped by an older KEK (${where})`,
       fix: 'finish the rotation: token-broker keys rotate (repeat until nothing remains), then remove the old key',
     };
   }
+  const upgrade =
+    legacy > 0 ? `; ${legacy} rows predate data keys (token-broker keys rotate moves them)` : '';
   return {
     name: 'encryption keys',
     status: 'ok',
-    detail: `every row decrypts (configured: ${ids}; current: ${keyring.currentKid})`,
+    detail: `every row decrypts (${where}${upgrade})`,
   };
 }
 

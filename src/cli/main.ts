@@ -7,7 +7,7 @@ import { rotateEncryptionKeys } from '../vault/rotate.js';
 import { registerProviderCommands } from './providers.js';
 import { registerServiceCommands } from './services.js';
 import { registerConnectionCommands } from './connections.js';
-import { withContext } from './context.js';
+import { withContext, withDatabase } from './context.js';
 import { print } from './output.js';
 
 export const program = new Command('token-broker')
@@ -21,8 +21,8 @@ program
   .command('migrate')
   .description('apply pending database migrations')
   .action(() =>
-    withContext(async (c) => {
-      const result = await migrate(c.db.pool);
+    withDatabase(async (db) => {
+      const result = await migrate(db.pool);
       print(
         json(),
         result,

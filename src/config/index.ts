@@ -4,6 +4,7 @@ import {
   SECRET_VARIABLES,
   type ConfigVariable,
 } from './schema.js';
+import type { Pkcs11Options } from '../vault/pkcs11-kek.js';
 
 export interface EncryptionKey {
   kid: string;
@@ -51,6 +52,12 @@ export interface Config {
   databaseProviderPoolSize: number;
   /** Least seconds between two forced refreshes of one connection; 0 disables the limit. */
   forcedRefreshIntervalSeconds: number;
+  /** The key encryption key of the data keys (src/vault). */
+  kek: { kind: 'env' } | ({ kind: 'pkcs11' } & Pkcs11Options);
+  /** Encryptions under one data key before the next takes over. */
+  dekMaxUses: number;
+  /** Nonce block lifetime and new-DEK delay, in seconds. */
+  keyLeaseSeconds: number;
   /** The proxy: deadline per call, upstream requests per call, largest request body. */
   proxy: { timeoutMs: number; maxAttempts: number; bodyLimitBytes: number };
 }
@@ -117,6 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databasePoolSize: c.DATABASE_POOL_SIZE,
     databaseProviderPoolSize: c.DATABASE_PROVIDER_POOL_SIZE,
     forcedRefreshIntervalSeconds: c.FORCED_REFRESH_INTERVAL_SECONDS,
+    kek: kekConfig(c),
+    dekMaxUses: c.TOKEN_DEK_MAX_USES,
+    keyLeaseSeconds: c.TOKEN_KEY_LEASE_SECONDS,
     proxy: {
       timeoutMs: c.PROXY_TIMEOUT_MS,
       maxAttempts: c.PROXY_MAX_ATTEMPTS,
@@ -143,4 +153,32 @@ export interface ResolvedConfig extends Config {
   databaseUrl: string;
   encryptionKeys: EncryptionKey[];
   adminApiToken: string;
+}
+
+function kekConfig(c: ReturnType<typeof configSchema.parse>): Config['kek'] {
+  if (c.TOKEN_KEK === 'env') return { kind: 'env' };
+  const need = (variable: ConfigVariable, ok: boolean, what: string) => {
+    if (!ok) throw new ConfigError(variable, `${variable} ${what} when TOKEN_KEK=pkcs11`);
+  };
+  need('TOKEN_KEK_PKCS11_MODULE', c.TOKEN_KEK_PKCS11_MODULE !== undefined, 'is required');
+  need('TOKEN_KEK_PKCS11_KEY_LABEL', c.TOKEN_KEK_PKCS11_KEY_LABEL !== undefined, 'is required');
+  need(
+    'TOKEN_KEK_PKCS11_SLOT',
+    (c.TOKEN_KEK_PKCS11_SLOT === undefined) !== (c.TOKEN_KEK_PKCS11_TOKEN_LABEL === undefined),
+    'or TOKEN_KEK_PKCS11_TOKEN_LABEL (one of them) is required',
+  );
+  need(
+    'TOKEN_KEK_PKCS11_PIN',
+    (c.TOKEN_KEK_PKCS11_PIN === undefined) !== (c.TOKEN_KEK_PKCS11_PIN_FILE === undefined),
+    'or TOKEN_KEK_PKCS11_PIN_FILE (one of them) is required',
+  );
+  return {
+    kind: 'pkcs11',
+    module: c.TOKEN_KEK_PKCS11_MODULE as string,
+    slot: c.TOKEN_KEK_PKCS11_SLOT,
+    tokenLabel: c.TOKEN_KEK_PKCS11_TOKEN_LABEL,
+    pin: c.TOKEN_KEK_PKCS11_PIN,
+    pinFile: c.TOKEN_KEK_PKCS11_PIN_FILE,
+    keyLabel: c.TOKEN_KEK_PKCS11_KEY_LABEL as string,
+  };
 }

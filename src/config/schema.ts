@@ -43,6 +43,21 @@ export const CONFIG_DOCS = {
     'further Postgres connections for refreshes that wait on a provider, so a slow one cannot stall the rest',
   FORCED_REFRESH_INTERVAL_SECONDS:
     'POST /v1/connections/{id}/refresh at most once per connection in this many seconds, then 429; 0 disables',
+  TOKEN_KEK:
+    'key encryption key that wraps the data keys: env (the first TOKEN_ENCRYPTION_KEYS key) or pkcs11 (an HSM key)',
+  TOKEN_KEK_PKCS11_MODULE: 'TOKEN_KEK=pkcs11: path of the PKCS#11 module (.so)',
+  TOKEN_KEK_PKCS11_SLOT:
+    'TOKEN_KEK=pkcs11: slot id of the token (or give TOKEN_KEK_PKCS11_TOKEN_LABEL)',
+  TOKEN_KEK_PKCS11_TOKEN_LABEL:
+    'TOKEN_KEK=pkcs11: label of the token (or give TOKEN_KEK_PKCS11_SLOT)',
+  TOKEN_KEK_PKCS11_PIN: 'TOKEN_KEK=pkcs11: user PIN (or give TOKEN_KEK_PKCS11_PIN_FILE)',
+  TOKEN_KEK_PKCS11_PIN_FILE: 'TOKEN_KEK=pkcs11: file holding the user PIN',
+  TOKEN_KEK_PKCS11_KEY_LABEL:
+    'TOKEN_KEK=pkcs11: label of the AES-256 key in the token that wraps new data keys',
+  TOKEN_DEK_MAX_USES:
+    'encryptions under one data key before a new one takes over automatically (GCM allows 2^32)',
+  TOKEN_KEY_LEASE_SECONDS:
+    'how long a replica uses a claimed nonce block, and how long a new data key waits before use; the same on every replica and the CLI',
   PROXY_TIMEOUT_MS:
     'deadline of one proxied call (ANY /v1/connections/{id}/proxy/…), retries included; past it 504',
   PROXY_MAX_ATTEMPTS:
@@ -65,6 +80,12 @@ export const CONFIG_DEFAULT_NOTES: Partial<Record<ConfigVariable, string>> = {
   WEBHOOK_ALLOW_PRIVATE_URLS: '`false` in production, `true` otherwise',
   PROVIDER_TEMPLATES_FILE: 'unset: built-in templates only',
   PROVIDER_ALLOW_PRIVATE_URLS: '`false` in production, `true` otherwise',
+  TOKEN_KEK_PKCS11_MODULE: 'unset',
+  TOKEN_KEK_PKCS11_SLOT: 'unset',
+  TOKEN_KEK_PKCS11_TOKEN_LABEL: 'unset',
+  TOKEN_KEK_PKCS11_PIN: 'unset',
+  TOKEN_KEK_PKCS11_PIN_FILE: 'unset',
+  TOKEN_KEK_PKCS11_KEY_LABEL: 'unset',
 };
 
 /** Variables `NODE_ENV=production` refuses to start without. */
@@ -166,6 +187,21 @@ export const configSchema = z.object({
   DATABASE_POOL_SIZE: wholeNumber(2, 1000).default(10),
   DATABASE_PROVIDER_POOL_SIZE: wholeNumber(1, 1000).default(4),
   FORCED_REFRESH_INTERVAL_SECONDS: nonNegativeInt(86_400).default(10),
+  TOKEN_KEK: z.enum(['env', 'pkcs11']).default('env'),
+  TOKEN_KEK_PKCS11_MODULE: z.string().min(1).max(4096).optional(),
+  TOKEN_KEK_PKCS11_SLOT: nonNegativeInt(Number.MAX_SAFE_INTEGER).optional(),
+  TOKEN_KEK_PKCS11_TOKEN_LABEL: z.string().min(1).max(32).optional(),
+  TOKEN_KEK_PKCS11_PIN: z.string().min(1).max(256).optional(),
+  TOKEN_KEK_PKCS11_PIN_FILE: z.string().min(1).max(4096).optional(),
+  TOKEN_KEK_PKCS11_KEY_LABEL: z.string().min(1).max(256).optional(),
+  // A sixteenth of GCM's 2^32: about four days of writes at the planned scale (docs/PERFORMANCE.md).
+  TOKEN_DEK_MAX_USES: wholeNumber(16, 2 ** 31).default(2 ** 28),
+  TOKEN_KEY_LEASE_SECONDS: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds')
+    .transform(Number)
+    .pipe(z.number().min(0.1).max(3600))
+    .default(60),
   PROXY_TIMEOUT_MS: wholeNumber(100, 600_000).default(30_000),
   PROXY_MAX_ATTEMPTS: wholeNumber(1, 10).default(3),
   PROXY_BODY_LIMIT_BYTES: positiveInt(1024 * 1024 * 1024).default(10 * 1024 * 1024),
@@ -176,4 +212,5 @@ export const SECRET_VARIABLES: ReadonlySet<ConfigVariable> = new Set([
   'TOKEN_ENCRYPTION_KEYS',
   'ADMIN_API_TOKEN',
   'DATABASE_URL',
+  'TOKEN_KEK_PKCS11_PIN',
 ]);

@@ -47,6 +47,8 @@ export interface BrokerErrorOptions {
   cause?: unknown;
   /** Extra response headers (`Retry-After`, `Allow`, `WWW-Authenticate`). */
   headers?: Record<string, string>;
+  /** Extra body fields beside `error` and `error_description` (never a secret). */
+  details?: Record<string, string>;
 }
 
 /**
@@ -61,6 +63,7 @@ export class BrokerError extends Error {
   readonly status: number;
   readonly expose: boolean;
   readonly headers: Record<string, string>;
+  readonly details: Record<string, string>;
 
   constructor(
     readonly code: ErrorCode,
@@ -71,6 +74,7 @@ export class BrokerError extends Error {
     this.status = options.status ?? STATUS[code];
     this.expose = this.status < 500 || code === 'upstream_unavailable';
     this.headers = options.headers ?? {};
+    this.details = options.details ?? {};
   }
 }
 

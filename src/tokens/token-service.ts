@@ -83,13 +83,16 @@ const auditUnavailable = () =>
     status: 503,
   });
 
-const reauthorizationRequired = () =>
-  new BrokerError('reauthorization_required', 'the connection needs the user to consent again');
+/** 409 with the connection's id, so the app can mint a reconnect session for it at once. */
+const reauthorizationRequired = (connectionId: string) =>
+  new BrokerError('reauthorization_required', 'the connection needs the user to consent again', {
+    details: { connection_id: connectionId },
+  });
 
 /** Errors for a connection the caller may see but that has no usable token. */
 function ensureActive(s: TokenSnapshot): asserts s is TokenSnapshot & { tokens: object } {
   if (s.status === 'revoked') throw new BrokerError('revoked', 'the connection was revoked');
-  if (s.status !== 'active' || !s.tokens) throw reauthorizationRequired();
+  if (s.status !== 'active' || !s.tokens) throw reauthorizationRequired(s.connectionId);
 }
 
 /**
@@ -148,7 +151,7 @@ export function createTokenService(
     ensureActive(snap);
     if (outcome.kind !== 'failed') return { token: view(snap) };
     const { error } = outcome;
-    if (error.permanent) throw reauthorizationRequired();
+    if (error.permanent) throw reauthorizationRequired(snap.connectionId);
     const expiresAt = snap.tokens.expiresAt;
     if (expiresAt === null || expiresAt > deps.clock.now()) {
       return { token: view(snap), refreshError: 'upstream_unavailable' };

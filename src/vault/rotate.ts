@@ -60,14 +60,22 @@ async function rotateBatch(
         ORDER BY ${q(t.idColumn)} LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [keyring.currentKid, limit],
     );
+    await keyring.reserve(rows.length * t.fields.length);
     for (const row of rows) {
       const id = String(row[t.idColumn]);
       const kid = String(row[t.keyIdColumn]);
-      const values = t.fields.map((field) => {
-        const sealed = row[field];
-        if (!(sealed instanceof Buffer)) return null;
-        const ctx = { table: t.table, id, field };
-        return keyring.encrypt(keyring.decrypt(sealed, kid, ctx), ctx);
+      const plain = await Promise.all(
+        t.fields.map(async (field) => {
+          const sealed = row[field];
+          if (!(sealed instanceof Buffer)) return null;
+          return keyring.decryptLoading(sealed, kid, { table: t.table, id, field });
+        }),
+      );
+      const values = t.fields.map((field, i) => {
+        const p = plain[i];
+        return p === null || p === undefined
+          ? null
+          : keyring.encrypt(p, { table: t.table, id, field });
       });
       const sets = t.fields.map((f, i) => `${q(f)} = $${i + 3}`).join(', ');
       await client.query(

@@ -7,13 +7,15 @@ const CLI_TIMEOUT_MS = 120_000;
 
 describe('token-broker providers and services', () => {
   let db: TestDatabase;
+  // One key for every run: the data keys made by the first run are wrapped under it.
+  const key = `cli:${randomBytes(32).toString('base64')}`;
   /** The service the services tests create, update and delete in turn. */
   let serviceId = '';
   const cli = (...args: string[]) =>
     runCli(
       {
         DATABASE_URL: db.url,
-        TOKEN_ENCRYPTION_KEYS: `cli:${randomBytes(32).toString('base64')}`,
+        TOKEN_ENCRYPTION_KEYS: key,
         ADMIN_API_TOKEN: 'x'.repeat(32),
         PUBLIC_URL: 'https://broker.example.com',
       },

@@ -146,7 +146,10 @@ describe('the token read fast path answers exactly as the Express route', () => 
     const reauth = await connection(inSeconds(3600), { status: 'reauthorization_required' });
     const res409 = await expectSameAnswer(`/v1/connections/${reauth}/token`, auth);
     expect(res409.status).toBe(409);
-    expect(res409.body.error).toBe('reauthorization_required');
+    expect(res409.body).toMatchObject({
+      error: 'reauthorization_required',
+      connection_id: reauth,
+    });
     const revoked = await connection(inSeconds(3600), { status: 'revoked' });
     const res410 = await expectSameAnswer(`/v1/connections/${revoked}/token`, auth);
     expect(res410.status).toBe(410);

@@ -172,6 +172,7 @@ describe('GET /v1/connections/:id/token and POST …/refresh', () => {
     expect(res.body).toStrictEqual({
       error: 'reauthorization_required',
       error_description: expect.any(String),
+      connection_id: id,
     });
     const conn = await broker.db.prisma.connection.findUniqueOrThrow({ where: { id } });
     expect(conn).toMatchObject({ status: 'reauthorization_required', lastError: 'invalid_grant' });

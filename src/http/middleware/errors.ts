@@ -78,7 +78,7 @@ export function sendJsonError(res: ServerResponse, error: BrokerError): void {
     res,
     error.status,
     error.expose
-      ? { error: error.code, error_description: error.message }
+      ? { error: error.code, error_description: error.message, ...error.details }
       : { error: 'server_error', error_description: 'internal error' },
   );
 }

@@ -35,7 +35,10 @@ const tokenHeaders = {
 const tokenErrors = {
   '401': errorResponse,
   '404': { description: 'unknown, or outside the service policy (existence is not leaked)' },
-  '409': { description: 'reauthorization_required' },
+  '409': {
+    description:
+      'reauthorization_required; the body also carries `connection_id`, for a reconnect session (POST /v1/connect-sessions {connection_id})',
+  },
   '410': { description: 'revoked' },
   '503': { description: 'upstream_unavailable, with Retry-After' },
 };
