@@ -92,11 +92,8 @@ export async function startBroker(
       await container.proxy.close();
       await container.changes.stop();
       await container.audit.stop();
-<<<<<<< HEAD
-      await keyring.close();
-=======
       await container.services.keys.stop();
->>>>>>> main
+      await keyring.close();
       await db.close();
       await embedded?.stop();
       logger.info('token broker stopped');

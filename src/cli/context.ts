@@ -38,11 +38,8 @@ export async function openCliContext(): Promise<CliContext> {
     container,
     async close() {
       await container.audit.stop();
-<<<<<<< HEAD
-      await keyring.close();
-=======
       await container.services.keys.stop();
->>>>>>> main
+      await keyring.close();
       await db.close();
       await embedded?.stop();
     },
