@@ -9,6 +9,7 @@ import { migrate } from './db/migrator.js';
 import type { BackgroundJob } from './interval-job.js';
 import { createApp } from './http/app.js';
 import { createFastPath } from './http/fast-path.js';
+import { flushRequestSummaries } from './http/middleware/observe.js';
 import { createProxyRoute } from './http/proxy-route.js';
 import { answerClientError } from './http/middleware/errors.js';
 import { observePool } from './observability/db-metrics.js';
@@ -94,6 +95,7 @@ export async function startBroker(
       await container.audit.stop();
       await container.services.keys.stop();
       await keyring.close();
+      flushRequestSummaries(logger);
       await db.close();
       await embedded?.stop();
       logger.info('token broker stopped');

@@ -1,6 +1,8 @@
 import type { BackgroundJob } from './interval-job.js';
 import type { Container } from './container.js';
 import { createRevocationRetryJob } from './connections/revocation-retry.js';
+import { discardExpiredGrants } from './connect/handshake.js';
+import { owedTokens, revokeAtProvider } from './connections/upstream-revocation.js';
 import { createHousekeepingJob } from './db/housekeeping.js';
 import { createRefreshJob } from './refresh/job.js';
 import { createDevicePollJob } from './device/poll-job.js';
@@ -24,6 +26,16 @@ export function defaultJobs(c: Container): BackgroundJob[] {
       clock: c.clock,
       logger: c.logger,
       webhookRetentionDays: c.config.webhookRetentionDays,
+      discardExpiredGrants: () =>
+        discardExpiredGrants({
+          prisma: c.db.prisma,
+          keyring: c.keyring,
+          clock: c.clock,
+          logger: c.logger,
+          revoke: async (providerKey, tokens) => {
+            await revokeAtProvider(c, providerKey, owedTokens(tokens));
+          },
+        }),
     }),
   ];
 }

@@ -27,7 +27,9 @@ export const nextRetryAt = (now: Date, attempts: number) =>
  * Static credentials (API keys, basic auth) are the customer's own, not OAuth tokens: the
  * broker forgets them and never sends them to a revocation endpoint.
  */
-export const owedTokens = (t: PlainTokenSet): OwedToken[] =>
+export const owedTokens = (
+  t: Pick<PlainTokenSet, 'accessToken' | 'refreshToken' | 'tokenType'>,
+): OwedToken[] =>
   isStaticTokenType(t.tokenType)
     ? []
     : [

@@ -93,14 +93,22 @@ export async function pruneWebhookHistory(deps: {
 }
 
 /**
- * Runs {@link pruneExpired}, {@link pruneWebhookHistory} and the provider webhook dedupe
- * window every 10 minutes on this replica.
+ * Runs {@link pruneExpired}, {@link pruneWebhookHistory}, the provider webhook dedupe
+ * window and the discarding of uncompleted app-handshake grants every 10 minutes on this
+ * replica.
  *
  * @example
  * startBroker(config, logger, { jobs: (c) => [createHousekeepingJob({ pool: c.db.pool, clock: c.clock, logger: c.logger, webhookRetentionDays: 30 })] });
  */
 export function createHousekeepingJob(
-  deps: { pool: pg.Pool; clock: Clock; logger: Logger; webhookRetentionDays: number },
+  deps: {
+    pool: pg.Pool;
+    clock: Clock;
+    logger: Logger;
+    webhookRetentionDays: number;
+    /** Erases (and revokes upstream) grants whose app handshake never completed; how many. */
+    discardExpiredGrants?: () => Promise<number>;
+  },
   options: { intervalMs?: number } = {},
 ): BackgroundJob {
   return intervalJob({
@@ -112,6 +120,7 @@ export function createHousekeepingJob(
         ...(await pruneExpired(deps)),
         ...(await pruneWebhookHistory({ ...deps, retentionDays: deps.webhookRetentionDays })),
         ...(await pruneProviderWebhooks({ ...deps, retentionDays: deps.webhookRetentionDays })),
+        uncompleted_grants: (await deps.discardExpiredGrants?.()) ?? 0,
       };
       if (Object.values(pruned).some((n) => n > 0)) {
         deps.logger.info(pruned, 'expired rows pruned');

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /** What a request's client IP is when the socket has none (already closed). */
@@ -11,6 +12,24 @@ function canonical(text: string | undefined): string | undefined {
   return ipaddr.process(trimmed).toString();
 }
 
+/** A socket's canonical peer address, kept on the socket (it cannot change). */
+const PEER = Symbol('peer');
+
+/**
+ * The canonical peer of a socket, parsed once per socket rather than per request: a
+ * keep-alive connection carries thousands of token reads, and parsing an address costs
+ * a few µs each time (docs/PERFORMANCE.md).
+ */
+function peerOf(socket: Socket): string {
+  const memo = socket as Socket & { [PEER]?: string };
+  if (memo[PEER] !== undefined) return memo[PEER];
+  const peer = canonical(socket.remoteAddress);
+  // A closed socket has no address yet to remember; the next request (if any) tries again.
+  if (peer === undefined) return UNKNOWN;
+  memo[PEER] = peer;
+  return peer;
+}
+
 /**
  * The client's IP address, believing the `X-Forwarded-For` entries added by `trustedHops`
  * reverse proxies in front of the broker (`TRUST_PROXY`) and nothing further: with 0 the
@@ -21,7 +40,7 @@ function canonical(text: string | undefined): string | undefined {
  * @example clientIpOf(req, 1) // '203.0.113.7' behind one proxy
  */
 export function clientIpOf(req: IncomingMessage, trustedHops: number): string {
-  let ip = canonical(req.socket.remoteAddress) ?? UNKNOWN;
+  let ip = peerOf(req.socket);
   if (trustedHops === 0) return ip;
   const header = req.headers['x-forwarded-for'];
   const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').reverse();

@@ -53,7 +53,7 @@ export function createFastPath(c: Container, next: RequestListener): RequestList
     // The route the Express instrumentation would have named (no span when tracing is off).
     trace.getActiveSpan()?.setAttribute('http.route', TOKEN_ROUTE).updateName(`GET ${TOKEN_ROUTE}`);
     const requestId = requestIdOf(req);
-    observeRequest(c.logger, req, res, requestId, () => TOKEN_ROUTE);
+    observeRequest(c.logger, req, res, requestId, () => TOKEN_ROUTE, { summarise: true });
     const fail = (error: unknown) => {
       setResponseHeaders(res, requestId);
       answerError(c.logger, TOKEN_ROUTE, res, error);

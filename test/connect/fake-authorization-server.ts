@@ -47,6 +47,7 @@ export async function startFakeAuthorizationServer(options: {
   const publicJwk = { ...(await exportJWK(signing.publicKey)), kid: 'fake-1', alg: 'RS256' };
   const codes = new Map<string, PendingCode>();
   const tokenRequests: URLSearchParams[] = [];
+  const revocations: URLSearchParams[] = [];
   let behavior: TokenBehavior = 'github';
   let deny = false;
   let par = false;
@@ -189,6 +190,9 @@ export async function startFakeAuthorizationServer(options: {
         send(503, 'application/json', JSON.stringify({ error: 'temporarily_unavailable' }));
       } else if (url.pathname === '/jwks') {
         send(200, 'application/json', JSON.stringify({ keys: [publicJwk] }));
+      } else if (url.pathname === '/revoke' && req.method === 'POST') {
+        revocations.push(await readBody(req));
+        send(200, 'application/json', '{}');
       } else if (url.pathname === '/login/oauth/authorize') {
         res.writeHead(302, { location: authorize(url) }).end();
       } else if (url.pathname === '/login/oauth/access_token' && req.method === 'POST') {
@@ -206,7 +210,10 @@ export async function startFakeAuthorizationServer(options: {
     issuer,
     authorizationEndpoint: `${issuer}/login/oauth/authorize`,
     tokenEndpoint,
+    /** RFC 7009: answers 200 to everything and records what it was asked to revoke. */
+    revocationEndpoint: `${issuer}/revoke`,
     tokenRequests,
+    revocations,
     /** What the token endpoint does next. */
     setBehavior(b: TokenBehavior) {
       behavior = b;

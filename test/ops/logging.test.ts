@@ -3,7 +3,14 @@ import { once } from 'node:events';
 import request from 'supertest';
 import { createLogger } from '../../src/observability/logger.js';
 import { CENSOR, censorSecrets, SECRET_FIELDS } from '../../src/observability/redact.js';
-import { LogCapture, startTestBroker, testEncryptionKey } from '../support/broker.js';
+import {
+  LogCapture,
+  startTestBroker,
+  testEncryptionKey,
+  type TestBroker,
+} from '../support/broker.js';
+import { buildConnection } from '../support/factories.js';
+import { bearer, createService } from '../tokens/support.js';
 import { startChildBroker } from '../support/child-broker.js';
 import { createEmptyDatabase } from '../support/db.js';
 
@@ -46,10 +53,75 @@ describe('censorSecrets', () => {
   });
 });
 
+/** A connection with a valid token and a service that may read it (nothing upstream is called). */
+async function readable(broker: TestBroker) {
+  const key = `logs-${Math.random().toString(36).slice(2, 8)}`;
+  await broker.db.prisma.provider.create({
+    data: {
+      key,
+      displayName: 'Logs',
+      issuer: 'http://127.0.0.1:9',
+      metadata: { issuer: 'http://127.0.0.1:9', token_endpoint: 'http://127.0.0.1:9/token' },
+      clientId: 'broker',
+      clientAuthMethod: 'none',
+      scopes: [],
+    },
+  });
+  const connection = await buildConnection(broker.db.prisma, broker.container.keyring, {
+    providerKey: key,
+    accessToken: 'at-logs',
+    expiresAt: new Date(Date.now() + 3_600_000),
+  });
+  const service = await createService(broker, [key]);
+  return {
+    read: (id: string, requestId: string) =>
+      request(broker.url)
+        .get(`/v1/connections/${id}/token`)
+        .set('X-Request-Id', requestId)
+        .set(bearer(service.api_key)),
+    id: connection.id,
+  };
+}
+
+const linesOf = (broker: TestBroker) =>
+  broker.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+
 describe('the access log', () => {
+  it('sums up successful token reads at info in one line, and logs their failures one by one', async () => {
+    const broker = await startTestBroker({ env: { LOG_LEVEL: 'info' } });
+    const { read, id } = await readable(broker);
+    const ok = ['read-1', 'read-2', 'read-3'];
+    for (const requestId of ok) await read(id, requestId).expect(200);
+    await read('conn_missing', 'read-404').expect(404);
+    await broker.close();
+    const lines = linesOf(broker);
+    const summaries = lines.filter((l) => l.msg === 'requests');
+    expect(summaries).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        route: '/v1/connections/:id/token',
+        status: 200,
+        count: 3,
+        ms_mean: expect.any(Number),
+        ms_max: expect.any(Number),
+        slowest_req_id: expect.any(String),
+        window_s: expect.any(Number),
+      }),
+    ]);
+    expect(ok).toContain(summaries[0]!.slowest_req_id);
+    expect(lines.filter((l) => ok.includes(l.req_id as string))).toEqual([]);
+    expect(lines.find((l) => l.req_id === 'read-404')).toMatchObject({
+      msg: 'request',
+      route: '/v1/connections/:id/token',
+      status: 404,
+    });
+  });
+
   it('logs every request at debug, the fast path and Express alike, with its request id', async () => {
     const broker = await startTestBroker({ env: { LOG_LEVEL: 'debug' } });
     try {
+      const { read, id } = await readable(broker);
+      await read(id, 'fast-ok').expect(200);
       await request(broker.url)
         .get('/v1/connections/conn_x/token')
         .set('X-Request-Id', 'fast-1')
@@ -63,7 +135,12 @@ describe('the access log', () => {
         route: '/v1/connections/:id/token',
         status: 401,
       });
+      expect(requestLine('fast-ok')).toMatchObject({
+        route: '/v1/connections/:id/token',
+        status: 200,
+      });
       expect(requestLine('express-1')).toMatchObject({ status: 200 });
+      expect(lines().filter((l) => l.msg === 'requests')).toEqual([]);
       expect(broker.logs.text).not.toContain(SECRET);
     } finally {
       await broker.close();
