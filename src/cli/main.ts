@@ -2,12 +2,11 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { migrate } from '../db/migrator.js';
-import { Keyring } from '../vault/keyring.js';
-import { rotateEncryptionKeys } from '../vault/rotate.js';
+import { registerKeyCommands } from './keys.js';
 import { registerProviderCommands } from './providers.js';
 import { registerServiceCommands } from './services.js';
 import { registerConnectionCommands } from './connections.js';
-import { withContext, withDatabase } from './context.js';
+import { withDatabase } from './context.js';
 import { print } from './output.js';
 
 export const program = new Command('token-broker')
@@ -31,26 +30,7 @@ program
     }),
   );
 
-program
-  .command('keys')
-  .description('encryption keys')
-  .command('rotate')
-  .description('re-encrypt every secret under the first key of TOKEN_ENCRYPTION_KEYS')
-  .action(() =>
-    withContext(async (c) => {
-      const report = await rotateEncryptionKeys(c.db.pool, new Keyring(c.config.encryptionKeys));
-      const remaining = Object.values(report.remaining).reduce((a, b) => a + b, 0);
-      const lines = Object.keys(report.rotated).map(
-        (t) => `${t.padEnd(20)} rotated ${report.rotated[t]}  remaining ${report.remaining[t]}`,
-      );
-      print(json(), report, lines.join('\n'));
-      if (remaining > 0) {
-        process.stderr.write(`${remaining} rows were busy; run the command again to finish\n`);
-        process.exitCode = 3;
-      }
-    }),
-  );
-
+registerKeyCommands(program, json);
 registerConnectionCommands(program, json);
 registerProviderCommands(program, json);
 registerServiceCommands(program, json);

@@ -234,6 +234,48 @@ export class Keyring {
     await this.renew();
   }
 
+  /**
+   * Re-wraps every DEK not wrapped by the current KEK (after a new key was put first in
+   * TOKEN_ENCRYPTION_KEYS, or a move to the HSM). Conditional updates: replicas may race.
+   */
+  async rewrapDataKeys(onProgress?: (done: number, total: number) => void): Promise<number> {
+    const env = this.requireEnvelope();
+    const kek = env.keks.current;
+    const todo = (await listDataKeys(env.pool)).filter(
+      (r) => r.wrapped && !r.retiredAt && (r.kekKind !== kek.kind || r.kekId !== kek.currentId),
+    );
+    let done = 0;
+    onProgress?.(done, todo.length);
+    for (const row of todo) {
+      const from = env.keks.byKind.get(row.kekKind);
+      if (!from)
+        throw new Error(
+          `data key d${row.id} is wrapped by a ${row.kekKind} KEK, which is not configured`,
+        );
+      const dek = await from.unwrap(row.wrapped as Buffer, row.kekId, wrapAad(row.id));
+      const { kekId, wrapped } = await kek.wrap(dek, wrapAad(row.id));
+      dek.fill(0);
+      const { rowCount } = await env.pool.query(
+        `UPDATE data_keys SET kek_kind = $2, kek_id = $3, wrapped = $4
+          WHERE id = $1 AND kek_kind = $5 AND kek_id = $6 AND wrapped IS NOT NULL`,
+        [row.id, kek.kind, kekId, wrapped, row.kekKind, row.kekId],
+      );
+      done += rowCount ?? 0;
+      onProgress?.(done, todo.length);
+    }
+    await this.refresh();
+    return done;
+  }
+
+  /** A new DEK for `keys rotate --new-dek`, usable one lease from now. */
+  async createRotationKey(leaseMs: number): Promise<number> {
+    const env = this.requireEnvelope();
+    return (await createDataKey(env.pool, env.keks.current, env.maxUses, {
+      kind: 'rotate',
+      leaseMs,
+    })) as number;
+  }
+
   /** The DEKs as last read from `data_keys`. */
   dataKeys(): readonly DataKeyRow[] {
     return this.rows;
@@ -273,6 +315,11 @@ export class Keyring {
 
   private initialBlock(): number {
     return Math.min(MIN_BLOCK, this.blockCap());
+  }
+
+  private requireEnvelope(): EnvelopeOptions {
+    if (!this.envelope) throw new Error('key rotation needs the envelope keyring (openKeyring)');
+    return this.envelope;
   }
 
   private leaseMs(): number {

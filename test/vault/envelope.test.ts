@@ -141,7 +141,7 @@ describe('envelope keyring against Postgres', () => {
     const before = await db.prisma.tokenSet.findFirstOrThrow({ where: { connectionId: 'conn_3' } });
     expect(keyring.decrypt(before.accessToken, before.keyId, ctx('conn_3'))).toBe('at-3');
 
-    const report = await rotateEncryptionKeys(db.pool, keyring, { batchSize: 5 });
+    const report = await rotateEncryptionKeys(db.pool, keyring, { batchSize: 5, leaseMs: 10_000 });
     expect(report.rotated.token_sets).toBe(12);
     expect(report.remaining.token_sets).toBe(0);
     const after = await db.prisma.tokenSet.findMany({ orderBy: { connectionId: 'asc' } });
