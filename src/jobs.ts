@@ -26,16 +26,19 @@ export function defaultJobs(c: Container): BackgroundJob[] {
       clock: c.clock,
       logger: c.logger,
       webhookRetentionDays: c.config.webhookRetentionDays,
-      discardExpiredGrants: () =>
-        discardExpiredGrants({
-          prisma: c.db.prisma,
-          keyring: c.keyring,
-          clock: c.clock,
-          logger: c.logger,
-          revoke: async (providerKey, tokens) => {
-            await revokeAtProvider(c, providerKey, owedTokens(tokens));
-          },
-        }),
+      discardExpiredGrants: () => discardUncompletedGrants(c),
     }),
   ];
 }
+
+/** Erases the expired grants of app handshakes never completed, revoking them upstream. */
+export const discardUncompletedGrants = (c: Container): Promise<number> =>
+  discardExpiredGrants({
+    prisma: c.db.prisma,
+    keyring: c.keyring,
+    clock: c.clock,
+    logger: c.logger,
+    revoke: async (providerKey, tokens) => {
+      await revokeAtProvider(c, providerKey, owedTokens(tokens));
+    },
+  });

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { discardExpiredGrants } from '../../src/connect/handshake.js';
-import { owedTokens, revokeAtProvider } from '../../src/connections/upstream-revocation.js';
+import { discardUncompletedGrants } from '../../src/jobs.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import {
   startFakeAuthorizationServer,
@@ -163,15 +162,7 @@ describe('the app handshake: nothing is stored until the app completes with its 
     });
     const c = broker.container;
     const revokedBefore = fake.revocations.length;
-    const discarded = await discardExpiredGrants({
-      prisma: c.db.prisma,
-      keyring: c.keyring,
-      clock: c.clock,
-      logger: c.logger,
-      revoke: async (providerKey, tokens) => {
-        await revokeAtProvider(c, providerKey, owedTokens(tokens));
-      },
-    });
+    const discarded = await discardUncompletedGrants(c);
     expect(discarded).toBe(1);
     // GitHub's dialect issues no refresh token: the access token is what there is to revoke.
     expect(fake.revocations.slice(revokedBefore).map((f) => f.get('token_type_hint'))).toEqual([
