@@ -102,6 +102,26 @@ export const METRIC_CATALOG = {
     ['provider'],
     'Circuit breaker state per provider on this replica: 0 closed, 1 open, 2 half-open',
   ),
+  token_broker_proxy_requests_total: broker(
+    'counter',
+    ['provider', 'method', 'status_class'],
+    'Proxied calls by provider, method and answered status class (1xx–5xx; broker answers included)',
+  ),
+  token_broker_proxy_duration_seconds: broker(
+    'histogram',
+    ['provider'],
+    'Proxied calls by provider: from the request to the answer head, retries included',
+  ),
+  token_broker_proxy_retries_total: broker(
+    'counter',
+    ['provider', 'reason'],
+    'Upstream requests sent again by the proxy, by provider and reason (http_429, http_503, network, unauthorized, …)',
+  ),
+  token_broker_proxy_rate_limited_total: broker(
+    'counter',
+    ['provider'],
+    'Proxied calls answered 429 from the rate-limit memory without calling the provider, by provider',
+  ),
   process_resident_memory_bytes: broker('gauge', [], 'Resident memory of the process'),
   process_cpu_seconds_total: broker('counter', [], 'CPU time of the process'),
   nodejs_eventloop_lag_p99_seconds: broker('gauge', [], 'Event loop lag, 99th percentile'),

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import '../../src/observability/db-metrics.js';
+import '../../src/proxy/metrics.js';
 import {
   catalogNameOf,
   FORBIDDEN_LABELS,

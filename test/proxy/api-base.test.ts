@@ -1,5 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { apiBaseFor, resolveApiBase } from '../../src/providers/metadata.js';
-import { findTemplate } from '../../src/providers/templates/index.js';
+import { BUILT_IN_TEMPLATES, findTemplate } from '../../src/providers/templates/index.js';
 import { proxyTarget } from '../../src/proxy/target.js';
 import { providerRecord } from '../support/factories.js';
 
@@ -45,6 +46,18 @@ describe('api_base_url', () => {
         false,
       ),
     ).toBe('https://sso.acme.com/realms/staff');
+  });
+
+  it('docs/PROVIDERS.md lists every template’s base URL and quota', async () => {
+    const doc = await readFile(new URL('../../docs/PROVIDERS.md', import.meta.url), 'utf8');
+    for (const t of BUILT_IN_TEMPLATES) {
+      const quota = t.api?.quota === 'app' ? 'per app' : 'per connection';
+      expect(doc).toMatch(
+        new RegExp(
+          `\\| \`${t.template}\` +\\| \`${t.api!.baseUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\` +\\| ${quota} `,
+        ),
+      );
+    }
   });
 
   it('fills a Shopify shop from the connection and refuses one that would change the host', () => {

@@ -2,18 +2,9 @@ import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { buildConnection } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { createService } from '../connect/helpers.js';
+import { createService, registerProvider } from '../connect/helpers.js';
 import { bearer } from '../tokens/support.js';
-import {
-  echo,
-  hang,
-  json,
-  registerProvider,
-  reset,
-  startFakeApi,
-  type ApiHandler,
-  type FakeApi,
-} from './support.js';
+import { echo, hang, json, reset, startFakeApi, type ApiHandler, type FakeApi } from './support.js';
 
 // Generous: the first calls of a cold broker on a busy machine pay discovery and a refresh.
 const TIMEOUT_MS = 8000;

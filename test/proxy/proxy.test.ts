@@ -2,16 +2,9 @@ import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { createService } from '../connect/helpers.js';
+import { createService, registerProvider } from '../connect/helpers.js';
 import { bearer } from '../tokens/support.js';
-import {
-  connectByConsent,
-  echo,
-  json,
-  registerProvider,
-  startFakeApi,
-  type FakeApi,
-} from './support.js';
+import { connectByConsent, echo, json, startFakeApi, type FakeApi } from './support.js';
 
 /** A GET with the request target exactly as given (fetch and supertest normalise it). */
 const rawGet = (base: string, target: string, apiKey: string) =>
@@ -280,6 +273,23 @@ describe('the proxy', () => {
       .expect(409);
     expect(consent.headers['broker-error']).toBe('reauthorization_required');
     expect(api.received).toHaveLength(0);
+  });
+
+  it('is documented in /openapi.json for every method', async () => {
+    const doc = await request(broker.url).get('/openapi.json').expect(200);
+    const item = doc.body.paths['/v1/connections/{id}/proxy/{path}'];
+    expect(Object.keys(item).sort()).toEqual([
+      'delete',
+      'get',
+      'head',
+      'options',
+      'patch',
+      'post',
+      'put',
+    ]);
+    expect(Object.keys(item.get.responses)).toEqual(
+      expect.arrayContaining(['400', '413', '429', '504']),
+    );
   });
 
   it('audits proxied calls as connection.proxy without bodies, and never logs the credential', async () => {

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import request from 'supertest';
 import type { TestBroker } from '../support/broker.js';
 import {
   APP_ORIGIN,
@@ -91,15 +90,6 @@ export const hang: ApiHandler = () => undefined;
 
 /** Drops the connection without an answer. */
 export const reset: ApiHandler = (_req, res) => res.socket?.destroy();
-
-/** Registers a provider through the admin API (201 expected). */
-export async function registerProvider(broker: TestBroker, body: object): Promise<void> {
-  await request(broker.url)
-    .post('/admin/providers')
-    .set('Authorization', `Bearer ${broker.adminToken}`)
-    .send(body)
-    .expect(201);
-}
 
 /** A cookie jar for one host: every cookie sent back on every request (tests only). */
 class Jar {

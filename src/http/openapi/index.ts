@@ -4,6 +4,7 @@ import { connectPaths } from './connect.js';
 import { opsPaths } from './ops.js';
 import { providerWebhookPaths } from './provider-webhooks.js';
 import { providerPaths } from './providers.js';
+import { proxyPaths } from './proxy.js';
 import { serviceSchemas, servicePaths } from './services.js';
 import type { PathItems } from './shared.js';
 import { tokenPaths } from './tokens.js';
@@ -63,6 +64,7 @@ export function buildOpenApi(publicUrl: string) {
       tokenPaths,
       catalogPaths,
       providerWebhookPaths,
+      proxyPaths,
     ),
   };
 }

@@ -44,6 +44,12 @@ const providerBody = {
     authorization_params: params,
     token_params: params,
     config: { ...params, description: "values of the template's provider-level placeholders" },
+    api_base_url: {
+      type: ['string', 'null'],
+      format: 'uri',
+      description:
+        "the provider's API base for the proxy (https; http only to loopback outside production; no query); templates bring their own",
+    },
     distinct_redirect_uri: {
       type: 'boolean',
       description:
