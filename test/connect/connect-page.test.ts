@@ -38,7 +38,10 @@ describe('the connect page (Chromium, oidc-provider upstream)', () => {
       display_name: 'Legacy ERP',
       auth_mode: 'basic',
     });
+    // `ghost` enters the policy while registered, then is deleted: a policy may outlive a provider.
+    await registerProvider(f.broker, { key: 'ghost', auth_mode: 'api_key' });
     ({ apiKey } = await f.service(['idp', 'keys', 'notion-keys', 'legacy', 'ghost']));
+    await f.broker.container.db.prisma.provider.delete({ where: { key: 'ghost' } });
   });
   afterAll(() => f.close());
 

@@ -383,7 +383,12 @@ describe('POST /oauth/token and broker JWTs', () => {
     });
 
     it('refuses a connection outside the client policy as invalid_target', async () => {
-      const outsider = await createService(broker, ['some-other-provider']);
+      const otherProvider = await buildProvider(
+        broker.db.prisma,
+        broker.container.keyring,
+        upstream,
+      );
+      const outsider = await createService(broker, [otherProvider.key]);
       const res = await exchange(400, {}, outsider);
       expect(res.body.error).toBe('invalid_target');
       const unknown = await exchange(400, { resource: 'conn_unknown' });
