@@ -12,6 +12,7 @@ import {
 } from '../connect/fake-authorization-server.js';
 import { callback, cookieOf } from '../connect/helpers.js';
 import { bearer, brokerClient, buildProviderAt, createService } from '../tokens/support.js';
+import { pressContinue } from '../connect/helpers.js';
 import { waitFor } from '../webhooks/receiver.js';
 import { createTally, refreshTokenWorks } from './tally.js';
 
@@ -154,9 +155,7 @@ describe('broker killed with kill -9', () => {
           .set(bearer(service.api_key))
           .send({ provider: 'killed-consent', subject: 'alice' })
           .expect(201);
-        const start = await fetch(at(replica, session.body.connect_url as string), {
-          redirect: 'manual',
-        });
+        const start = await pressContinue(at(replica, session.body.connect_url as string));
         const back = await fetch(start.headers.get('location') ?? '', { redirect: 'manual' });
         return { cookie: cookieOf(start), callbackUrl: at(replica, back.headers.get('location')!) };
       };
