@@ -13,7 +13,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const CONCURRENCY = 16;
 
 const isBrowserPath = (path: string) =>
-  /^\/(connect\/|oauth\/callback\/?(\?|$)|console(\/|\?|$))/i.test(path);
+  /^\/(connect\/|oauth\/callback(\/|\?|$)|console(\/|\?|$))/i.test(path);
 
 /** What must hold for every answer: no 5xx, and errors in the contract's shape. */
 function violation(req: FuzzRequest, res: FuzzResponse): string | undefined {
