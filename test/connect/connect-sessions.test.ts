@@ -40,6 +40,17 @@ describe('POST /v1/connect-sessions', () => {
       .set('Authorization', `Bearer ${key}`)
       .send(body);
 
+  it('answers a connect form posted as a JSON array with a 4xx page, never a 5xx (fuzz finding)', async () => {
+    const s = (await post({ provider: 'github', subject: 'array-body' }).expect(201)).body;
+    const res = await request(broker.url)
+      .post(new URL(s.connect_url).pathname)
+      .set('Content-Type', 'application/json')
+      .send('["continue"]');
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+  });
+
   it('is 401 without a service credential', async () => {
     const res = await request(broker.url)
       .post('/v1/connect-sessions')

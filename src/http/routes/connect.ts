@@ -103,7 +103,8 @@ export function registerConnectRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('POST', '/connect/:token', async (req, res) => {
     const { token } = parse(sessionToken, req.params);
-    const form = connectForm.parse(typeof req.body === 'object' && req.body ? req.body : {});
+    // Any body that is not a form (a JSON array, a string) is an empty form: CSRF refuses it.
+    const form = connectForm.catch(connectForm.parse({})).parse(req.body);
     send(req, res, await c.connect.submit(token, form, cookiesOf(req)), secure);
   });
 
