@@ -60,9 +60,12 @@ export async function startHoldingProxy(target: string) {
   const held: (() => void)[] = [];
   let forwarded = 0;
   let dropped = 0;
+  // A killed client's socket may be half-closed rather than destroyed: the server keeps
+  // it writable for the pending response. Either way the client is gone.
+  const gone = new WeakSet<object>();
 
   async function forward(req: IncomingMessage, body: string, res: ServerResponse) {
-    if (req.socket.destroyed) {
+    if (req.socket.destroyed || gone.has(req.socket)) {
       dropped++;
       return;
     }
@@ -89,6 +92,7 @@ export async function startHoldingProxy(target: string) {
       else go();
     });
   });
+  server.on('connection', (socket) => socket.once('end', () => gone.add(socket)));
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
