@@ -1,220 +1,173 @@
-// Benchmark (not a test): refresher sweeps over 10,000 due connections against a local
-// token endpoint that rotates refresh tokens, by 1 and by 3 replicas (in-process brokers
-// sharing one database). Prints wall time, refreshes/s, peak RSS and duplicate grants.
-//
-//   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test npm run bench:refresh
-//
-// Without DATABASE_URL an embedded Postgres is started under .data/bench.
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startBroker, type RunningBroker } from '../src/bootstrap.js';
-import { loadConfig } from '../src/config/index.js';
-import { startEmbeddedPostgres } from '../src/db/embedded.js';
-import { newId } from '../src/ids.js';
-import { createLogger } from '../src/observability/logger.js';
-import { defaultSweepOptions } from '../src/refresh/job.js';
-import { exec } from '../src/refresh/sweep.js';
-import { sealTokenSet } from '../src/vault/token-set.js';
+import { migrate } from '../src/db/migrator.js';
+import type { SweepReport } from '../src/refresh/sweep.js';
+import { Keyring } from '../src/vault/keyring.js';
+import { benchDatabase } from './database.js';
+import { startBaseline } from './processes.js';
+import { bareGrants, bareSql, seedDue } from './refresh-ceiling.js';
 
+/**
+ * `npm run bench:refresh`: the refresher against its ceiling, measured in the same run.
+ * Ceiling: (a) the local token endpoint (bench/refresh-endpoint.ts, a process of its own)
+ * driven by a bare keep-alive client at the replica's concurrency; (b) a bare loop of the
+ * SQL one refresh must run, at the same concurrency, on the same Postgres. Then one sweep
+ * over BENCH_CONNECTIONS due connections by 1 and by 3 broker replicas, each a process of
+ * its own (bench/refresh-replica.ts). Options: BENCH_CONNECTIONS (default 10,000),
+ * BENCH_REFRESH_CONCURRENCY (REFRESH_CONCURRENCY and REFRESH_PROVIDER_CONCURRENCY of each
+ * replica, default 8), BENCH_BROKER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
+ * DATABASE_URL (a server on which a database of its own is made) else an embedded Postgres.
+ */
+const here = fileURLToPath(new URL('.', import.meta.url));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10_000);
-const SEED_BATCH = 1_000;
-const PROVIDER = 'bench';
-const CONCURRENCY = 8;
+const CONCURRENCY = Number(process.env.BENCH_REFRESH_CONCURRENCY ?? 8);
+/** Connections of the warm-up sweep (JIT, pool connections, query plans) before measuring. */
+const WARM_UP = 1_000;
 
-/** A token endpoint that rotates refresh tokens and counts any refresh token used twice. */
-async function startTokenEndpoint() {
-  const live = new Set<string>();
-  const used = new Set<string>();
-  let grants = 0;
-  let duplicates = 0;
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const rt = new URLSearchParams(body).get('refresh_token') ?? '';
-      grants++;
-      if (used.has(rt) || !live.has(rt)) {
-        duplicates++;
-        res.writeHead(400, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: 'invalid_grant' }));
-        return;
-      }
-      live.delete(rt);
-      used.add(rt);
-      const next = `rt-${randomBytes(12).toString('base64url')}`;
-      live.add(next);
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(
-        JSON.stringify({
-          access_token: `at-${randomBytes(12).toString('base64url')}`,
-          refresh_token: next,
-          token_type: 'Bearer',
-          expires_in: 3600,
-        }),
-      );
-    });
+interface SweepResult {
+  report: SweepReport;
+  seconds: number;
+  cpuMicros: number;
+  peakRssKb: number;
+}
+
+interface Replica {
+  child: ChildProcess;
+  sweep(): Promise<SweepResult>;
+  stop(): Promise<void>;
+}
+
+async function startReplica(env: Record<string, string>): Promise<Replica> {
+  const execArgv = process.env.BENCH_BROKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = fork(join(here, 'refresh-replica.js'), {
+    env: { ...process.env, ...env },
+    execArgv,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const [ready] = (await once(child, 'message')) as [string];
+  if (ready !== 'ready') throw new Error(`replica said ${ready}`);
   return {
-    url,
-    issue(rt: string) {
-      live.add(rt);
+    child,
+    async sweep() {
+      child.send('sweep');
+      const [result] = (await once(child, 'message')) as [SweepResult];
+      return result;
     },
-    stats: () => ({ grants, duplicates }),
-    reset() {
-      grants = 0;
-      duplicates = 0;
+    async stop() {
+      child.send('stop');
+      await once(child, 'exit');
     },
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
   };
 }
 
-/** Inserts `n` due connections in batches (connections, then their encrypted token sets). */
-async function seed(
-  broker: RunningBroker,
-  endpoint: Awaited<ReturnType<typeof startTokenEndpoint>>,
-  n: number,
-) {
-  const { prisma } = broker.container.db;
-  const keyring = broker.container.keyring;
-  await prisma.connection.deleteMany({});
-  const due = new Date(Date.now() - 1_000);
-  const expiresAt = new Date(Date.now() + 60_000);
-  for (let start = 0; start < n; start += SEED_BATCH) {
-    const rows = Array.from({ length: Math.min(SEED_BATCH, n - start) }, () => {
-      const id = newId('conn');
-      const rt = `rt-${randomBytes(12).toString('base64url')}`;
-      endpoint.issue(rt);
-      return { id, rt };
-    });
-    await prisma.connection.createMany({
-      data: rows.map((r) => ({
-        id: r.id,
-        providerKey: PROVIDER,
-        subject: r.id,
-        expiresAt,
-        nextRefreshAt: due,
-      })),
-    });
-    await prisma.tokenSet.createMany({
-      data: rows.map((r) => ({
-        connectionId: r.id,
-        ...sealTokenSet(keyring, r.id, {
-          accessToken: 'at-initial',
-          refreshToken: r.rt,
-          idToken: undefined,
-          tokenType: 'Bearer',
-          expiresAt,
-        }),
-      })),
-    });
-  }
-}
-
-async function database(): Promise<{ url: string; drop(): Promise<void> }> {
-  let server = process.env.DATABASE_URL;
-  const embedded = server ? undefined : await startEmbeddedPostgres(join('.data', 'bench'));
-  server ??= embedded!.url;
-  const name = `bench_refresh_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-      await embedded?.stop();
-    },
-  };
-}
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
 
 async function main() {
-  const endpoint = await startTokenEndpoint();
-  const db = await database();
-  const env = {
-    NODE_ENV: 'test',
-    PORT: '0',
-    DATABASE_URL: db.url,
-    TOKEN_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
-    ADMIN_API_TOKEN: randomBytes(24).toString('base64url'),
-    REFRESH_CRON: 'off',
-    REFRESH_CONCURRENCY: String(CONCURRENCY),
-    REFRESH_PROVIDER_CONCURRENCY: String(CONCURRENCY),
-    LOG_LEVEL: 'warn',
-  };
-  const logger = createLogger({ level: 'warn' });
-  const brokers: RunningBroker[] = [];
-  for (let i = 0; i < 3; i++) brokers.push(await startBroker(loadConfig(env), logger));
-  const first = brokers[0]!;
-  const keyring = first.container.keyring;
-  await first.container.db.prisma.provider.create({
-    data: {
-      key: PROVIDER,
-      displayName: 'Bench',
-      issuer: endpoint.url,
-      metadata: { issuer: endpoint.url, token_endpoint: `${endpoint.url}/token` },
-      clientId: 'broker',
-      clientAuthMethod: 'client_secret_post',
-      keyId: keyring.currentKid,
-      clientSecret: keyring.encrypt('s', {
-        table: 'providers',
-        id: PROVIDER,
-        field: 'client_secret',
-      }),
-      scopes: [],
-    },
-  });
-
-  const results = [];
-  for (const replicas of [1, 3]) {
-    await seed(first, endpoint, CONNECTIONS);
-    endpoint.reset();
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 50);
-    const started = performance.now();
-    const reports = await Promise.all(
-      brokers.slice(0, replicas).map((b, i) =>
-        exec(b.container, {
-          ...defaultSweepOptions(b.container.config, `bench-${i}`),
-          budgetMs: 600_000,
-        }),
-      ),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    clearInterval(sampler);
-    const refreshed = reports.reduce((n, r) => n + r.refreshed, 0);
-    const { grants, duplicates } = endpoint.stats();
-    results.push({
-      replicas,
-      connections: CONNECTIONS,
-      refreshed,
-      'wall time (s)': Number(seconds.toFixed(2)),
-      'refreshes/s': Math.round(refreshed / seconds),
-      'peak RSS (MB)': Math.round(peakRss / 1024 / 1024),
-      'provider grants': grants,
-      'duplicate grants': duplicates,
-      failed: reports.reduce((n, r) => n + r.failed + r.errors, 0),
-    });
-  }
-  console.table(results);
-  console.log(
-    `concurrency ${CONCURRENCY} per replica (one provider), Node ${process.version}; ` +
-      'all replicas in this one process, so peak RSS is theirs together',
+  process.stdout.write(
+    `refresh bench: node ${process.version}, ${availableParallelism()} × ${cpus()[0]?.model ?? '?'}, ` +
+      `${CONNECTIONS.toLocaleString('en-US')} due connections, concurrency ${CONCURRENCY} per replica\n`,
   );
-  for (const b of brokers) await b.stop();
-  await db.drop();
-  await endpoint.close();
-  const bad = results.some((r) => r['duplicate grants'] > 0 || r.refreshed !== CONNECTIONS);
-  process.exit(bad ? 1 : 0);
+  const endpoint = await startBaseline(join(here, 'refresh-endpoint.js'));
+  const db = await benchDatabase('tb_bench_refresh');
+  const key = randomBytes(32);
+  const keyring = new Keyring([{ kid: 'bench', key }]);
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  await migrate(pool);
+  const replicas: Replica[] = [];
+  const reset = () => fetch(`${endpoint.url}/reset`, { method: 'POST' });
+  const stats = async () =>
+    (await (await fetch(`${endpoint.url}/stats`)).json()) as { grants: number; duplicates: number };
+  try {
+    await bareGrants(endpoint.url, CONCURRENCY, WARM_UP, 'warm');
+    const endpointCpu = await endpoint.cpuMicros();
+    const grantsPerSecond = await bareGrants(endpoint.url, CONCURRENCY, CONNECTIONS, 'bare');
+    const endpointCpuPerGrant = ((await endpoint.cpuMicros()) - endpointCpu) / CONNECTIONS;
+    await reset();
+    await seedDue(db.url, keyring, endpoint.url, CONNECTIONS);
+    const sqlPerSecond = await bareSql(db.url, CONCURRENCY);
+    const ceiling = Math.min(grantsPerSecond, sqlPerSecond);
+    process.stdout.write(
+      `ceiling (a) token endpoint, bare client: ${fmt(grantsPerSecond)} grants/s (endpoint ${fmt(endpointCpuPerGrant)} µs CPU/grant)\n` +
+        `ceiling (b) bare SQL of a refresh (claim, read, token set, schedule, outbox; one transaction): ${fmt(sqlPerSecond)} refreshes/s\n` +
+        `ceiling: ${fmt(ceiling)} refreshes/s\n`,
+    );
+
+    const env = {
+      NODE_ENV: 'production',
+      PORT: '0',
+      DATABASE_URL: db.url,
+      TOKEN_ENCRYPTION_KEYS: `bench:${key.toString('base64')}`,
+      ADMIN_API_TOKEN: randomBytes(24).toString('base64url'),
+      PUBLIC_URL: 'https://broker.bench.invalid',
+      PROVIDER_ALLOW_PRIVATE_URLS: 'true',
+      REFRESH_CRON: 'off',
+      REFRESH_CONCURRENCY: String(CONCURRENCY),
+      REFRESH_PROVIDER_CONCURRENCY: String(CONCURRENCY),
+    };
+    for (let i = 0; i < 3; i++) replicas.push(await startReplica(env));
+    await seedDue(db.url, keyring, endpoint.url, WARM_UP);
+    await reset();
+    await Promise.all(replicas.map((r) => r.sweep()));
+
+    const rows = [];
+    for (const n of [1, 3]) {
+      await seedDue(db.url, keyring, endpoint.url, CONNECTIONS);
+      await reset();
+      const started = performance.now();
+      const results = await Promise.all(replicas.slice(0, n).map((r) => r.sweep()));
+      const seconds = (performance.now() - started) / 1000;
+      const { grants, duplicates } = await stats();
+      const { rows: versions } = await pool.query<{ twice: string; none: string }>(
+        `SELECT count(*) FILTER (WHERE version > 2) AS twice, count(*) FILTER (WHERE version = 1) AS none FROM token_sets`,
+      );
+      const refreshed = results.reduce((s, r) => s + r.report.refreshed, 0);
+      const cpu = results.reduce((s, r) => s + r.cpuMicros, 0);
+      const rate = refreshed / seconds;
+      rows.push({
+        replicas: n,
+        refreshed,
+        'wall s': Number(fmt(seconds, 2)),
+        'refreshes/s': Math.round(rate),
+        'ratio to ceiling': Number(fmt(rate / ceiling, 2)),
+        'broker CPU µs/refresh': Math.round(cpu / Math.max(1, refreshed)),
+        'peak RSS MB (max replica)': Math.round(
+          Math.max(...results.map((r) => r.peakRssKb)) / 1024,
+        ),
+        grants,
+        'duplicate grants': duplicates,
+        'refreshed twice': Number(versions[0]!.twice),
+        'not refreshed': Number(versions[0]!.none),
+        'failed/errors': results.reduce((s, r) => s + r.report.failed + r.report.errors, 0),
+      });
+    }
+    console.table(rows);
+    const [one, three] = rows as [(typeof rows)[0], (typeof rows)[0]];
+    const verdicts: [boolean, string][] = [
+      [one['ratio to ceiling'] >= 0.5, `one replica ≥ 0.5 × ceiling (${one['ratio to ceiling']})`],
+      [one['refreshes/s'] >= 1_000, `one replica ≥ 1,000 refreshes/s (${one['refreshes/s']})`],
+      [
+        three['refreshes/s'] >= 1.5 * one['refreshes/s'],
+        `3 replicas ≥ 1.5 × one (${fmt(three['refreshes/s'] / one['refreshes/s'], 2)} ×)`,
+      ],
+      [rows.every((r) => r['duplicate grants'] === 0), 'no duplicate grants'],
+      [
+        rows.every((r) => r['refreshed twice'] === 0 && r['not refreshed'] === 0),
+        'every connection refreshed exactly once per sweep',
+      ],
+    ];
+    for (const [ok, what] of verdicts) process.stdout.write(`${ok ? 'PASS' : 'FAIL'}  ${what}\n`);
+    process.exitCode = verdicts.slice(3).every(([ok]) => ok) ? 0 : 1;
+  } finally {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await pool.end();
+    await endpoint.stop();
+    await db.drop();
+  }
 }
 
 await main();

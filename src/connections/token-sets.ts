@@ -5,11 +5,16 @@ import { markMisconfigured } from '../providers/health.js';
 import { ProviderFaultError, type UpstreamError } from '../providers/upstream-errors.js';
 import { nextRefreshAt, retryAt } from '../refresh/schedule.js';
 import type { Keyring } from '../vault/keyring.js';
-import { openTokenSet, sealTokenSet, type PlainTokenSet } from '../vault/token-set.js';
+import {
+  openTokenSet,
+  sealTokenSet,
+  type PlainTokenSet,
+  type SealedTokenSet,
+} from '../vault/token-set.js';
 import { enqueueEvent } from '../webhooks/outbox.js';
 
 /** Advisory lock namespace (two-int form) of per-connection refresh locks. */
-const REFRESH_LOCK_NAMESPACE = 0x74627266;
+export const REFRESH_LOCK_NAMESPACE = 0x74627266;
 
 /** A connection with its current access token (never the refresh token), from one query. */
 export interface TokenSnapshot {
@@ -65,7 +70,20 @@ export async function lockConnection(tx: Prisma.TransactionClient, id: string) {
   return tx.connection.findUnique({ where: { id }, include: { tokenSet: true } });
 }
 
-const eventData = (row: LockedConnection, status: string, error?: string) => ({
+/** The stored values of one refresh result (see `prepareRefreshed`). */
+export interface RefreshedValues {
+  sealed: SealedTokenSet;
+  /** The provider's new scopes; undefined keeps the stored ones. */
+  scopes: string[] | undefined;
+  nextRefreshAt: Date | null;
+}
+
+/** The `data` of a connection's outbox events. */
+export const eventData = (
+  row: Pick<LockedConnection, 'id' | 'serviceId' | 'providerKey' | 'subject'>,
+  status: string,
+  error?: string,
+) => ({
   connection_id: row.id,
   service_id: row.serviceId,
   provider: row.providerKey,
@@ -86,6 +104,43 @@ export function createTokenStore(deps: {
     windowSeconds: deps.refreshWindowSeconds,
     keepAliveDays: deps.refreshKeepAliveDays,
   };
+
+  /**
+   * What a refresh result stores: the sealed token set (the provider's new refresh token
+   * or the old one; the expiry measured from before the request, so never later than the
+   * provider's own), the new scopes if the provider sent any, and the next refresh time.
+   */
+  function prepareRefreshed(
+    row: { id: string; authType: string },
+    previous: PlainTokenSet,
+    result: TokenResult,
+    requestedAt: Date,
+    now: Date,
+  ): RefreshedValues {
+    const expiresAt =
+      result.expiresIn === undefined
+        ? null
+        : new Date(requestedAt.getTime() + result.expiresIn * 1000);
+    const refreshToken = result.refreshToken ?? previous.refreshToken;
+    const sealed = sealTokenSet(keyring, row.id, {
+      accessToken: result.accessToken,
+      refreshToken,
+      idToken: result.idToken ?? previous.idToken,
+      tokenType: result.tokenType,
+      expiresAt,
+    });
+    const scopes = result.scope?.split(/[\s,]+/).filter(Boolean);
+    return {
+      sealed,
+      scopes: scopes && scopes.length > 0 ? scopes : undefined,
+      nextRefreshAt: nextRefreshAt(schedule, {
+        expiresAt,
+        // A client_credentials connection is renewed without a refresh token.
+        hasRefreshToken: refreshToken !== undefined || row.authType === 'client_credentials',
+        now,
+      }),
+    };
+  }
 
   return {
     /** One indexed query: the connection joined with its token set, access token decrypted. */
@@ -123,9 +178,14 @@ export function createTokenStore(deps: {
     },
 
     /** The decrypted token set of a locked row (refresh token included; memory only). */
-    open(row: LockedConnection): PlainTokenSet | undefined {
+    open(row: {
+      id: string;
+      tokenSet: Parameters<typeof openTokenSet>[2] | null;
+    }): PlainTokenSet | undefined {
       return row.tokenSet ? openTokenSet(keyring, row.id, row.tokenSet) : undefined;
     },
+
+    prepareRefreshed,
 
     /**
      * Stores a refresh result over the locked row: the provider's new refresh token or
@@ -139,36 +199,18 @@ export function createTokenStore(deps: {
       requestedAt: Date,
       now: Date,
     ): Promise<void> {
-      // Measured from before the request, so never later than the provider's own expiry.
-      const expiresAt =
-        result.expiresIn === undefined
-          ? null
-          : new Date(requestedAt.getTime() + result.expiresIn * 1000);
-      const refreshToken = result.refreshToken ?? previous.refreshToken;
-      const sealed = sealTokenSet(keyring, row.id, {
-        accessToken: result.accessToken,
-        refreshToken,
-        idToken: result.idToken ?? previous.idToken,
-        tokenType: result.tokenType,
-        expiresAt,
-      });
+      const next = prepareRefreshed(row, previous, result, requestedAt, now);
       await tx.tokenSet.update({
         where: { connectionId: row.id },
-        data: { ...sealed, version: { increment: 1 }, refreshTokenUsedAt: null },
+        data: { ...next.sealed, version: { increment: 1 }, refreshTokenUsedAt: null },
       });
-      const scopes = result.scope?.split(/[\s,]+/).filter(Boolean);
       await tx.connection.update({
         where: { id: row.id },
         data: {
-          expiresAt,
-          ...(scopes && scopes.length > 0 ? { scopes } : {}),
+          expiresAt: next.sealed.expiresAt,
+          ...(next.scopes ? { scopes: next.scopes } : {}),
           lastRefreshedAt: now,
-          nextRefreshAt: nextRefreshAt(schedule, {
-            expiresAt,
-            // A client_credentials connection is renewed without a refresh token.
-            hasRefreshToken: refreshToken !== undefined || row.authType === 'client_credentials',
-            now,
-          }),
+          nextRefreshAt: next.nextRefreshAt,
           refreshFailures: 0,
           lastError: null,
         },

@@ -42,13 +42,14 @@ export async function claimDue(
   return rows.map((r) => ({ id: r.id, providerKey: r.provider_key }));
 }
 
-/** Gives back a claim (only if still ours: a lapsed lease may have been taken over). */
-export async function releaseClaim(pool: pg.Pool, owner: string, id: string): Promise<void> {
+/** Gives back claims (only those still ours: a lapsed lease may have been taken over). */
+export async function releaseClaims(pool: pg.Pool, owner: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
   await pool.query({
     name: 'refresh-release',
     text: `UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL
-           WHERE id = $1 AND lease_owner = $2`,
-    values: [id, owner],
+           WHERE id = ANY($1::text[]) AND lease_owner = $2`,
+    values: [ids, owner],
   });
 }
 

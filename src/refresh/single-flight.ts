@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Actor } from '../audit/actor.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -20,10 +21,23 @@ import {
 } from '../providers/upstream-errors.js';
 import type { PlainTokenSet } from '../vault/token-set.js';
 import {
+  eventData,
   lockConnection,
   type LockedConnection,
   type TokenStore,
 } from '../connections/token-sets.js';
+import { newId } from '../ids.js';
+import { eventPayload } from '../webhooks/outbox.js';
+import {
+  readDue,
+  tryLock,
+  unlock,
+  writeRefreshedBatch,
+  type DueRow,
+  type RefreshedWrite,
+} from './batch-sql.js';
+import type { Claim } from './claims.js';
+import { createWriteQueue } from './write-queue.js';
 
 /**
  * A refresh transaction holds the connection's lock across the provider call (≤ 10 s)
@@ -62,6 +76,18 @@ export type RefreshOutcome =
   | { kind: 'inactive' }
   | { kind: 'failed'; error: UpstreamError };
 
+/** How the sweep has a batch of claimed connections refreshed ({@link createRefresher}'s `refreshDue`). */
+export interface DueBatch {
+  /** The sweep's lease owner. */
+  owner: string;
+  minTtlSeconds: number;
+  actor: Actor;
+  /** Runs one provider call within the sweep's concurrency limits. */
+  limit<T>(providerKey: string, task: () => Promise<T>): Promise<T>;
+  /** Shutdown: a connection whose provider call has not started is left unrefreshed. */
+  signal?: AbortSignal;
+}
+
 /** A still-valid token refreshed this recently is not refreshed again unless forced. */
 const MIN_REFRESH_INTERVAL_MS = 10_000;
 
@@ -71,6 +97,28 @@ const refreshedWithin = (lastRefreshedAt: Date | null, now: Date) =>
 /** Whether a token expiring at `expiresAt` is valid for fewer than `minTtlSeconds` more. */
 export const expiresWithin = (expiresAt: Date | null, minTtlSeconds: number, now: Date) =>
   expiresAt !== null && expiresAt.getTime() - now.getTime() < minTtlSeconds * 1000;
+
+/**
+ * Whether a connection read under its refresh lock is to be refreshed now: forced, due
+ * (the sweep), or its token expiring within `minTtlSeconds` (and not refreshed moments ago)
+ * — and renewable, unless the token has expired anyway.
+ */
+function needsRefresh(
+  row: Pick<LockedConnection, 'nextRefreshAt' | 'lastRefreshedAt' | 'authType'>,
+  current: PlainTokenSet,
+  req: Pick<RefreshRequest, 'force' | 'scheduled' | 'minTtlSeconds'>,
+  now: Date,
+): boolean {
+  const valid = current.expiresAt === null || current.expiresAt > now;
+  const due = req.scheduled && row.nextRefreshAt !== null && row.nextRefreshAt <= now;
+  if (!req.force && !due) {
+    if (!expiresWithin(current.expiresAt, req.minTtlSeconds, now)) return false;
+    // A min_ttl longer than the provider's token lifetime must not refresh on every read.
+    if (valid && refreshedWithin(row.lastRefreshedAt, now)) return false;
+  }
+  const renewable = current.refreshToken !== undefined || row.authType === CLIENT_CREDENTIALS;
+  return renewable || !valid;
+}
 
 interface Pending {
   row: LockedConnection;
@@ -87,6 +135,8 @@ interface Pending {
  */
 export function createRefresher(deps: {
   prisma: PrismaClient;
+  /** The main pool: the sweep's batch locks and writes (short statements, never a provider wait). */
+  pool: pg.Pool;
   store: TokenStore;
   providers: ProviderStore;
   oauth: ProviderOAuth;
@@ -124,7 +174,7 @@ export function createRefresher(deps: {
    * Connection-level template placeholders (a shop, a subdomain) pick the endpoints.
    */
   async function callProvider(
-    row: LockedConnection,
+    row: Pick<LockedConnection, 'providerKey' | 'authType' | 'scopes' | 'connectionConfig'>,
     record: ProviderRecord | undefined,
     current: PlainTokenSet,
   ): Promise<TokenResult> {
@@ -192,15 +242,7 @@ export function createRefresher(deps: {
         const now = deps.clock.now();
         const current = deps.store.open(row) as PlainTokenSet;
         if (row.tokenSet.version !== req.seenVersion) return { kind: 'current' };
-        const valid = current.expiresAt === null || current.expiresAt > now;
-        const due = req.scheduled && row.nextRefreshAt !== null && row.nextRefreshAt <= now;
-        if (!req.force && !due) {
-          if (!expiresWithin(current.expiresAt, req.minTtlSeconds, now)) return { kind: 'current' };
-          // A min_ttl longer than the provider's token lifetime must not refresh on every read.
-          if (valid && refreshedWithin(row.lastRefreshedAt, now)) return { kind: 'current' };
-        }
-        const renewable = current.refreshToken !== undefined || row.authType === CLIENT_CREDENTIALS;
-        if (!renewable && valid) return { kind: 'current' };
+        if (!needsRefresh(row, current, req, now)) return { kind: 'current' };
         const requestedAt = now;
         let result: TokenResult;
         try {
@@ -227,6 +269,153 @@ export function createRefresher(deps: {
       if (!pending) throw error;
       return persistFromMemory(pending, error);
     }
+  }
+
+  const writes = createWriteQueue(
+    (items: RefreshedWrite[]) => writeRefreshedBatch(deps.pool, items, deps.clock.now()),
+    (w) => w.id,
+    (attempt, error) =>
+      deps.logger.warn(
+        { attempt, err: (error as Error).message },
+        'storing refreshed tokens failed; retrying',
+      ),
+  );
+
+  /** Records a failed refresh of a row read by `readDue`, unless it changed meanwhile. */
+  async function storeFailure(row: DueRow, error: UpstreamError): Promise<void> {
+    await deps.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT 1 FROM connections WHERE id = ${row.id} FOR UPDATE`;
+      const locked = await tx.connection.findUnique({
+        where: { id: row.id },
+        include: { tokenSet: true },
+      });
+      if (locked?.status !== 'active' || locked.tokenSet?.version !== row.tokenSet?.version) return;
+      await deps.store.writeFailure(tx, locked, error, deps.clock.now());
+    }, TX_OPTIONS);
+  }
+
+  /** One claimed connection of a batch, its refresh lock held by this replica. */
+  async function refreshLocked(
+    row: DueRow,
+    provider: ProviderRecord | undefined,
+    req: RefreshRequest,
+    batch: DueBatch,
+  ): Promise<RefreshOutcome> {
+    if (!row.tokenSet || row.status !== 'active') return { kind: 'inactive' };
+    const current = deps.store.open(row) as PlainTokenSet;
+    if (!needsRefresh(row, current, req, deps.clock.now())) return { kind: 'current' };
+    const requestedAt = deps.clock.now();
+    let result: TokenResult | undefined;
+    try {
+      result = await batch.limit(row.providerKey, () =>
+        batch.signal?.aborted ? Promise.resolve(undefined) : callProvider(row, provider, current),
+      );
+    } catch (e) {
+      const error = asRefreshFailure(classifyUpstreamError(e));
+      await storeFailure(row, error);
+      if (error instanceof ProviderFaultError) deps.providers.invalidate(row.providerKey);
+      return { kind: 'failed', error };
+    }
+    if (!result) return { kind: 'current' };
+    const now = deps.clock.now();
+    const values = deps.store.prepareRefreshed(row, current, result, requestedAt, now);
+    const eventId = newId('msg');
+    const written = await writes.write({
+      id: row.id,
+      owner: batch.owner,
+      version: row.tokenSet.version,
+      ...values,
+      eventId,
+      eventPayload: eventPayload(eventId, 'connection.refreshed', eventData(row, 'active'), now),
+    });
+    return written ? { kind: 'refreshed' } : { kind: 'current' };
+  }
+
+  /**
+   * The sweep's refresh of many claimed connections at once: one statement takes the
+   * refresh locks nobody holds (a connection being refreshed elsewhere is skipped), one
+   * reads them all; provider calls run within the sweep's limits, and their results are
+   * stored together as they come ({@link createWriteQueue}). Reads of the same connections
+   * in this process join the batch's refreshes; refreshes elsewhere wait on the locks.
+   * A connection the database failed has no outcome (its claim lapses and it is retried).
+   * @throws when the batch's locks or rows cannot be had (the same for every claim).
+   */
+  async function refreshDue(
+    claims: Claim[],
+    batch: DueBatch,
+  ): Promise<Map<string, RefreshOutcome>> {
+    const outcomes = new Map<string, RefreshOutcome>();
+    const candidates: string[] = [];
+    for (const { id } of claims) {
+      const cooled = cooling.get(id);
+      if (inFlight.has(id)) outcomes.set(id, { kind: 'current' });
+      else if (cooled && cooled.until > Date.now()) outcomes.set(id, cooled.outcome);
+      else candidates.push(id);
+    }
+    if (candidates.length === 0) return outcomes;
+    const client = await deps.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const locked = await tryLock(client, candidates);
+      for (const id of candidates) outcomes.set(id, { kind: 'current' });
+      try {
+        const rows = await readDue(client, locked);
+        const providers = new Map<string, Promise<ProviderRecord | undefined>>();
+        const req: RefreshRequest = {
+          force: false,
+          scheduled: true,
+          minTtlSeconds: batch.minTtlSeconds,
+          seenVersion: null,
+          actor: batch.actor,
+        };
+        await Promise.all(
+          rows.map(async (row) => {
+            let provider = providers.get(row.providerKey);
+            if (!provider) {
+              provider = deps.providers.get(row.providerKey);
+              providers.set(row.providerKey, provider);
+            }
+            const flight = provider
+              .then((record) => refreshLocked(row, record, req, batch))
+              .then((outcome) => {
+                record(row.id, row.providerKey, req, outcome);
+                coolDown(row.id, outcome);
+                return outcome;
+              })
+              .finally(() => inFlight.delete(row.id));
+            inFlight.set(row.id, flight);
+            try {
+              outcomes.set(row.id, await flight);
+            } catch (error) {
+              // The database failed this one: no outcome, its claim lapses and it is retried.
+              outcomes.delete(row.id);
+              deps.logger.error(
+                { connection_id: row.id, class: (error as Error).name },
+                'refresher could not refresh a connection',
+              );
+            }
+          }),
+        );
+        // A refresh got through: a provider marked misconfigured is back.
+        for (const [key, record] of providers) {
+          const refreshed = rows.some(
+            (r) => r.providerKey === key && outcomes.get(r.id)?.kind === 'refreshed',
+          );
+          if (!refreshed || (await record)?.status !== 'misconfigured') continue;
+          await deps.prisma.$transaction((tx) => markActive(tx, key, deps.clock.now()));
+          deps.providers.invalidate(key);
+        }
+      } finally {
+        await unlock(client, locked);
+      }
+    } catch (error) {
+      broken = error as Error;
+      throw error;
+    } finally {
+      // A connection that failed mid-batch is dropped: its session locks go with it.
+      client.release(broken);
+    }
+    return outcomes;
   }
 
   function record(id: string, provider: string, req: RefreshRequest, outcome: RefreshOutcome) {
@@ -259,6 +448,8 @@ export function createRefresher(deps: {
   }
 
   return {
+    refreshDue,
+
     /**
      * Refreshes a connection if still needed once its lock is held; joins a refresh of the
      * same connection already running in this process, and answers a recent transient

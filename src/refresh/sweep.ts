@@ -3,7 +3,8 @@ import type { ResolvedConfig } from '../config/index.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { TokenService } from '../tokens/token-service.js';
-import { claimDue, countDue, releaseClaim, type Claim } from './claims.js';
+import { claimDue, countDue, releaseClaims, type Claim } from './claims.js';
+import type { RefreshOutcome } from './single-flight.js';
 import { Semaphore } from './limiter.js';
 import { refreshBacklog, sweepDuration } from './metrics.js';
 
@@ -20,7 +21,7 @@ export interface SweepOptions {
   budgetMs: number;
   /** Connections claimed at a time. */
   batchSize: number;
-  /** Aborted on shutdown: no new claims, claimed work not yet started is given back. */
+  /** Aborted on shutdown: no new claims, claimed work not yet at the provider is given back. */
   signal?: AbortSignal;
 }
 
@@ -40,27 +41,34 @@ export interface SweepReport {
   backlog: number;
 }
 
-/** Connections of the pool left to the read path and the sweep's own claims. */
+/** Connections of the pool left to the read path and the writes of refresh results. */
 const POOL_RESERVE = 2;
-/** Each refresh holds a pool connection for its transaction: never more than the pool has. */
-const poolShare = (max: number | undefined) => Math.max(1, (max ?? 10) - POOL_RESERVE);
+/**
+ * Claimed batches being refreshed at once, each holding a pool connection for its locks:
+ * the next batch's provider calls start while the last ones of the batch before finish.
+ * More would hoard claims: replicas share a burst of due connections only if none claims
+ * far beyond what it can start.
+ */
+const BATCHES_IN_FLIGHT = 2;
 
 /** What a sweep needs; the container provides it. */
 export interface SweepDeps {
   config: ResolvedConfig;
   db: Database;
   /** The single-flight refresh every refresh goes through. */
-  tokens: Pick<TokenService, 'refresh'>;
+  tokens: Pick<TokenService, 'refreshDue'>;
   clock: Clock;
   logger: Logger;
 }
 
 /**
  * One refresher sweep on this replica: claims due connections in batches through
- * Postgres (`claimDue`: SKIP LOCKED plus a lease, so replicas share the work), refreshes
- * each through the token service's single-flight refresh with bounded concurrency per
- * replica and per provider, and gives each claim back when done. One failing connection
- * never stops the run; the sweep stops claiming when its time budget is spent.
+ * Postgres (`claimDue`: SKIP LOCKED plus a lease, so replicas share the work) and has each
+ * batch refreshed at once by the token service's single-flight refresher (`refreshDue`:
+ * locks taken and rows read per batch, results stored in groups), provider calls bounded
+ * per replica and per provider; claims not refreshed are given back in one statement. One
+ * failing connection never stops the run; the sweep stops claiming when its time budget
+ * is spent.
  *
  * @example
  * const report = await exec(container, { ...defaultSweepOptions(container.config), owner: 'r1' });
@@ -79,62 +87,71 @@ export async function exec(c: SweepDeps, o: SweepOptions): Promise<SweepReport> 
     durationMs: 0,
     backlog: 0,
   };
-  const slots = new Semaphore(Math.min(o.concurrency, poolShare(pool.options.max)));
+  const slots = new Semaphore(o.concurrency);
   const perProvider = new Map<string, Semaphore>();
+  const inFlight = Math.max(
+    1,
+    Math.min(BATCHES_IN_FLIGHT, (pool.options.max ?? 10) - POOL_RESERVE),
+  );
   const pending = new Set<Promise<void>>();
-
-  async function refreshOne(claim: Claim): Promise<void> {
-    if (o.signal?.aborted) {
-      await releaseClaim(pool, o.owner, claim.id).catch(() => undefined);
-      return;
+  const limit = <T>(providerKey: string, task: () => Promise<T>): Promise<T> => {
+    let provider = perProvider.get(providerKey);
+    if (!provider) {
+      provider = new Semaphore(o.providerConcurrency);
+      perProvider.set(providerKey, provider);
     }
+    return provider.run(() => slots.run(task));
+  };
+
+  async function refreshBatch(claims: Claim[]): Promise<void> {
+    let outcomes: Map<string, RefreshOutcome> | undefined;
     try {
-      const outcome = await c.tokens.refresh(claim.id, {
+      outcomes = await c.tokens.refreshDue(claims, {
+        owner: o.owner,
         minTtlSeconds: c.config.refreshWindowSeconds,
-        scheduled: true,
         actor: { type: 'system', id: 'refresher' },
+        limit,
+        ...(o.signal ? { signal: o.signal } : {}),
       });
-      report[outcome.kind]++;
     } catch (error) {
       // Provider failures come back as outcomes (and are logged there): this is the database.
-      report.errors++;
+      report.errors += claims.length;
       c.logger.error(
-        { connection_id: claim.id, class: (error as Error).name },
-        'refresher could not refresh a connection',
+        { connections: claims.length, class: (error as Error).name, err: (error as Error).message },
+        'refresher could not refresh a batch',
       );
       return;
     }
-    await releaseClaim(pool, o.owner, claim.id).catch(() => undefined);
-  }
-
-  function launch(claim: Claim): void {
-    let provider = perProvider.get(claim.providerKey);
-    if (!provider) {
-      provider = new Semaphore(o.providerConcurrency);
-      perProvider.set(claim.providerKey, provider);
+    const giveBack: string[] = [];
+    for (const { id } of claims) {
+      const outcome = outcomes.get(id);
+      if (!outcome) {
+        report.errors++;
+        continue;
+      }
+      report[outcome.kind]++;
+      // A refreshed connection's claim went back with its write.
+      if (outcome.kind !== 'refreshed') giveBack.push(id);
     }
-    const limited = provider;
-    const task = limited
-      .run(() => slots.run(() => refreshOne(claim)))
-      .finally(() => pending.delete(task));
-    pending.add(task);
+    await releaseClaims(pool, o.owner, giveBack).catch(() => undefined);
   }
 
   try {
     while (!o.signal?.aborted && Date.now() - started < o.budgetMs) {
       // Claim only what can start soon, so claims do not lapse while waiting here.
-      while (pending.size > o.batchSize / 2) await Promise.race(pending);
+      while (pending.size >= inFlight) await Promise.race(pending);
       const now = c.clock.now();
       const claims = await claimDue(
         pool,
         o.owner,
         now,
         new Date(now.getTime() + o.leaseMs),
-        o.batchSize - pending.size,
+        o.batchSize,
       );
       if (claims.length === 0) break;
       report.claimed += claims.length;
-      for (const claim of claims) launch(claim);
+      const task = refreshBatch(claims).finally(() => pending.delete(task));
+      pending.add(task);
     }
   } finally {
     await Promise.all(pending);

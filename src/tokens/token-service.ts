@@ -296,6 +296,9 @@ export function createTokenService(
       return after.tokens.accessToken === rejected.accessToken ? undefined : view(after);
     },
 
+    /** The background refresher's batch of claimed connections (single-flight, see single-flight.ts). */
+    refreshDue: refresher.refreshDue,
+
     /**
      * Refreshes a connection on behalf of the broker itself (the background refresher):
      * no policy, no errors for provider failures — the outcome says what happened. With

@@ -40,6 +40,14 @@ export interface ProviderEventData {
   error?: string;
 }
 
+/** The stored body of an outbox event (what endpoints receive). */
+export const eventPayload = (
+  id: string,
+  type: WebhookEventType,
+  data: ConnectionEventData | ProviderEventData,
+  now: Date,
+) => ({ id, type, timestamp: now.toISOString(), data: { ...data } });
+
 /**
  * Writes an event into the outbox inside the caller's transaction, so it exists exactly
  * when the state change that caused it does. The webhook worker fans it out to endpoints.
@@ -58,12 +66,7 @@ export async function enqueueEvent(
 ): Promise<string> {
   const id = newId('msg');
   await tx.webhookEvent.create({
-    data: {
-      id,
-      type,
-      createdAt: now,
-      payload: { id, type, timestamp: now.toISOString(), data: { ...data } },
-    },
+    data: { id, type, createdAt: now, payload: { ...eventPayload(id, type, data, now) } },
   });
   // Delivered on commit: wakes the webhook workers instead of waiting for their next poll.
   await tx.$executeRaw`SELECT pg_notify(${WEBHOOK_CHANNEL}, '')`;
