@@ -2,7 +2,6 @@ import { createHmac } from 'node:crypto';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createChangeFeed, type ChangeFeed } from './cache/change-feed.js';
 import type { Clock } from './clock.js';
-import { revokeReplacedToken } from './connections/upstream-revocation.js';
 import { createConnect, type Connect } from './connect/index.js';
 import type { ResolvedConfig } from './config/index.js';
 import type { Database } from './db/client.js';
@@ -218,8 +217,6 @@ export function createContainer(deps: {
       csrfSecret: createHmac('sha256', 'token-broker/connect-csrf')
         .update(deps.config.adminApiToken)
         .digest('base64url'),
-      revokeReplaced: (providerKey, token) =>
-        revokeReplacedToken({ keyring, providers, oauth, logger }, providerKey, token),
     }),
   };
   return container;

@@ -1,4 +1,4 @@
-import { saveConnection } from '../connections/save.js';
+import { saveGrant } from '../connections/save.js';
 import { holdGrant, type HeldGrant } from './handshake.js';
 import { connectFlows } from './metrics.js';
 import type { FlowCookie, FlowOutcome } from './outcome.js';
@@ -25,7 +25,7 @@ export interface GrantTarget {
  */
 export async function storeGrant(deps: FlowDeps, t: GrantTarget, grant: HeldGrant) {
   const now = deps.clock.now();
-  const saved = await saveConnection(deps.prisma, deps.keyring, {
+  const saved = await saveGrant(deps, {
     serviceId: t.serviceId,
     providerKey: t.providerKey,
     subject: t.subject,
@@ -52,9 +52,6 @@ export async function storeGrant(deps: FlowDeps, t: GrantTarget, grant: HeldGran
     { provider: t.providerKey, connection_id: saved.connection.id, reconnected: saved.reconnected },
     'connection created',
   );
-  if (saved.replacedRefreshToken) {
-    await deps.revokeReplaced(t.providerKey, saved.replacedRefreshToken);
-  }
   return saved;
 }
 

@@ -39,8 +39,6 @@ export interface FlowDeps {
   refreshKeepAliveDays: number;
   /** Keys the connect page's CSRF tokens (shared by every replica). */
   csrfSecret: string;
-  /** Revokes a refresh token a new grant replaced, where the provider can (never throws). */
-  revokeReplaced(providerKey: string, refreshToken: string): Promise<void>;
 }
 
 /** The scopes asked: the session's, or (a picked provider) the provider's defaults. */

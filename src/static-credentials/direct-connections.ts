@@ -1,4 +1,4 @@
-import { saveConnection, type GrantWriterDeps } from '../connections/save.js';
+import { saveGrant, type GrantWriterDeps } from '../connections/save.js';
 import {
   insufficientScope,
   invalidRequest,
@@ -80,7 +80,7 @@ export function createDirectConnections(deps: GrantWriterDeps) {
       const scopes = body.scopes ?? (body.type === 'client_credentials' ? provider.scopes : []);
       const tokens = tokensOf(body) ?? (await machineToken(provider, scopes));
       const granted = tokens.scope?.split(/[\s,]+/).filter(Boolean);
-      const saved = await saveConnection(deps.prisma, deps.keyring, {
+      const saved = await saveGrant(deps, {
         serviceId: service.id,
         providerKey: provider.key,
         subject: body.subject,
