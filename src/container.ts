@@ -161,8 +161,8 @@ export function createContainer(deps: {
       limiter: rateLimits.limiter,
       perMinute: deps.config.providerWebhooksPerMinute,
       // A provider-sent revocation is an admin revoke in all but who asked.
-      revokeConnection: (id) =>
-        revokeConnection(container, id, { type: 'system', id: 'provider-webhook' }),
+      revokeConnection: (id, origin) =>
+        revokeConnection(container, id, { type: 'system', id: 'provider-webhook', origin }),
     }),
     directConnections: createDirectConnections(grantDeps),
     proxy: createProxy({

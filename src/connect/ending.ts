@@ -1,3 +1,4 @@
+import type { AuditOrigin } from '../audit/audit-log.js';
 import { saveGrant } from '../connections/save.js';
 import { holdGrant, type HeldGrant } from './handshake.js';
 import { connectFlows } from './metrics.js';
@@ -15,6 +16,8 @@ export interface GrantTarget {
   connectionId: string | null;
   connectionConfig: Record<string, string>;
   authType?: 'oauth2' | 'api_key' | 'basic';
+  /** The request that stored it (the callback, the form post, `complete`), for the audit trail. */
+  origin?: AuditOrigin | undefined;
 }
 
 /**
@@ -47,6 +50,7 @@ export async function storeGrant(deps: FlowDeps, t: GrantTarget, grant: HeldGran
     providerKey: t.providerKey,
     outcome: 'success',
     detail: { reconnected: saved.reconnected },
+    origin: t.origin,
   });
   deps.logger.info(
     { provider: t.providerKey, connection_id: saved.connection.id, reconnected: saved.reconnected },

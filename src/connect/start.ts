@@ -1,3 +1,4 @@
+import type { AuditOrigin } from '../audit/audit-log.js';
 import * as client from 'openid-client';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
@@ -178,6 +179,7 @@ export async function submitConnectForm(
   token: string,
   form: ConnectForm,
   cookies: Record<string, string | undefined>,
+  origin: AuditOrigin,
 ): Promise<FlowOutcome> {
   const found = await usableSession(deps, token, form.display);
   if ('kind' in found) return found;
@@ -238,6 +240,7 @@ export async function submitConnectForm(
       connectionId: session.connectionId,
       connectionConfig: {},
       authType: secret.type,
+      origin,
     },
     {
       tokens: staticTokens(secret),
