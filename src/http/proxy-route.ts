@@ -1,5 +1,4 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import type { Container } from '../container.js';
 import { rateLimited, toBrokerError } from '../errors/index.js';
@@ -25,7 +24,11 @@ const hasBody = (req: IncomingMessage) =>
   req.headers['transfer-encoding'] !== undefined ||
   (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 
-/** Writes the provider's answer as it streams in; a broken stream ends the response abruptly. */
+/**
+ * Writes the provider's answer as it streams in; a broken upstream stream ends the
+ * response abruptly. (`pipe`, not `pipeline`: the caller leaving is handled by the call's
+ * signal, and `pipeline` costs an AbortController and a DOMException per answer.)
+ */
 function relay(res: ServerResponse, answer: ProxyAnswer, requestId: string): void {
   res.writeHead(answer.status, [
     ...answer.headers,
@@ -34,7 +37,16 @@ function relay(res: ServerResponse, answer: ProxyAnswer, requestId: string): voi
     'Broker-Request-Id',
     requestId,
   ]);
-  pipeline(answer.body, res, () => undefined);
+  answer.body.on('error', () => res.destroy()).pipe(res);
+}
+
+/** Aborted when the caller's connection closes before its answer was written in full. */
+function callerSignal(res: ServerResponse): AbortSignal {
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  return gone.signal;
 }
 
 /**
@@ -50,7 +62,12 @@ function relay(res: ServerResponse, answer: ProxyAnswer, requestId: string): voi
 export function createProxyRoute(c: Container, next: RequestListener): RequestListener {
   const guard = c.rateLimits.authFailures;
 
-  async function serve(req: IncomingMessage, requestId: string, m: RegExpExecArray) {
+  async function serve(
+    req: IncomingMessage,
+    requestId: string,
+    m: RegExpExecArray,
+    signal: AbortSignal,
+  ) {
     const caller = await c.services.requireBearer(
       bearerToken(req.headers.authorization),
       req.headers.authorization,
@@ -63,6 +80,7 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
       headers: req.headers,
       body: hasBody(req) ? req : undefined,
       origin: auditOrigin(c, req, requestId),
+      signal,
     });
   }
 
@@ -95,7 +113,7 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
       fail(rateLimited(blocked));
       return;
     }
-    serve(req, requestId, match)
+    serve(req, requestId, match, callerSignal(res))
       .then((answer) => relay(res, answer, requestId))
       .catch(async (error: unknown) => {
         if (toBrokerError(error).status !== 401) throw error;
