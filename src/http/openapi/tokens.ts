@@ -27,7 +27,10 @@ const token = {
     connection_id: { type: 'string' },
     provider: { type: 'string' },
     id_token: { type: 'string' },
-    metadata: { ...accountMetadata, description: 'the connection metadata, only when it holds some' },
+    metadata: {
+      ...accountMetadata,
+      description: 'the connection metadata, only when it holds some',
+    },
   },
 };
 
