@@ -13,7 +13,8 @@ import { APP_ORIGIN, callback, cookieOf, pressContinue, returned } from '../conn
 import { createSoftHsmToken } from './softhsm.js';
 
 const PUBLIC_URL = 'http://broker.test';
-const LEASE_SECONDS = 2;
+// Short, so rotations wait little; long enough for a replica stalled by a loaded machine.
+const LEASE_SECONDS = 5;
 
 /**
  * Starts src/main.ts expecting it to fail: its exit code and every line it printed at
