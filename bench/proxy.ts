@@ -18,6 +18,9 @@ import { measure, pathsFile } from './wrk.js';
  * `npm run bench:proxy`: calls proxied by the broker against direct calls to the same
  * local upstream (bench/baseline-server.ts, a process of its own), in the same run, with
  * the broker in its default configuration (`NODE_ENV=production`, `LOG_LEVEL` unset).
+ * Beside them, bench/passthrough-server.ts: bare node:http forwarding with undici, the
+ * ceiling of any Node proxy on the machine; and the token read on the same broker, the
+ * part of the broker's work that is not forwarding.
  * Load from Debian's wrk in a process of its own. Options: BENCH_DURATION seconds per
  * measurement (default 4); BENCH_ROUNDS rounds, direct and proxied interleaved (default
  * 3); BENCH_CONNECTIONS (default `1,16`; the targets are at 16); BENCH_WRK_THREADS
@@ -41,8 +44,20 @@ const UPSTREAM_PATH = '/bench/resource';
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
-/** A wrk run with the upstream's CPU time over it too (the proxied run loads both). */
+/** Transactions committed in the bench's database so far (Postgres flushes these each second). */
+async function transactions(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * A wrk run with the upstream's CPU time over it too (the proxied run loads both), and
+ * the database transactions per request (the proxy's hot path should need none).
+ */
 async function load(
+  pool: pg.Pool,
   target: Child,
   upstream: Child,
   connections: number,
@@ -50,6 +65,7 @@ async function load(
   auth: string,
 ) {
   const before = await upstream.cpuMicros();
+  const queries = await transactions(pool);
   const started = performance.now();
   const m = await measure(target, {
     connections,
@@ -60,18 +76,32 @@ async function load(
   });
   const upstreamCores =
     ((await upstream.cpuMicros()) - before) / 1e3 / (performance.now() - started);
-  return { ...m, upstreamCores };
+  const upstreamPerRequest = ((await upstream.cpuMicros()) - before) / Math.max(1, m.requests);
+  const dbPerRequest = ((await transactions(pool)) - queries) / Math.max(1, m.requests);
+  return { ...m, upstreamCores, upstreamPerRequest, dbPerRequest };
 }
 
-type Measured = Measurement & { upstreamCores: number };
+type Measured = Measurement & {
+  upstreamCores: number;
+  upstreamPerRequest: number;
+  dbPerRequest: number;
+};
 
-function row(kind: string, connections: number, ms: Measured[], ratio: number): Row {
+type Kind = 'direct' | 'passthrough' | 'token' | 'proxied';
+const TARGETS: Record<Kind, string> = {
+  direct: 'direct to the upstream',
+  passthrough: 'bare node:http + undici pass-through',
+  token: 'token read on the same broker (no upstream)',
+  proxied: 'proxied by the broker',
+};
+
+function row(kind: Kind, connections: number, ms: Measured[], ratio: number): Row {
   return {
     seeded: SAMPLE,
     kind,
     credential: 'API key',
     connections,
-    target: kind === 'direct' ? 'direct to the upstream' : 'proxied by the broker',
+    target: TARGETS[kind],
     ...summarise(ms),
     ratio,
     p99Ratio: 1,
@@ -109,12 +139,21 @@ async function main() {
       PROVIDER_ALLOW_PRIVATE_URLS: 'true',
     });
     children.push(broker);
+    // What any Node proxy costs at least, measured beside the broker.
+    const passthrough = await startBaseline(join(here, 'passthrough-server.js'), [upstream.url]);
+    children.push(passthrough);
     const [[, apiKey]] = await benchCredentials(broker, adminToken);
     const ids = Array.from({ length: SAMPLE }, (_, i) => benchConnectionId(i));
     const proxied = await pathsFile(
       scratch,
       'proxied',
       ids.map((id) => `/v1/connections/${id}/proxy${UPSTREAM_PATH}`),
+    );
+    // What the broker does before it calls the upstream, alone: the token read.
+    const reads = await pathsFile(
+      scratch,
+      'reads',
+      ids.map((id) => `/v1/connections/${id}/token`),
     );
     // The same requests, Authorization included, straight to the upstream.
     const direct = await pathsFile(scratch, 'direct', [UPSTREAM_PATH]);
@@ -124,48 +163,41 @@ async function main() {
     if (probe.status !== 200)
       throw new Error(`proxied probe: ${probe.status} ${await probe.text()}`);
     // Warm-up: JIT, the token cache, the upstream pool's sockets.
-    await load(upstream, upstream, 16, direct, apiKey);
-    await load(broker, upstream, 16, proxied, apiKey);
+    await load(pool, upstream, upstream, 16, direct, apiKey);
+    await load(pool, broker, upstream, 16, proxied, apiKey);
+    await load(pool, passthrough, upstream, 16, proxied, apiKey);
 
     const rows: Row[] = [];
     const added = new Map<number, number>();
+    const targets: [Kind, Child, string][] = [
+      ['direct', upstream, direct],
+      ['passthrough', passthrough, proxied],
+      ['token', broker, reads],
+      ['proxied', broker, proxied],
+    ];
     for (const connections of CONNECTIONS) {
-      const rounds: { direct: Measured; proxied: Measured }[] = [];
+      const rounds: Record<Kind, Measured>[] = [];
       for (let round = 0; round < ROUNDS; round++) {
-        rounds.push({
-          direct: await load(upstream, upstream, connections, direct, apiKey),
-          proxied: await load(broker, upstream, connections, proxied, apiKey),
-        });
+        const measured = {} as Record<Kind, Measured>;
+        for (const [kind, target, paths] of targets) {
+          measured[kind] = await load(pool, target, upstream, connections, paths, apiKey);
+        }
+        rounds.push(measured);
       }
-      const ratio = median(rounds.map((r) => r.proxied.rps / r.direct.rps));
       added.set(connections, median(rounds.map((r) => r.proxied.p50 - r.direct.p50)));
-      rows.push(
-        row(
-          'direct',
-          connections,
-          rounds.map((r) => r.direct),
-          1,
-        ),
-        row(
-          'proxied',
-          connections,
-          rounds.map((r) => r.proxied),
-          ratio,
-        ),
-      );
-      for (const [kind, of] of [
-        ['direct', rounds.map((r) => r.direct)],
-        ['proxied', rounds.map((r) => r.proxied)],
-      ] as const) {
-        const m = summarise(of);
+      for (const [kind] of targets) {
+        const of = rounds.map((r) => r[kind]);
+        const r = row(kind, connections, of, median(rounds.map((x) => x[kind].rps / x.direct.rps)));
+        rows.push(r);
         process.stdout.write(
-          `  @${connections} ${kind}: ${fmt(m.rps, 0)} req/s, p50 ${fmt(m.p50, 3)} ms, p99 ${fmt(m.p99, 2)} ms, ` +
-            `${kind === 'proxied' ? `broker ${fmt(m.serverCores, 2)} cores (${fmt(m.cpuPerRequest)} µs/request), ` : ''}` +
-            `upstream ${fmt(median(of.map((x) => x.upstreamCores)), 2)} cores, wrk ${fmt(m.generatorCores, 2)} cores\n`,
+          `  @${connections} ${r.target}: ${fmt(r.rps, 0)} req/s (×${fmt(r.ratio, 2)}), p50 ${fmt(r.p50, 3)} ms, p99 ${fmt(r.p99, 2)} ms, ` +
+            `${kind === 'direct' ? '' : `itself ${fmt(r.serverCores, 2)} cores (${fmt(r.cpuPerRequest)} µs/request), `}` +
+            `upstream ${fmt(median(of.map((x) => x.upstreamCores)), 2)} cores (${fmt(median(of.map((x) => x.upstreamPerRequest)))} µs/request), ` +
+            `wrk ${fmt(r.generatorCores, 2)} cores, ${fmt(median(of.map((x) => x.dbPerRequest)), 3)} database transactions/request\n`,
         );
       }
       process.stdout.write(
-        `  @${connections} throughput ratio ${fmt(ratio, 2)}, added median latency ${fmt(added.get(connections)!, 3)} ms\n`,
+        `  @${connections} throughput ratio ${fmt(rows.at(-1)!.ratio, 2)}, added median latency ${fmt(added.get(connections)!, 3)} ms\n`,
       );
     }
     printTable(rows);
@@ -196,7 +228,9 @@ async function main() {
     process.stdout.write(
       `\n${metrics
         .split('\n')
-        .filter((l) => /^token_broker_proxy_(requests|retries|rate_limited)_total/.test(l))
+        .filter((l) =>
+          /^token_broker_(proxy_(requests|retries|rate_limited)_total|cache_lookups_total)/.test(l),
+        )
         .join('\n')}\n`,
     );
   } finally {

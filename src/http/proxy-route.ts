@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import type { Container } from '../container.js';
-import { rateLimited, toBrokerError } from '../errors/index.js';
+import { notFound, rateLimited, toBrokerError } from '../errors/index.js';
 import type { ProxyAnswer } from '../proxy/proxy.js';
 import { auditOrigin } from './audit-origin.js';
 import { bearerToken } from './middleware/admin-auth.js';
@@ -11,11 +11,12 @@ import { authFailureKeys, recordAuthFailure } from './middleware/rate-limit.js';
 import { setResponseHeaders } from './response-headers.js';
 
 /**
- * `ANY /v1/connections/:id/proxy/{path}` with an id that needs no decoding; the path and
- * query are kept as sent (proxy/target.ts decides what may go upstream). Any other
- * spelling of the id is Express's to answer (404).
+ * `ANY /v1/connections/:id/proxy/{path}`; the path and query are kept as sent
+ * (proxy/target.ts decides what may go upstream).
  */
-const PROXY_URL = /^\/v1\/connections\/([A-Za-z0-9_-]{1,64})\/proxy(\/[^?]*)?(?:\?(.*))?$/s;
+const PROXY_URL = /^\/v1\/connections\/([^/?]*)\/proxy(\/[^?]*)?(?:\?(.*))?$/s;
+/** A connection id as the broker makes them; any other spelling names no connection. */
+const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The proxy's route pattern (the `route` label of logs and metrics; never the raw URL). */
 export const PROXY_ROUTE = '/v1/connections/:id/proxy/*path';
@@ -72,6 +73,8 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
       bearerToken(req.headers.authorization),
       req.headers.authorization,
     );
+    // After authentication, like any unknown connection: still the broker's answer.
+    if (!CONNECTION_ID.test(m[1]!)) throw notFound('connection');
     return c.proxy.forward(caller, {
       connectionId: m[1]!,
       method: req.method ?? 'GET',
@@ -86,7 +89,7 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
 
   return (req, res) => {
     const match = PROXY_URL.exec(req.url ?? '');
-    if (!match?.[1]) {
+    if (!match) {
       next(req, res);
       return;
     }

@@ -9,7 +9,7 @@ import { echo, hang, json, reset, startFakeApi, type ApiHandler, type FakeApi } 
 
 // Generous: the first calls of a cold broker on a busy machine pay discovery and a refresh.
 const TIMEOUT_MS = 8000;
-const PROVIDERS = 20;
+const PROVIDERS = 24;
 
 /** Resolves when the caller's request `req` has a response (whatever happens to its body). */
 const answerOf = (req: ClientRequest) =>
@@ -131,6 +131,24 @@ describe('proxy faults', () => {
     const res = await request(broker.url).get(call(c.id)).set(bearer(svc.apiKey)).expect(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect([res.body, res.headers['broker-attempts']]).toEqual([{ ok: 1 }, '2']);
+  });
+
+  it('Retry-After as an HTTP date: a 503 on a GET waits until then; a 429 past the deadline is remembered until then', async () => {
+    const c = await connection();
+    const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toUTCString();
+    api.script([json(503, { busy: true }, { 'retry-after': inSeconds(2) }), json(200, { ok: 1 })]);
+    const started = Date.now();
+    const res = await request(broker.url).get(call(c.id)).set(bearer(svc.apiKey)).expect(200);
+    // An HTTP date has whole seconds: 2 s ahead is 1–2 s of waiting.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect([res.body, res.headers['broker-attempts']]).toEqual([{ ok: 1 }, '2']);
+    api.script([json(429, { slow: 'down' }, { 'retry-after': inSeconds(120) })]);
+    await request(broker.url).get(call(c.id)).set(bearer(svc.apiKey)).expect(429);
+    const blocked = await request(broker.url).get(call(c.id)).set(bearer(svc.apiKey)).expect(429);
+    expect([blocked.body.error, blocked.headers['broker-attempts']]).toEqual(['rate_limited', '0']);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(100);
+    expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(120);
+    expect(api.received).toHaveLength(1);
   });
 
   it('429 whose Retry-After passes the deadline is answered as is, then remembered: the next call never reaches the provider', async () => {
