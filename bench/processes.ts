@@ -27,9 +27,11 @@ const stopper = (child: ChildProcess) => async () => {
   await once(child, 'exit');
 };
 
-/** The bare `node:http` baseline (bench/baseline-server.ts). */
-export async function startBaseline(script: string): Promise<Child> {
-  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A bare `node:http` server printing its port (bench/baseline-server.ts, bench/passthrough-server.ts). */
+export async function startBaseline(script: string, args: string[] = []): Promise<Child> {
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
   return {
     url: `http://127.0.0.1:${chunk.toString().trim()}`,

@@ -11,7 +11,8 @@ import { benchDatabase } from './database.js';
 import { startBaseline, startBroker, type BrokerChild, type Child } from './processes.js';
 import { median, printTable, summarise, verdict, type Measurement, type Row } from './report.js';
 import { benchConnectionId, seed } from './seed.js';
-import { pathsFile, wrk } from './wrk.js';
+import { benchCredentials } from './service.js';
+import { measure, pathsFile } from './wrk.js';
 
 /**
  * `npm run bench`: the token read against bare node:http, in the same run, with the broker
@@ -41,61 +42,8 @@ const SAMPLE = 1_000;
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
-async function load(
-  server: Child,
-  connections: number,
-  paths: string,
-  auth: string,
-  threads = THREADS,
-): Promise<Measurement> {
-  const before = await server.cpuMicros();
-  const started = performance.now();
-  const result = await wrk({
-    url: server.url,
-    connections,
-    threads,
-    seconds: duration,
-    paths,
-    auth,
-  });
-  const cpu = (await server.cpuMicros()) - before;
-  return {
-    ...result,
-    cpuPerRequest: cpu / Math.max(1, result.requests),
-    serverCores: cpu / 1e3 / (performance.now() - started),
-  };
-}
-
-async function credentials(broker: Child, adminToken: string) {
-  const created = await fetch(`${broker.url}/admin/services`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      name: `bench-${randomBytes(3).toString('hex')}`,
-      allowed_providers: ['bench'],
-      // The seeded connections belong to no service: reach them through the provider.
-      connection_access: 'provider',
-    }),
-  });
-  const service = (await created.json()) as {
-    client_id: string;
-    client_secret: string;
-    api_key: string;
-  };
-  const res = await fetch(`${broker.url}/oauth/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${service.client_id}:${service.client_secret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials',
-  });
-  const jwt = ((await res.json()) as { access_token: string }).access_token;
-  return [
-    ['API key', service.api_key],
-    ['JWT', jwt],
-  ] as const;
-}
+const load = (server: Child, connections: number, paths: string, auth: string, threads = THREADS) =>
+  measure(server, { connections, threads, seconds: duration, paths, auth });
 
 /**
  * Shows whether wrk limits the bare server: its CPU use, and the bare server's
@@ -174,7 +122,8 @@ async function main() {
       );
       // Each broker has its own service; the bare server gets the very same requests.
       const creds = new Map<string, readonly (readonly [string, string])[]>();
-      for (const [kind, broker] of brokers) creds.set(kind, await credentials(broker, adminToken));
+      for (const [kind, broker] of brokers)
+        creds.set(kind, await benchCredentials(broker, adminToken));
       // Warm-up: JIT, pool connections, caches.
       for (const [kind, broker] of brokers) {
         for (const [, auth] of creds.get(kind)!) {

@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Child } from './processes.js';
+import type { Measurement } from './report.js';
 
 /** Debian's wrk (C, epoll): far cheaper per request than any Node load generator. */
 const WRK = process.env.BENCH_WRK ?? '/usr/bin/wrk';
@@ -91,5 +93,26 @@ export async function wrk(options: {
     max: r.max_us! / 1000,
     failures: r.status! + r.connect! + r.read! + r.write! + r.timeout!,
     generatorCores: seconds.reduce((a, b) => a + b, 0) / wall,
+  };
+}
+
+/**
+ * One wrk run against `server` (its `url`), with the server's own CPU time over the run:
+ * per request, and in cores (1.0: one core busy for the whole run).
+ *
+ * @example const m = await measure(broker, { connections: 16, threads: 1, seconds: 3, paths, auth });
+ */
+export async function measure(
+  server: Child,
+  options: Omit<Parameters<typeof wrk>[0], 'url'>,
+): Promise<Measurement> {
+  const before = await server.cpuMicros();
+  const started = performance.now();
+  const result = await wrk({ ...options, url: server.url });
+  const cpu = (await server.cpuMicros()) - before;
+  return {
+    ...result,
+    cpuPerRequest: cpu / Math.max(1, result.requests),
+    serverCores: cpu / 1e3 / (performance.now() - started),
   };
 }

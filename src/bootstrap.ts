@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.js';
 import type { Config, ResolvedConfig } from './config/index.js';
-import { resolveConfig } from './config/resolve.js';
+import { resolveConfig, type AdminTokenSource } from './config/resolve.js';
 import { createContainer, type Container } from './container.js';
 import { createDatabase } from './db/client.js';
 import { migrate } from './db/migrator.js';
@@ -21,6 +21,8 @@ export interface RunningBroker {
   url: string;
   server: Server;
   container: Container;
+  /** Where the admin API token came from (the start-up guide says so). */
+  adminTokenSource: AdminTokenSource;
   /** Graceful stop: no new connections, in-flight requests finish, jobs stop, pools close. */
   stop(): Promise<void>;
 }
@@ -38,7 +40,7 @@ export async function startBroker(
   options: { clock?: Clock; jobs?: (c: Container) => BackgroundJob[] } = {},
 ): Promise<RunningBroker> {
   if (raw.providerTemplatesFile) await loadTemplatesFile(raw.providerTemplatesFile);
-  const { config: resolved, embedded } = await resolveConfig(raw, logger);
+  const { config: resolved, embedded, adminToken } = await resolveConfig(raw, logger);
   const db = createDatabase(resolved.databaseUrl, {
     max: resolved.databasePoolSize,
     providerCallsMax: resolved.databaseProviderPoolSize,
@@ -100,5 +102,5 @@ export async function startBroker(
       await embedded?.stop();
       logger.info('token broker stopped');
     })());
-  return { url: `http://127.0.0.1:${port}`, server, container, stop };
+  return { url: `http://127.0.0.1:${port}`, server, container, adminTokenSource: adminToken, stop };
 }

@@ -2,7 +2,6 @@ import { createHmac } from 'node:crypto';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import { createChangeFeed, type ChangeFeed } from './cache/change-feed.js';
 import type { Clock } from './clock.js';
-import { revokeReplacedToken } from './connections/upstream-revocation.js';
 import { createConnect, type Connect } from './connect/index.js';
 import type { ResolvedConfig } from './config/index.js';
 import type { Database } from './db/client.js';
@@ -162,8 +161,8 @@ export function createContainer(deps: {
       limiter: rateLimits.limiter,
       perMinute: deps.config.providerWebhooksPerMinute,
       // A provider-sent revocation is an admin revoke in all but who asked.
-      revokeConnection: (id) =>
-        revokeConnection(container, id, { type: 'system', id: 'provider-webhook' }),
+      revokeConnection: (id, origin) =>
+        revokeConnection(container, id, { type: 'system', id: 'provider-webhook', origin }),
     }),
     directConnections: createDirectConnections(grantDeps),
     proxy: createProxy({
@@ -218,8 +217,6 @@ export function createContainer(deps: {
       csrfSecret: createHmac('sha256', 'token-broker/connect-csrf')
         .update(deps.config.adminApiToken)
         .digest('base64url'),
-      revokeReplaced: (providerKey, token) =>
-        revokeReplacedToken({ keyring, providers, oauth, logger }, providerKey, token),
     }),
   };
   return container;

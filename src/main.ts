@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config/index.js';
 import { startBroker } from './bootstrap.js';
+import { firstRunGuide } from './first-run-guide.js';
 import { defaultJobs } from './jobs.js';
 import { createLogger } from './observability/logger.js';
 import { flushTraces } from './observability/spans.js';
@@ -19,6 +20,12 @@ const logger = createLogger({ level: config.logLevel });
 const broker = await startBroker(config, logger, { jobs: defaultJobs }).catch((error: unknown) => {
   logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'start-up failed');
   logger.flush();
+  // The one failure a newcomer meets most often gets a line they can act on.
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    process.stderr.write(
+      `token-broker: port ${config.port} is already in use (another broker running?); stop it or set PORT\n`,
+    );
+  }
   process.exit(1);
 });
 
@@ -38,3 +45,9 @@ const shutdown = (signal: string) => {
 };
 process.once('SIGTERM', () => shutdown('SIGTERM'));
 process.once('SIGINT', () => shutdown('SIGINT'));
+
+// For the person at the terminal, on stderr, so stdout stays a stream of JSON log lines.
+if (config.nodeEnv === 'development') {
+  logger.flush();
+  process.stderr.write(firstRunGuide(broker.container.config, broker.adminTokenSource));
+}

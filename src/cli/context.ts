@@ -1,4 +1,4 @@
-import { resolveConfig } from '../config/resolve.js';
+import { resolveConfig, type AdminTokenSource } from '../config/resolve.js';
 import { systemClock } from '../clock.js';
 import { loadConfig, type ResolvedConfig } from '../config/index.js';
 import { createContainer, type Container } from '../container.js';
@@ -14,6 +14,15 @@ export interface CliContext {
   close(): Promise<void>;
 }
 
+/** A CLI command run before the first start created the secrets: say where they went. */
+function noteGeneratedSecrets(source: AdminTokenSource): void {
+  if (source.kind === 'dev-secrets' && source.generated) {
+    process.stderr.write(
+      `token-broker: generated development secrets in ${source.path} (the admin API token is there)\n`,
+    );
+  }
+}
+
 /**
  * The CLI talks to the database directly, with the broker's own configuration: the same
  * environment, or the development defaults under DATA_DIR (reusing a running embedded
@@ -21,7 +30,8 @@ export interface CliContext {
  */
 export async function openCliContext(): Promise<CliContext> {
   const logger = createLogger({ level: 'error' });
-  const { config, embedded } = await resolveConfig(loadConfig(process.env), logger);
+  const { config, embedded, adminToken } = await resolveConfig(loadConfig(process.env), logger);
+  noteGeneratedSecrets(adminToken);
   const db = createDatabase(config.databaseUrl, { max: 4 });
   let keyring;
   try {
@@ -59,7 +69,8 @@ export async function withContext(fn: (c: CliContext) => Promise<void>): Promise
 /** Runs `fn` with the database alone (`migrate` runs before the data keys' table exists). */
 export async function withDatabase(fn: (db: Database) => Promise<void>): Promise<void> {
   const logger = createLogger({ level: 'error' });
-  const { config, embedded } = await resolveConfig(loadConfig(process.env), logger);
+  const { config, embedded, adminToken } = await resolveConfig(loadConfig(process.env), logger);
+  noteGeneratedSecrets(adminToken);
   const db = createDatabase(config.databaseUrl, { max: 2 });
   try {
     await fn(db);

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type pg from 'pg';
+import { loadConfig } from '../config/index.js';
+import { createPkcs11Key } from '../vault/pkcs11-kek.js';
 import { ENCRYPTED_TABLES } from '../vault/encrypted-columns.js';
 import { dekIdOf, type Keyring } from '../vault/keyring.js';
 import { rotateEncryptionKeys, type RotationProgress } from '../vault/rotate.js';
@@ -155,7 +157,7 @@ function statusText(s: KeyStatus): string {
   ].join('\n');
 }
 
-/** `token-broker keys rotate | status`. */
+/** `token-broker keys rotate | status | create-kek`. */
 export function registerKeyCommands(program: Command, json: () => boolean): void {
   const keys = program.command('keys').description('encryption keys (envelope: KEK → data keys)');
   keys
@@ -198,6 +200,22 @@ export function registerKeyCommands(program: Command, json: () => boolean): void
         }
       }),
     );
+  keys
+    .command('create-kek')
+    .description(
+      'TOKEN_KEK=pkcs11: generate the AES-256 key TOKEN_KEK_PKCS11_KEY_LABEL inside the token (sensitive, never extractable)',
+    )
+    .action(async () => {
+      // Only the HSM: the broker's keyring cannot open before its KEK exists.
+      const { kek } = loadConfig(process.env);
+      if (kek.kind !== 'pkcs11') throw new Error('keys create-kek needs TOKEN_KEK=pkcs11');
+      await createPkcs11Key(kek);
+      print(
+        json(),
+        { created: kek.keyLabel },
+        `created AES-256 key "${kek.keyLabel}" in the PKCS#11 token (sensitive, never extractable)`,
+      );
+    });
   keys
     .command('status')
     .description('the KEK, every data key with its use count, and what still needs rotation')

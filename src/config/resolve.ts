@@ -4,6 +4,12 @@ import type { Logger } from '../observability/logger.js';
 import { loadOrCreateDevSecrets } from './dev-secrets.js';
 import type { Config, ResolvedConfig } from './index.js';
 
+/** Where the admin API token came from, for the start-up guide (src/first-run-guide.ts). */
+export type AdminTokenSource =
+  | { kind: 'environment' }
+  /** `generated`: this start created the file, so the token may be shown (once). */
+  | { kind: 'dev-secrets'; path: string; generated: boolean };
+
 /**
  * Fills what the environment left unset: development secrets kept under DATA_DIR, an
  * embedded Postgres, PUBLIC_URL from the port. Production never gets here with gaps
@@ -12,20 +18,19 @@ import type { Config, ResolvedConfig } from './index.js';
 export async function resolveConfig(
   config: Config,
   logger: Logger,
-): Promise<{ config: ResolvedConfig; embedded: EmbeddedDatabase | undefined }> {
+): Promise<{
+  config: ResolvedConfig;
+  embedded: EmbeddedDatabase | undefined;
+  adminToken: AdminTokenSource;
+}> {
   let { encryptionKeys, adminApiToken, databaseUrl } = config;
+  let adminToken: AdminTokenSource = { kind: 'environment' };
   if (encryptionKeys === undefined || adminApiToken === undefined) {
     const dev = await loadOrCreateDevSecrets(config);
     encryptionKeys ??= dev.encryptionKeys;
     if (adminApiToken === undefined) {
       adminApiToken = dev.adminApiToken;
-      if (dev.generated) {
-        // Printed once, on purpose, to the terminal rather than the structured log.
-        process.stdout.write(
-          `\nGenerated development secrets in ${dev.path} (mode 0600).\n` +
-            `Admin API token (shown once): ${dev.adminApiToken}\n\n`,
-        );
-      }
+      adminToken = { kind: 'dev-secrets', path: dev.path, generated: dev.generated };
     }
     logger.warn(
       { path: dev.path },
@@ -50,5 +55,6 @@ export async function resolveConfig(
       publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
     },
     embedded,
+    adminToken,
   };
 }

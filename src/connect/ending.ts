@@ -1,4 +1,5 @@
-import { saveConnection } from '../connections/save.js';
+import type { AuditOrigin } from '../audit/audit-log.js';
+import { saveGrant } from '../connections/save.js';
 import { holdGrant, type HeldGrant } from './handshake.js';
 import { connectFlows } from './metrics.js';
 import type { FlowCookie, FlowOutcome } from './outcome.js';
@@ -15,6 +16,8 @@ export interface GrantTarget {
   connectionId: string | null;
   connectionConfig: Record<string, string>;
   authType?: 'oauth2' | 'api_key' | 'basic';
+  /** The request that stored it (the callback, the form post, `complete`), for the audit trail. */
+  origin?: AuditOrigin | undefined;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface GrantTarget {
  */
 export async function storeGrant(deps: FlowDeps, t: GrantTarget, grant: HeldGrant) {
   const now = deps.clock.now();
-  const saved = await saveConnection(deps.prisma, deps.keyring, {
+  const saved = await saveGrant(deps, {
     serviceId: t.serviceId,
     providerKey: t.providerKey,
     subject: t.subject,
@@ -47,14 +50,12 @@ export async function storeGrant(deps: FlowDeps, t: GrantTarget, grant: HeldGran
     providerKey: t.providerKey,
     outcome: 'success',
     detail: { reconnected: saved.reconnected },
+    origin: t.origin,
   });
   deps.logger.info(
     { provider: t.providerKey, connection_id: saved.connection.id, reconnected: saved.reconnected },
     'connection created',
   );
-  if (saved.replacedRefreshToken) {
-    await deps.revokeReplaced(t.providerKey, saved.replacedRefreshToken);
-  }
   return saved;
 }
 

@@ -1,3 +1,4 @@
+import type { AuditOrigin } from '../audit/audit-log.js';
 import type { ProviderRecord, TokenResult } from '../providers/types.js';
 import { accountMetadata, connectionMetadata } from '../providers/connection-metadata.js';
 import { forConnection, redirectUriOf } from '../providers/metadata.js';
@@ -175,6 +176,7 @@ export async function finishFlow(
   deps: FlowDeps,
   query: URLSearchParams,
   cookies: Record<string, string | undefined>,
+  origin: AuditOrigin,
   /** The `{key}` of `/oauth/callback/{key}`; undefined at the shared `/oauth/callback`. */
   callbackKey?: string,
 ): Promise<FlowOutcome> {
@@ -197,6 +199,7 @@ export async function finishFlow(
       connectionId: null,
       providerKey,
       outcome: error,
+      origin,
     });
     deps.logger.warn({ provider: providerKey, error }, 'consent flow failed');
     return ending(claimed.ctx, { status: 'error', error }, [claimed.clear]);
@@ -213,6 +216,7 @@ export async function finishFlow(
         subject: session.subject,
         connectionId: session.connectionId,
         connectionConfig: config,
+        origin,
       },
       {
         tokens: kept,

@@ -1,3 +1,4 @@
+import type { AuditOrigin } from '../audit/audit-log.js';
 import type { ConnectionRow } from '../connections/present.js';
 import type { ServicePrincipal } from '../services/service-store.js';
 import { storeGrant } from './ending.js';
@@ -37,12 +38,14 @@ export function createConnect(deps: FlowDeps) {
       token: string,
       form: ConnectForm,
       cookies: Record<string, string | undefined>,
-    ): Promise<FlowOutcome> => submitConnectForm(deps, token, form, cookies),
+      origin: AuditOrigin,
+    ): Promise<FlowOutcome> => submitConnectForm(deps, token, form, cookies, origin),
     finish: (
       query: URLSearchParams,
       cookies: Record<string, string | undefined>,
+      origin: AuditOrigin,
       callbackKey?: string,
-    ): Promise<FlowOutcome> => finishFlow(deps, query, cookies, callbackKey),
+    ): Promise<FlowOutcome> => finishFlow(deps, query, cookies, origin, callbackKey),
     /**
      * `POST /v1/connect-sessions/{id}/complete`: stores the held grant as the service's
      * connection once the code and verifier match.
@@ -53,6 +56,7 @@ export function createConnect(deps: FlowDeps) {
       service: ServicePrincipal,
       sessionId: string,
       body: CompleteBody,
+      origin: AuditOrigin,
     ): Promise<ConnectionRow> {
       const claimed = await claimHeldGrant(deps, service.id, sessionId, body);
       const { connection } = await storeGrant(
@@ -61,6 +65,7 @@ export function createConnect(deps: FlowDeps) {
           ...claimed.session,
           connectionId: claimed.connectionId,
           connectionConfig: claimed.connectionConfig,
+          origin,
         },
         claimed.grant,
       );

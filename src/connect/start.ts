@@ -1,3 +1,4 @@
+import type { AuditOrigin } from '../audit/audit-log.js';
 import * as client from 'openid-client';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
@@ -39,8 +40,6 @@ export interface FlowDeps {
   refreshKeepAliveDays: number;
   /** Keys the connect page's CSRF tokens (shared by every replica). */
   csrfSecret: string;
-  /** Revokes a refresh token a new grant replaced, where the provider can (never throws). */
-  revokeReplaced(providerKey: string, refreshToken: string): Promise<void>;
 }
 
 /** The scopes asked: the session's, or (a picked provider) the provider's defaults. */
@@ -180,6 +179,7 @@ export async function submitConnectForm(
   token: string,
   form: ConnectForm,
   cookies: Record<string, string | undefined>,
+  origin: AuditOrigin,
 ): Promise<FlowOutcome> {
   const found = await usableSession(deps, token, form.display);
   if ('kind' in found) return found;
@@ -240,6 +240,7 @@ export async function submitConnectForm(
       connectionId: session.connectionId,
       connectionConfig: {},
       authType: secret.type,
+      origin,
     },
     {
       tokens: staticTokens(secret),

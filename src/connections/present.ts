@@ -11,9 +11,13 @@ export interface ConnectionRow {
   updatedAt: Date;
   lastRefreshedAt: Date | null;
   lastError: string | null;
+  /** The template's non-secret account identifiers (a JSON object; `{}` when none). */
+  metadata: unknown;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A connection as every API returns it (API.md) — never a token.
@@ -27,6 +31,7 @@ export const presentConnection = (c: ConnectionRow) => ({
   subject: c.subject,
   status: c.status,
   scopes: c.scopes,
+  metadata: isObject(c.metadata) ? c.metadata : {},
   expires_at: iso(c.expiresAt),
   created_at: c.createdAt.toISOString(),
   updated_at: c.updatedAt.toISOString(),

@@ -2,6 +2,7 @@ import type { BackgroundJob } from '../interval-job.js';
 import { intervalJob } from '../interval-job.js';
 import type { RevokeDeps } from './revoke.js';
 import {
+  IN_FLIGHT_GRACE_MS,
   openPendingRevocation,
   pendingRevocationColumns,
   revokeAtProvider,
@@ -18,8 +19,8 @@ export interface RetryReport {
 }
 
 /**
- * Retries the upstream revocations that failed at revoke time and are due, each under a
- * row lock (`SKIP LOCKED`, so replicas share the work). Success clears
+ * Retries the upstream revocations that failed at revoke time (or were cut short) and are
+ * due, each claimed under a row lock (`SKIP LOCKED`, so replicas share the work). Success clears
  * `pending_revocation`; failure keeps what is still owed and backs off (30 s doubling to
  * 6 h). One failing connection never stops the run.
  *
@@ -50,30 +51,40 @@ export async function retryPendingRevocations(c: RevokeDeps): Promise<RetryRepor
   return report;
 }
 
+/**
+ * Claims one due retry in a short transaction (pushing its due time past the provider
+ * calls, so no other replica takes it meanwhile), then calls the provider outside any
+ * transaction and records the outcome.
+ */
 async function retryOne(c: RevokeDeps, id: string) {
-  const done = await c.db.prisma.$transaction(
+  const claimed = await c.db.prisma.$transaction(
     async (tx) => {
+      const now = c.clock.now();
       const rows = await tx.$queryRaw<{ id: string }[]>`
         SELECT id FROM connections WHERE id = ${id} AND pending_revocation IS NOT NULL
-          AND revocation_retry_at <= ${c.clock.now()} FOR UPDATE SKIP LOCKED`;
+          AND revocation_retry_at <= ${now} FOR UPDATE SKIP LOCKED`;
       if (rows.length === 0) return undefined;
       const row = await tx.connection.findUniqueOrThrow({ where: { id } });
       if (!row.pendingRevocation || !row.pendingRevocationKeyId) return undefined;
       const owed = openPendingRevocation(c, id, row.pendingRevocation, row.pendingRevocationKeyId);
-      const upstream = await revokeAtProvider(c, row.providerKey, owed);
-      const attempts = row.revocationAttempts + 1;
       await tx.connection.update({
         where: { id },
-        data: {
-          upstreamRevocation: upstream.outcome,
-          ...pendingRevocationColumns(c, id, upstream.remaining, c.clock.now(), attempts),
-        },
+        data: { revocationRetryAt: new Date(now.getTime() + IN_FLIGHT_GRACE_MS) },
       });
-      return { providerKey: row.providerKey, attempts, ...upstream };
+      return { providerKey: row.providerKey, attempts: row.revocationAttempts + 1, owed };
     },
-    { timeout: 30_000, maxWait: 5_000 },
+    { timeout: 10_000, maxWait: 5_000 },
   );
-  if (!done) return undefined;
+  if (!claimed) return undefined;
+  const upstream = await revokeAtProvider(c, claimed.providerKey, claimed.owed);
+  await c.db.prisma.connection.update({
+    where: { id },
+    data: {
+      upstreamRevocation: upstream.outcome,
+      ...pendingRevocationColumns(c, id, upstream.remaining, c.clock.now(), claimed.attempts),
+    },
+  });
+  const done = { providerKey: claimed.providerKey, attempts: claimed.attempts, ...upstream };
   c.audit.record({
     actorType: 'system',
     actorId: 'revocation-retry',

@@ -9,6 +9,7 @@ import { openTokenSet } from '../vault/token-set.js';
 import { enqueueEvent } from '../webhooks/outbox.js';
 import type { BulkRevokeFilter } from './schemas.js';
 import {
+  inFlightRevocationColumns,
   owedTokens,
   pendingRevocationColumns,
   revokeAtProvider,
@@ -43,22 +44,26 @@ export interface RevokeDeps extends UpstreamRevocationDeps {
   changes: ChangeFeed;
 }
 
-/** Two provider calls of 10 s each, plus the writes. */
-const TRANSACTION_TIMEOUT_MS = 30_000;
+/** The local erase only: no provider call runs inside the transaction. */
+const TRANSACTION_TIMEOUT_MS = 10_000;
 
 /**
- * Revokes a connection: under a row lock, RFC 7009 revocation of the refresh token and
- * then the access token at the provider (when it has a revocation endpoint), then in the
- * same transaction the token set is erased, the status set to `revoked`, the refresher's
- * schedule and lease cleared, `connection.revoked` queued and {@link CONNECTION_CHANNEL}
- * notified. Revoking a revoked connection does nothing (idempotent).
+ * Revokes a connection in two steps, so that no provider call holds a pooled database
+ * connection or a row lock (a slow provider would otherwise stall the replica):
  *
- * If the provider fails, the local revocation still happens; the tokens still owed are
- * kept encrypted in `connections.pending_revocation` for `retryPendingRevocations`, and
- * `upstreamRevocation` is `failed`.
+ * 1. In one short transaction under a row lock: the token set is erased, the status set
+ *    to `revoked`, the refresher's schedule and lease cleared, `connection.revoked` queued
+ *    and {@link CONNECTION_CHANNEL} notified. The tokens still owed upstream are kept
+ *    encrypted in `connections.pending_revocation`, due for `retryPendingRevocations` only
+ *    after two minutes (`IN_FLIGHT_GRACE_MS`): should this replica die during step 2, the retry job
+ *    finishes the work.
+ * 2. RFC 7009 revocation of the refresh token and then the access token at the provider
+ *    (when it has a revocation endpoint); what the provider refused stays owed and backs
+ *    off, and `upstreamRevocation` is `failed`.
  *
- * Called by `DELETE /admin/connections/{id}`, `DELETE /v1/connections/{id}`, the console
- * and the CLI.
+ * Revoking a revoked connection does nothing (idempotent). Called by
+ * `DELETE /admin/connections/{id}`, `DELETE /v1/connections/{id}`, the console, the CLI
+ * and provider-sent revocations.
  *
  * @throws BrokerError `not_found` when there is no such connection.
  * @example
@@ -69,9 +74,8 @@ export async function revokeConnection(
   connectionId: string,
   actor: Actor,
 ): Promise<RevokeResult> {
-  let revoked: { providerKey: string; errorClass: string | undefined } | undefined;
-  const result = await c.db.prisma.$transaction(
-    async (tx): Promise<RevokeResult> => {
+  const erased = await c.db.prisma.$transaction(
+    async (tx) => {
       const locked = await tx.$queryRaw<{ id: string }[]>`
         SELECT id FROM connections WHERE id = ${connectionId} FOR UPDATE`;
       if (locked.length === 0) throw notFound(`connection ${connectionId}`);
@@ -79,10 +83,8 @@ export async function revokeConnection(
         where: { id: connectionId },
         include: { tokenSet: true },
       });
-      if (row.status === 'revoked') {
-        return { connectionId, alreadyRevoked: true, upstreamRevocation: null };
-      }
-      const upstream = await revokeAtProvider(c, row.providerKey, tokensOf(c, row));
+      if (row.status === 'revoked') return undefined;
+      const owed = tokensOf(c, row);
       const now = c.clock.now();
       await tx.tokenSet.deleteMany({ where: { connectionId } });
       await tx.connection.update({
@@ -93,8 +95,8 @@ export async function revokeConnection(
           nextRefreshAt: null,
           leaseOwner: null,
           leaseExpiresAt: null,
-          upstreamRevocation: upstream.outcome,
-          ...pendingRevocationColumns(c, connectionId, upstream.remaining, now, 1),
+          upstreamRevocation: null,
+          ...inFlightRevocationColumns(c, connectionId, owed, now),
         },
       });
       await enqueueEvent(
@@ -110,30 +112,40 @@ export async function revokeConnection(
         now,
       );
       await tx.$executeRaw`SELECT pg_notify(${CONNECTION_CHANNEL}, ${connectionId})`;
-      revoked = { providerKey: row.providerKey, errorClass: upstream.errorClass };
-      return { connectionId, alreadyRevoked: false, upstreamRevocation: upstream.outcome };
+      return { providerKey: row.providerKey, owed };
     },
     { timeout: TRANSACTION_TIMEOUT_MS, maxWait: 5_000 },
   );
-  if (revoked) {
-    // Other replicas hear the NOTIFY; this one drops its cached token before answering.
-    c.changes.announce(CONNECTION_CHANNEL, connectionId);
-    c.audit.record({
-      actorType: actor.type,
-      actorId: actor.id,
-      action: 'connection.revoke',
-      connectionId,
-      providerKey: revoked.providerKey,
-      outcome: 'success',
-      detail: {
-        upstream_revocation: result.upstreamRevocation,
-        ...(revoked.errorClass ? { upstream_error: revoked.errorClass } : {}),
+  if (!erased) return { connectionId, alreadyRevoked: true, upstreamRevocation: null };
+  // Other replicas hear the NOTIFY; this one drops its cached token before answering.
+  c.changes.announce(CONNECTION_CHANNEL, connectionId);
+
+  const upstream = await revokeAtProvider(c, erased.providerKey, erased.owed);
+  if (erased.owed.length > 0) {
+    await c.db.prisma.connection.update({
+      where: { id: connectionId },
+      data: {
+        upstreamRevocation: upstream.outcome,
+        ...pendingRevocationColumns(c, connectionId, upstream.remaining, c.clock.now(), 1),
       },
     });
-    // A revocation is rare and must be on record before the caller is told it happened.
-    await c.audit.flush();
   }
-  return result;
+  c.audit.record({
+    actorType: actor.type,
+    actorId: actor.id,
+    action: 'connection.revoke',
+    connectionId,
+    providerKey: erased.providerKey,
+    outcome: 'success',
+    detail: {
+      upstream_revocation: upstream.outcome,
+      ...(upstream.errorClass ? { upstream_error: upstream.errorClass } : {}),
+    },
+    origin: actor.origin,
+  });
+  // A revocation is rare and must be on record before the caller is told it happened.
+  await c.audit.flush();
+  return { connectionId, alreadyRevoked: false, upstreamRevocation: upstream.outcome };
 }
 
 /** The tokens of a row to revoke upstream; an unreadable token set cannot be, and is only erased. */
@@ -156,7 +168,7 @@ function tokensOf(
   }
 }
 
-/** Revocations running at once in a bulk revoke (each holds a pool connection). */
+/** Revocations running at once in a bulk revoke (each waits on the provider in turn). */
 const BULK_CONCURRENCY = 4;
 
 /**

@@ -13,6 +13,8 @@ import { openTokenSet, sealTokenSet } from '../vault/token-set.js';
 import { BrokerError, notFound } from '../errors/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { enqueueEvent } from '../webhooks/outbox.js';
+import { decodeJwt } from 'jose';
+import { revokeReplacedToken } from './upstream-revocation.js';
 
 /** What a domain service needs to obtain a grant from a provider and store it as a connection. */
 export interface GrantWriterDeps {
@@ -46,14 +48,27 @@ export interface NewGrant {
   authType?: string;
 }
 
+/** `iss` and `sub` of an ID token the broker validated when it stored it. */
+function accountOf(idToken: string | undefined): string | undefined {
+  if (!idToken) return undefined;
+  try {
+    const { iss, sub } = decodeJwt(idToken);
+    return iss && sub ? `${iss} ${sub}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Stores a consented grant (or a client credentials or static credentials one): upserts the
- * connection for `(service, provider, subject)` (keeping its id when it exists), replaces its token set encrypted, and writes `connection.created`
- * to the webhook outbox — all in one transaction.
- *
- * @example
- * const { connection, reconnected } = await saveConnection(prisma, keyring, grant);
+ * Whether both grants are for one account at the provider (their ID tokens say so). Such a
+ * provider may keep both refresh tokens in one grant (oidc-provider, Google): revoking the
+ * old one would revoke the new one with it.
  */
+function sameUpstreamAccount(before: string | undefined, after: string | undefined): boolean {
+  const account = accountOf(before);
+  return account !== undefined && account === accountOf(after);
+}
+
 /**
  * The connection a reconnect replaces, locked; a revoked or missing one is refused (the
  * session was checked at mint, but the connection may have gone since).
@@ -66,6 +81,14 @@ async function reconnectTarget(tx: Prisma.TransactionClient, id: string) {
   return row;
 }
 
+/**
+ * Stores a consented grant (or a client credentials or static credentials one): upserts the
+ * connection for `(service, provider, subject)` (keeping its id when it exists), replaces its token set encrypted, and writes `connection.created`
+ * to the webhook outbox — all in one transaction.
+ *
+ * @example
+ * const { connection, reconnected } = await saveConnection(prisma, keyring, grant);
+ */
 export async function saveConnection(prisma: PrismaClient, keyring: Keyring, g: NewGrant) {
   const expiresAt =
     g.tokens.expiresIn === undefined ? null : new Date(g.now.getTime() + g.tokens.expiresIn * 1000);
@@ -128,9 +151,28 @@ export async function saveConnection(prisma: PrismaClient, keyring: Keyring, g: 
       g.now,
     );
     const replacedRefreshToken =
-      replaced?.refreshToken && replaced.refreshToken !== g.tokens.refreshToken
+      replaced?.refreshToken &&
+      replaced.refreshToken !== g.tokens.refreshToken &&
+      !sameUpstreamAccount(replaced.idToken, g.tokens.idToken)
         ? replaced.refreshToken
         : undefined;
     return { connection, reconnected, replacedRefreshToken };
   });
+}
+
+/**
+ * {@link saveConnection}, then revokes at the provider the refresh token the new grant
+ * replaced, where it has a revocation endpoint (best effort, never throws: the new grant is
+ * stored either way). Not when both grants are for the same upstream account: there the
+ * provider may hold the new refresh token in the same grant.
+ *
+ * @example
+ * const { connection, reconnected } = await saveGrant(deps, grant);
+ */
+export async function saveGrant(deps: GrantWriterDeps, g: NewGrant) {
+  const saved = await saveConnection(deps.prisma, deps.keyring, g);
+  if (saved.replacedRefreshToken) {
+    await revokeReplacedToken(deps, g.providerKey, saved.replacedRefreshToken);
+  }
+  return saved;
 }

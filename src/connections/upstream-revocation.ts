@@ -108,6 +108,27 @@ export function pendingRevocationColumns(
   };
 }
 
+/**
+ * How long a revocation's provider calls may take before the retry job treats them as cut
+ * short (the replica died) and makes them itself: well past two 10-s provider timeouts.
+ */
+export const IN_FLIGHT_GRACE_MS = 120_000;
+
+/**
+ * {@link pendingRevocationColumns} for tokens about to be revoked at the provider by this
+ * replica: owed, but due for the retry job only after {@link IN_FLIGHT_GRACE_MS}.
+ */
+export function inFlightRevocationColumns(
+  c: { keyring: Keyring },
+  connectionId: string,
+  owed: OwedToken[],
+  now: Date,
+) {
+  const columns = pendingRevocationColumns(c, connectionId, owed, now, 0);
+  if (owed.length === 0) return columns;
+  return { ...columns, revocationRetryAt: new Date(now.getTime() + IN_FLIGHT_GRACE_MS) };
+}
+
 /** Decrypts `connections.pending_revocation`. */
 export function openPendingRevocation(
   c: { keyring: Keyring },

@@ -1,33 +1,10 @@
 import type { ProviderSummary, ServiceSummary } from './directory.js';
 import type { PresentedAuditEvent } from '../audit/present.js';
 import type { PresentedAdminConnection, PresentedConnection } from '../connections/present.js';
-import { CONNECTION_STATUSES, type ConnectionFilters } from '../connections/schemas.js';
-import { html, page, type SafeHtml } from '../views/html.js';
-
-/** Hidden CSRF field of every console form. */
-const csrfField = (csrf: string) => html`<input type="hidden" name="csrf" value="${csrf}" />`;
-
-const when = (iso: string | null) => (iso === null ? '—' : iso.replace('T', ' ').slice(0, 19));
-
-const badge = (status: string) => html`<span class="badge ${status}">${status}</span>`;
-
-/** A signed-in page: navigation, sign-out, then the body. */
-function layout(title: string, csrf: string, body: SafeHtml): string {
-  return page(
-    title,
-    html`<header class="console">
-        <nav aria-label="Console">
-          <a href="/console/connections">Connections</a>
-          <a href="/console/providers">Providers</a>
-          <a href="/console/services">Services</a>
-        </nav>
-        <form class="inline" method="post" action="/console/sign-out">
-          ${csrfField(csrf)}<button type="submit">Sign out</button>
-        </form>
-      </header>
-      ${body}`,
-  );
-}
+import { CONNECTION_STATUSES } from '../connections/schemas.js';
+import { html, page } from '../views/html.js';
+import { badge, csrfField, layout, pager, when } from './layout.js';
+import type { ConsoleConnectionFilters, NumberedPage } from './queries.js';
 
 /**
  * The sign-in page. `csrf` is the double-submit value also set as a cookie.
@@ -49,30 +26,25 @@ export function signInPage(input: { csrf: string; error?: string }): string {
   );
 }
 
-const filterQuery = (f: Partial<ConnectionFilters>, cursor: string) =>
-  new URLSearchParams(
-    Object.entries({ provider: f.provider, subject: f.subject, status: f.status, cursor }).filter(
-      (e): e is [string, string] => typeof e[1] === 'string',
-    ),
-  ).toString();
-
-/** The connections list with its filter form and a next-page link. */
+/** The connections list: provider dropdown, subject prefix, status, numbered pages. */
 export function connectionsPage(input: {
   csrf: string;
-  filters: Partial<ConnectionFilters>;
-  connections: PresentedConnection[];
-  nextCursor: string | null;
+  filters: ConsoleConnectionFilters;
+  providers: string[];
+  connections: NumberedPage<PresentedConnection>;
 }): string {
   const f = input.filters;
-  const rows = input.connections.map(
+  const option = (value: string, label: string, selected: boolean) =>
+    html`<option value="${value}" ${selected ? html`selected` : ''}>${label}</option>`;
+  const rows = input.connections.rows.map(
     (cn) =>
       html`<tr>
-        <td><a href="/console/connections/${cn.id}">${cn.id}</a></td>
+        <td><a href="/console/connections/${cn.id}">${cn.subject}</a></td>
         <td>${cn.provider}</td>
-        <td>${cn.subject}</td>
         <td>${badge(cn.status)}</td>
         <td>${when(cn.expires_at)}</td>
         <td>${when(cn.last_refreshed_at)}</td>
+        <td><code>${cn.id}</code></td>
       </tr>`,
   );
   return layout(
@@ -80,16 +52,21 @@ export function connectionsPage(input: {
     input.csrf,
     html`<h1>Connections</h1>
       <form method="get" action="/console/connections" class="filters">
-        <label>Provider <input name="provider" value="${f.provider ?? ''}" /></label>
-        <label>Subject <input name="subject" value="${f.subject ?? ''}" /></label>
+        <label
+          >Provider
+          <select name="provider">
+            ${option('', 'any', !f.provider)}
+            ${input.providers.map((k) => option(k, k, f.provider === k))}
+          </select></label
+        >
+        <label
+          >Subject starts with <input name="subject" value="${f.subject ?? ''}" autocomplete="off"
+        /></label>
         <label
           >Status
           <select name="status">
-            <option value="">any</option>
-            ${CONNECTION_STATUSES.map(
-              (s) =>
-                html`<option value="${s}" ${f.status === s ? html`selected` : ''}>${s}</option>`,
-            )}
+            ${option('', 'any', !f.status)}
+            ${CONNECTION_STATUSES.map((s) => option(s, s, f.status === s))}
           </select></label
         >
         <button type="submit">Filter</button>
@@ -97,29 +74,26 @@ export function connectionsPage(input: {
       ${
         rows.length === 0
           ? html`<p>No connections match.</p>`
-          : html`<table>
-              <thead>
-                <tr>
-                  <th>Connection</th>
-                  <th>Provider</th>
-                  <th>Subject</th>
-                  <th>Status</th>
-                  <th>Expires</th>
-                  <th>Last refresh</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows}
-              </tbody>
-            </table>`
+          : html`<div class="scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Subject</th>
+                    <th scope="col">Provider</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Expires</th>
+                    <th scope="col">Last refresh</th>
+                    <th scope="col">Connection</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${rows}
+                </tbody>
+              </table>
+            </div>`
       }
-      ${
-        input.nextCursor
-          ? html`<p>
-              <a href="/console/connections?${filterQuery(f, input.nextCursor)}">Next page</a>
-            </p>`
-          : ''
-      }`,
+      ${pager('/console/connections', { ...f }, input.connections)}`,
+    '/console/connections',
   );
 }
 
@@ -188,6 +162,7 @@ export function connectionPage(input: {
               </tbody>
             </table>`
       }`,
+    '/console/connections',
   );
 }
 
@@ -211,6 +186,7 @@ export function revokeConfirmPage(input: {
         <button type="submit" class="danger">Revoke connection</button>
         <a href="/console/connections/${cn.id}">Cancel</a>
       </form>`,
+    '/console/connections',
   );
 }
 
@@ -255,6 +231,7 @@ export function providersPage(input: { csrf: string; providers: ProviderSummary[
               </tbody>
             </table>`
       }`,
+    '/console/providers',
   );
 }
 
@@ -291,5 +268,6 @@ export function servicesPage(input: { csrf: string; services: ServiceSummary[] }
               </tbody>
             </table>`
       }`,
+    '/console/services',
   );
 }

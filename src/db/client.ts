@@ -30,8 +30,11 @@ export function createDatabase(
 ): Database {
   const open = (max: number) => {
     const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
-    // A dropped idle connection (database restart) must not crash the process.
+    // A dropped connection (database restart) must not crash the process: idle ones report
+    // on the pool, checked-out ones (between two queries of a transaction) on the client.
+    // Either way the next query on it fails and is answered as the database being away.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     return { pool, prisma: new PrismaClient({ adapter: new PrismaPg(pool) }) };
   };
   const main = open(options.max ?? 10);

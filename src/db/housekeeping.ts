@@ -14,7 +14,7 @@ export const EXPIRED_ROW_GRACE_MS = 24 * 60 * 60 * 1000;
 /** How often each replica prunes (deletes are idempotent, so replicas need no coordination). */
 export const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
 /** Rows deleted per statement, so that no delete holds its locks for long. */
-const BATCH = 1_000;
+export const BATCH = 1_000;
 /** Statements per table per run; what is left waits for the next run. */
 const MAX_BATCHES = 50;
 
@@ -53,7 +53,11 @@ export async function pruneExpired(deps: { pool: pg.Pool; clock: Clock }): Promi
 }
 
 /** Deletes up to {@link BATCH} rows a statement, at most {@link MAX_BATCHES} times; the rows deleted. */
-async function deleteInBatches(pool: pg.Pool, sql: string, values: unknown[]): Promise<number> {
+export async function deleteInBatches(
+  pool: pg.Pool,
+  sql: string,
+  values: unknown[],
+): Promise<number> {
   let deleted = 0;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const { rowCount } = await pool.query(sql, values);

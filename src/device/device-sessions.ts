@@ -1,4 +1,4 @@
-import { saveConnection, type GrantWriterDeps } from '../connections/save.js';
+import { saveGrant, type GrantWriterDeps } from '../connections/save.js';
 import type { PrismaClient } from '../db/client.js';
 import {
   insufficientScope,
@@ -46,7 +46,7 @@ export function createDeviceSessions(deps: DeviceDeps) {
 
   async function complete(row: DeviceSessionRow, provider: ProviderRecord, tokens: TokenResult) {
     const now = deps.clock.now();
-    const { connection, reconnected } = await saveConnection(prisma, keyring, {
+    const { connection, reconnected } = await saveGrant(deps, {
       serviceId: row.serviceId,
       providerKey: provider.key,
       subject: row.subject,

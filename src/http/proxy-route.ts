@@ -1,8 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import type { Container } from '../container.js';
-import { rateLimited, toBrokerError } from '../errors/index.js';
+import { notFound, rateLimited, toBrokerError } from '../errors/index.js';
 import type { ProxyAnswer } from '../proxy/proxy.js';
 import { auditOrigin } from './audit-origin.js';
 import { bearerToken } from './middleware/admin-auth.js';
@@ -12,11 +11,12 @@ import { authFailureKeys, recordAuthFailure } from './middleware/rate-limit.js';
 import { setResponseHeaders } from './response-headers.js';
 
 /**
- * `ANY /v1/connections/:id/proxy/{path}` with an id that needs no decoding; the path and
- * query are kept as sent (proxy/target.ts decides what may go upstream). Any other
- * spelling of the id is Express's to answer (404).
+ * `ANY /v1/connections/:id/proxy/{path}`; the path and query are kept as sent
+ * (proxy/target.ts decides what may go upstream).
  */
-const PROXY_URL = /^\/v1\/connections\/([A-Za-z0-9_-]{1,64})\/proxy(\/[^?]*)?(?:\?(.*))?$/s;
+const PROXY_URL = /^\/v1\/connections\/([^/?]*)\/proxy(\/[^?]*)?(?:\?(.*))?$/s;
+/** A connection id as the broker makes them; any other spelling names no connection. */
+const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The proxy's route pattern (the `route` label of logs and metrics; never the raw URL). */
 export const PROXY_ROUTE = '/v1/connections/:id/proxy/*path';
@@ -25,7 +25,11 @@ const hasBody = (req: IncomingMessage) =>
   req.headers['transfer-encoding'] !== undefined ||
   (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 
-/** Writes the provider's answer as it streams in; a broken stream ends the response abruptly. */
+/**
+ * Writes the provider's answer as it streams in; a broken upstream stream ends the
+ * response abruptly. (`pipe`, not `pipeline`: the caller leaving is handled by the call's
+ * signal, and `pipeline` costs an AbortController and a DOMException per answer.)
+ */
 function relay(res: ServerResponse, answer: ProxyAnswer, requestId: string): void {
   res.writeHead(answer.status, [
     ...answer.headers,
@@ -34,7 +38,16 @@ function relay(res: ServerResponse, answer: ProxyAnswer, requestId: string): voi
     'Broker-Request-Id',
     requestId,
   ]);
-  pipeline(answer.body, res, () => undefined);
+  answer.body.on('error', () => res.destroy()).pipe(res);
+}
+
+/** Aborted when the caller's connection closes before its answer was written in full. */
+function callerSignal(res: ServerResponse): AbortSignal {
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  return gone.signal;
 }
 
 /**
@@ -50,11 +63,18 @@ function relay(res: ServerResponse, answer: ProxyAnswer, requestId: string): voi
 export function createProxyRoute(c: Container, next: RequestListener): RequestListener {
   const guard = c.rateLimits.authFailures;
 
-  async function serve(req: IncomingMessage, requestId: string, m: RegExpExecArray) {
+  async function serve(
+    req: IncomingMessage,
+    requestId: string,
+    m: RegExpExecArray,
+    signal: AbortSignal,
+  ) {
     const caller = await c.services.requireBearer(
       bearerToken(req.headers.authorization),
       req.headers.authorization,
     );
+    // After authentication, like any unknown connection: still the broker's answer.
+    if (!CONNECTION_ID.test(m[1]!)) throw notFound('connection');
     return c.proxy.forward(caller, {
       connectionId: m[1]!,
       method: req.method ?? 'GET',
@@ -63,12 +83,13 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
       headers: req.headers,
       body: hasBody(req) ? req : undefined,
       origin: auditOrigin(c, req, requestId),
+      signal,
     });
   }
 
   return (req, res) => {
     const match = PROXY_URL.exec(req.url ?? '');
-    if (!match?.[1]) {
+    if (!match) {
       next(req, res);
       return;
     }
@@ -95,7 +116,7 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
       fail(rateLimited(blocked));
       return;
     }
-    serve(req, requestId, match)
+    serve(req, requestId, match, callerSignal(res))
       .then((answer) => relay(res, answer, requestId))
       .catch(async (error: unknown) => {
         if (toBrokerError(error).status !== 401) throw error;

@@ -1,4 +1,4 @@
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog, AuditOrigin } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
 import type { BrokerError } from '../errors/index.js';
@@ -36,7 +36,7 @@ export interface ProviderWebhookDeps {
   /** Requests a minute per provider, all replicas together; 0 disables. */
   perMinute: number;
   /** Revokes a connection exactly like an admin revoke (`revokeConnection`). */
-  revokeConnection(connectionId: string): Promise<unknown>;
+  revokeConnection(connectionId: string, origin: AuditOrigin | undefined): Promise<unknown>;
 }
 
 const SIGNATURE_REASONS: ReadonlySet<RejectionReason> = new Set([
@@ -77,6 +77,7 @@ export function createProviderWebhooks(deps: ProviderWebhookDeps) {
     providerLabel: string,
     reason: RejectionReason,
     providerKey: string | null,
+    origin: AuditOrigin | undefined,
   ): never {
     providerWebhookRejections.inc({ provider: providerLabel, reason });
     // No detail: identical refusals within a second coalesce into one audit row with a count.
@@ -87,11 +88,12 @@ export function createProviderWebhooks(deps: ProviderWebhookDeps) {
       connectionId: null,
       providerKey,
       outcome: reason,
+      origin,
     });
     throw refusal(reason);
   }
 
-  async function load(key: string) {
+  async function load(key: string, origin: AuditOrigin | undefined) {
     const row = await prisma.provider.findUnique({
       where: { key },
       select: {
@@ -104,10 +106,11 @@ export function createProviderWebhooks(deps: ProviderWebhookDeps) {
         webhookLearnedSecrets: true,
       },
     });
-    if (!row) return reject('unknown', 'unknown_provider', null);
+    if (!row) return reject('unknown', 'unknown_provider', null, origin);
     const spec = row.template ? findTemplate(row.template)?.webhook : undefined;
     const scheme = spec ? WEBHOOK_SCHEMES[spec.scheme as WebhookSchemeName] : undefined;
-    if (!spec || !scheme || !row.webhookSecret) return reject(key, 'no_webhook_secret', key);
+    if (!spec || !scheme || !row.webhookSecret)
+      return reject(key, 'no_webhook_secret', key, origin);
     return { row, spec, scheme };
   }
 
@@ -132,7 +135,7 @@ export function createProviderWebhooks(deps: ProviderWebhookDeps) {
     const ids = rule.accounts
       ? await matchConnections(prisma, key, accountValues(rule.accounts, req, payload))
       : matched;
-    for (const id of ids) await deps.revokeConnection(id);
+    for (const id of ids) await deps.revokeConnection(id, req.origin);
     if (ids.length > 0)
       deps.logger.info(
         { provider: key, event_type: eventType, revoked: ids.length },
@@ -171,7 +174,7 @@ export function createProviderWebhooks(deps: ProviderWebhookDeps) {
   ) {
     const answer = scheme.challenge?.(req, configured);
     if (!answer) return undefined;
-    if ('ok' in answer) return reject(key, answer.reason, key);
+    if ('ok' in answer) return reject(key, answer.reason, key, req.origin);
     if (answer.learnSecret !== undefined) {
       await prisma.provider.update({
         where: { key },
@@ -190,7 +193,7 @@ export function createProviderWebhooks(deps: ProviderWebhookDeps) {
      *   method_not_allowed (GET where the provider sends no challenge).
      */
     async receive(key: string, req: InboundRequest): Promise<WebhookAnswer> {
-      const { row, spec, scheme } = await load(key);
+      const { row, spec, scheme } = await load(key, req.origin);
       await limit(key);
       providerWebhooks.inc({ provider: key, outcome: 'received' });
       const now = clock.now();
@@ -203,10 +206,10 @@ export function createProviderWebhooks(deps: ProviderWebhookDeps) {
         scheme.learnsSecrets ? secrets.learned : secrets.configured,
         now,
       );
-      if (!verdict.ok) return reject(key, verdict.reason, key);
+      if (!verdict.ok) return reject(key, verdict.reason, key, req.origin);
       providerWebhooks.inc({ provider: key, outcome: 'verified' });
       const parsed = parsePayload(scheme, req);
-      if (!parsed) return reject(key, 'invalid_body', key);
+      if (!parsed) return reject(key, 'invalid_body', key, req.origin);
       const handshake = scheme.handshake?.(req, parsed.value, secrets.configured);
       if (handshake) {
         providerWebhooks.inc({ provider: key, outcome: 'handshake' });
@@ -232,7 +235,7 @@ export function createProviderWebhooks(deps: ProviderWebhookDeps) {
     },
 
     /** Counts a body refused before it reached `receive` (over the body limit). */
-    tooLarge(key: string): void {
+    tooLarge(key: string, origin: AuditOrigin): void {
       providerWebhookRejections.inc({ provider: 'unknown', reason: 'too_large' });
       deps.audit.record({
         actorType: 'system',
@@ -241,6 +244,7 @@ export function createProviderWebhooks(deps: ProviderWebhookDeps) {
         connectionId: null,
         providerKey: key.length <= 64 ? key : null,
         outcome: 'too_large',
+        origin,
       });
     },
   };

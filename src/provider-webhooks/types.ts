@@ -1,3 +1,4 @@
+import type { AuditOrigin } from '../audit/audit-log.js';
 /** A provider's webhook request as it arrived: the raw body, never a parsed one. */
 export interface InboundRequest {
   method: 'GET' | 'POST';
@@ -7,6 +8,8 @@ export interface InboundRequest {
   /** The URL the provider called (`PUBLIC_URL` + path + query): HubSpot signs it. */
   url: string;
   query: URLSearchParams;
+  /** The request id and client IP, for the audit trail. */
+  origin?: AuditOrigin | undefined;
 }
 
 /** Why a request was refused; a metric label and an audit reason, never a secret. */

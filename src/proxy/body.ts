@@ -12,13 +12,44 @@ export const payloadTooLarge = (limit: number) =>
 export type ProxyBody =
   { kind: 'none' } | { kind: 'kept'; bytes: Buffer } | { kind: 'stream'; stream: Readable };
 
+/** Reads `source` until it ends or holds more than `max` bytes (then it is left paused). */
+function readUpTo(source: Readable, max: number) {
+  return new Promise<{ chunks: Buffer[]; size: number; ended: boolean }>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = () => {
+      source.off('data', onData).off('end', onEnd).off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size <= max) return;
+      source.pause();
+      settle();
+      resolve({ chunks, size, ended: false });
+    };
+    const onEnd = () => {
+      settle();
+      resolve({ chunks, size, ended: true });
+    };
+    const onError = (error: Error) => {
+      settle();
+      reject(error);
+    };
+    source.on('data', onData).on('end', onEnd).on('error', onError);
+  });
+}
+
 /**
  * Prepares the caller's body: refused at once when its `Content-Length` is over `limit`;
- * read into memory when it declares at most {@link REPLAYABLE_BODY_BYTES}; otherwise
- * (larger, or chunked) streamed through a counter that fails it past `limit`.
+ * read into memory when it turns out to be at most {@link REPLAYABLE_BODY_BYTES} (declared
+ * so, or chunked and ending within it); otherwise streamed through a counter that fails
+ * it past `limit`. A chunked body over `limit` is refused before anything is sent when
+ * `limit` is at most {@link REPLAYABLE_BODY_BYTES}; past that, its stream is cut at the
+ * limit, so the provider never receives a complete request.
  *
  * @throws BrokerError payload_too_large (413).
- * @example const body = await prepareBody(req, req.headers['content-length'], 10 * 2 ** 20);
+ * @example const body = await prepareBody(req, 12, 10 * 2 ** 20); // { kind: 'kept', bytes }
  */
 export async function prepareBody(
   source: Readable | undefined,
@@ -27,17 +58,15 @@ export async function prepareBody(
 ): Promise<ProxyBody> {
   if (!source) return { kind: 'none' };
   if (contentLength !== undefined && contentLength > limit) throw payloadTooLarge(limit);
-  if (contentLength !== undefined && contentLength <= REPLAYABLE_BODY_BYTES) {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) throw payloadTooLarge(limit);
-      chunks.push(chunk);
-    }
-    return { kind: 'kept', bytes: Buffer.concat(chunks, size) };
-  }
+  let head: Buffer[] = [];
   let seen = 0;
+  if (contentLength === undefined || contentLength <= REPLAYABLE_BODY_BYTES) {
+    const read = await readUpTo(source, Math.min(limit, REPLAYABLE_BODY_BYTES));
+    if (read.size > limit) throw payloadTooLarge(limit);
+    if (read.ended) return { kind: 'kept', bytes: Buffer.concat(read.chunks, read.size) };
+    head = read.chunks;
+    seen = read.size;
+  }
   const counted = new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
@@ -45,5 +74,7 @@ export async function prepareBody(
     },
   });
   source.on('error', (error) => counted.destroy(error));
+  // What was read already goes first, counted when it was read.
+  for (const chunk of head) counted.push(chunk);
   return { kind: 'stream', stream: source.pipe(counted) };
 }

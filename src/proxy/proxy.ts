@@ -39,6 +39,8 @@ export interface ProxyCall {
   /** The request stream when the request has a body. */
   body: Readable | undefined;
   origin: AuditOrigin;
+  /** Aborted when the caller has gone: the upstream request is abandoned, nothing retried. */
+  signal?: AbortSignal | undefined;
 }
 
 /** The provider's answer, streamed through. */
@@ -155,6 +157,13 @@ export function createProxy(deps: ProxyDeps) {
     const forwarded = forwardedRequestHeaders(call.headers);
     const pool = deps.pools.get(base.origin);
     let attempts = 0;
+    // One signal for the call: the deadline, or the caller gone. It stays armed by the
+    // caller while the answer streams, so a caller that leaves stops the upstream body too.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), deadline - deps.clock.now().getTime());
+    const stop = () => abort.abort();
+    call.signal?.addEventListener('abort', stop, { once: true });
+    const gone = () => call.signal?.aborted === true;
 
     /** One upstream request with `t`'s credential; 5xx and failures thrown inside the breaker. */
     async function attempt(t: TokenView): Promise<Dispatcher.ResponseData> {
@@ -167,10 +176,8 @@ export function createProxy(deps: ProxyDeps) {
       const headers = credential.header
         ? { ...forwarded, [credential.header[0]]: credential.header[1] }
         : forwarded;
-      const remaining = deadline - deps.clock.now().getTime();
-      if (remaining <= 0) throw deadlinePassed();
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), remaining);
+      if (gone()) throw callerGone();
+      if (deadline - deps.clock.now().getTime() <= 0) throw deadlinePassed();
       try {
         const response = await deps.breaker.guard(provider, async () => {
           // Counted here: an open circuit sends nothing.
@@ -188,8 +195,9 @@ export function createProxy(deps: ProxyDeps) {
             return r;
           } catch (error) {
             if (error instanceof FailedAnswer) throw error;
-            // The caller's own body failing (over the limit) says nothing about the provider.
-            const refused = bodyFailure(error);
+            // The caller's own body failing (over the limit), or the caller leaving, says
+            // nothing about the provider: not a failure for its breaker.
+            const refused = gone() ? callerGone() : bodyFailure(error);
             if (refused) return refused;
             throw new TransientUpstreamError(
               abort.signal.aborted ? 'timeout' : 'network',
@@ -206,8 +214,6 @@ export function createProxy(deps: ProxyDeps) {
       } catch (error) {
         if (error instanceof FailedAnswer) remember(error.response);
         throw error;
-      } finally {
-        clearTimeout(timer);
       }
     }
 
@@ -249,7 +255,8 @@ export function createProxy(deps: ProxyDeps) {
     /** The attempts with retries; a 5xx that is not retried is answered as it came. */
     async function send(t: TokenView): Promise<Dispatcher.ResponseData> {
       try {
-        return await retrying.execute(() => attempt(t));
+        // Once the caller has left (or the deadline passed) no retry is scheduled.
+        return await retrying.execute(() => attempt(t), abort.signal);
       } catch (error) {
         if (error instanceof FailedAnswer) return error.response;
         throw upstreamError(error, attempts);
@@ -278,7 +285,10 @@ export function createProxy(deps: ProxyDeps) {
     } catch (error) {
       const status = error instanceof BrokerError ? error.status : 500;
       requestsOf(provider.key, call.method, `${Math.floor(status / 100)}xx`).inc();
+      call.signal?.removeEventListener('abort', stop);
       throw error instanceof BrokerError ? withAttempts(error, attempts) : error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -290,6 +300,10 @@ export function createProxy(deps: ProxyDeps) {
 }
 
 export type Proxy = ReturnType<typeof createProxy>;
+
+/** Never sent (nobody is there to read it): ends the call and its log line says why. */
+const callerGone = () =>
+  new BrokerError('invalid_request', 'the caller closed the connection before the answer');
 
 const deadlinePassed = () =>
   new TransientUpstreamError('timeout', undefined, { cause: new Error('proxy deadline passed') });

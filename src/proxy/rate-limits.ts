@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import type { Clock } from '../clock.js';
+import { BATCH, deleteInBatches } from '../db/housekeeping.js';
 import type { Logger } from '../observability/logger.js';
 import { parseRetryAfter } from '../providers/upstream-errors.js';
 
@@ -139,3 +140,27 @@ export function createRateMemory(deps: {
 }
 
 export type RateMemory = ReturnType<typeof createRateMemory>;
+
+/**
+ * A block past its reset is kept this long: a replica whose clock runs behind still finds
+ * it while its change feed is down (an hour is far beyond any clock skew; rows are tiny).
+ */
+export const RATE_LIMIT_GRACE_MS = 60 * 60 * 1000;
+
+/**
+ * Deletes, in batches, the rate-limit memory's rows whose block ended more than
+ * {@link RATE_LIMIT_GRACE_MS} ago: every replica already ignores them, and a table keyed
+ * by connection would otherwise grow with every connection that ever hit a quota.
+ *
+ * @returns the rows deleted.
+ * @example const pruned = await pruneRateLimits({ pool, clock });
+ */
+export function pruneRateLimits(deps: { pool: pg.Pool; clock: Clock }): Promise<number> {
+  const cutoff = new Date(deps.clock.now().getTime() - RATE_LIMIT_GRACE_MS);
+  return deleteInBatches(
+    deps.pool,
+    `DELETE FROM proxy_rate_limits WHERE scope IN (
+       SELECT scope FROM proxy_rate_limits WHERE blocked_until < $1 LIMIT ${BATCH})`,
+    [cutoff],
+  );
+}

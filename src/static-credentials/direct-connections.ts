@@ -1,4 +1,5 @@
-import { saveConnection, type GrantWriterDeps } from '../connections/save.js';
+import type { AuditOrigin } from '../audit/audit-log.js';
+import { saveGrant, type GrantWriterDeps } from '../connections/save.js';
 import {
   insufficientScope,
   invalidRequest,
@@ -71,7 +72,7 @@ export function createDirectConnections(deps: GrantWriterDeps) {
      * @throws BrokerError insufficient_scope (provider outside the policy), not_found
      *   (unknown provider), invalid_request (grant refused), upstream_unavailable.
      */
-    async create(service: ServicePrincipal, body: DirectConnectionBody) {
+    async create(service: ServicePrincipal, body: DirectConnectionBody, origin?: AuditOrigin) {
       if (!service.allowedProviders.includes(body.provider)) {
         throw insufficientScope(`this service may not use provider "${body.provider}"`);
       }
@@ -80,7 +81,7 @@ export function createDirectConnections(deps: GrantWriterDeps) {
       const scopes = body.scopes ?? (body.type === 'client_credentials' ? provider.scopes : []);
       const tokens = tokensOf(body) ?? (await machineToken(provider, scopes));
       const granted = tokens.scope?.split(/[\s,]+/).filter(Boolean);
-      const saved = await saveConnection(deps.prisma, deps.keyring, {
+      const saved = await saveGrant(deps, {
         serviceId: service.id,
         providerKey: provider.key,
         subject: body.subject,
@@ -101,6 +102,7 @@ export function createDirectConnections(deps: GrantWriterDeps) {
         providerKey: provider.key,
         outcome: 'success',
         detail: { type: body.type, reconnected: saved.reconnected },
+        origin,
       });
       return { connection: saved.connection, created: !saved.reconnected };
     },

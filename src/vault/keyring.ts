@@ -228,10 +228,19 @@ export class Keyring {
     await this.renew(count);
   }
 
-  /** Switches to the newest usable DEK now (rotation, after its new DEK became usable). */
-  async switchNow(): Promise<void> {
+  /**
+   * Seals under DEK `dekId` (or a newer one) from now on: rotation, once its new DEK is usable.
+   * A claim already in flight may have chosen an older DEK before this one became usable, so
+   * it is let finish and a fresh claim follows.
+   *
+   * @throws Error when no claim reaches `dekId` (it is not usable yet, or is full).
+   */
+  async switchTo(dekId: number): Promise<void> {
     await this.refresh();
+    await this.renewing?.catch(() => undefined);
     await this.renew();
+    const now = this.block?.dekId ?? 0;
+    if (now < dekId) throw new Error(`nonces were claimed under d${now}:2, not d${dekId}:2`);
   }
 
   /**

@@ -82,7 +82,7 @@ export async function rotateEncryptionKeys(
       'the new data key is loaded by every replica',
       progress,
     );
-    await keyring.switchNow();
+    await keyring.switchTo(target);
   }
   const pass = async () => {
     for (const t of ENCRYPTED_TABLES) {

@@ -44,7 +44,7 @@ input,select{font:inherit;color:var(--text);background:var(--card);border:1px so
 .fine{color:var(--muted);font-size:.875rem;margin-top:1.25rem}
 .footer{color:var(--muted);font-size:.8125rem;margin-top:1.25rem;text-align:center}
 @media (max-width:480px){.shell{justify-content:flex-start;padding:1rem .75rem}.card{padding:1.5rem 1.25rem}.actions{flex-direction:column}}
-body.console{padding:2rem;max-width:64rem;margin-inline:auto;background:var(--bg)}
+body.console{padding:2rem;max-width:78rem;margin-inline:auto;background:var(--bg)}
 body.console main{background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:1.5rem}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
@@ -53,14 +53,38 @@ th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);ov
 .error{border-left:4px solid var(--danger);padding-left:1rem}
 .notice{border-left:4px solid var(--ok);padding-left:1rem}
 form.inline{display:inline}
-nav a{margin-right:1rem}
-header.console{display:flex;justify-content:space-between;align-items:center;border-bottom:1px solid var(--line);margin-bottom:1rem}
+header.console{display:flex;flex-wrap:wrap;gap:.5rem 1rem;justify-content:space-between;align-items:center;border-bottom:1px solid var(--line);padding-bottom:.75rem;margin-bottom:1.25rem}
+header.console nav{display:flex;flex-wrap:wrap;gap:.25rem .9rem;align-items:center}
+header.console nav a{text-decoration:none;padding:.2rem 0;border-bottom:2px solid transparent}
+header.console nav a[aria-current=page]{color:var(--text);border-bottom-color:var(--accent);font-weight:600}
+header.console nav a.brand{color:var(--text);font-weight:700;margin-right:.5rem}
+header.console button{min-height:2.25rem;padding:.35rem .8rem}
+.scroll{overflow-x:auto;margin:0 -.25rem}
+.scroll th,.scroll td{white-space:nowrap;overflow-wrap:normal}
+td button{min-height:2.25rem;padding:.3rem .75rem;font-size:.875rem}
+th{font-size:.85rem;color:var(--muted);font-weight:600;white-space:nowrap}
+time{white-space:nowrap}.rel{color:var(--muted);font-size:.85rem}
+.pager{display:flex;gap:1rem;align-items:center;justify-content:flex-end;margin-top:1rem;color:var(--muted)}
+.tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(9.5rem,1fr));gap:.75rem;margin:1rem 0}
+.tile{display:flex;flex-direction:column;padding:.85rem 1rem;border:1px solid var(--line);border-radius:10px;text-decoration:none;color:var(--text)}
+.tile:hover{border-color:var(--accent)}.tile strong{font-size:1.6rem;line-height:1.2}.tile span{color:var(--muted);font-size:.875rem}
+.chart{margin:0}.chart svg{width:100%;height:auto;display:block}
+.chart .axis{stroke:var(--line)}.chart text{fill:var(--muted);font-size:11px}
+.bar-refresh{fill:var(--danger)}.bar-proxy{fill:var(--warn)}
+.chart figcaption{display:flex;flex-wrap:wrap;gap:.5rem 1rem;font-size:.875rem;margin-top:.5rem}
+.key::before{content:"";display:inline-block;width:.75rem;height:.75rem;border-radius:2px;margin-right:.35rem;vertical-align:-1px}
+.key.refresh::before{background:var(--danger)}.key.proxy::before{background:var(--warn)}
+.badge.success,.badge.delivered{color:var(--ok)}.badge.failed{color:var(--danger)}.badge.pending{color:var(--warn)}
 form.filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:end;margin-bottom:1rem}
 form.filters input,form.filters select{width:auto}
+form.filters label{display:flex;flex-direction:column;gap:.25rem;font-weight:600;font-size:.875rem}
+.badge{white-space:nowrap}
 form.stack{display:flex;flex-direction:column;gap:.5rem;max-width:24rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
 dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 a.button{display:inline-block;padding:.3rem .6rem;border:1px solid currentColor;border-radius:.25rem;text-decoration:none}
 .danger{color:var(--danger)}
 button.danger{border:1px solid var(--danger);background:var(--danger);color:#fff}
+/* Last, so it wins over the console rules above on a phone. */
+@media (max-width:600px){body.console{padding:.75rem}body.console main{padding:1rem}form.filters{flex-direction:column;align-items:stretch}form.filters input,form.filters select{width:100%}}
 `;

@@ -1,7 +1,19 @@
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { bearer, createService } from '../tokens/support.js';
-import { registerProvider } from './helpers.js';
+import { openTokenSet } from '../../src/vault/token-set.js';
+import {
+  startFakeAuthorizationServer,
+  type FakeAuthorizationServer,
+} from './fake-authorization-server.js';
+import {
+  APP_ORIGIN,
+  callback,
+  connectSession,
+  flowUntilCallback,
+  registerProvider,
+  returned,
+} from './helpers.js';
 
 /** Connections belong to the service that created them (issue 16). */
 describe('connection ownership', () => {
@@ -9,14 +21,31 @@ describe('connection ownership', () => {
   let a: { id: string; api_key: string };
   let b: { id: string; api_key: string };
   let shared: { id: string; api_key: string };
+  let fake: FakeAuthorizationServer;
   beforeAll(async () => {
     broker = await startTestBroker();
+    fake = await startFakeAuthorizationServer({ clientId: 'c', clientSecret: 's' });
+    fake.setBehavior('oidc');
+    await registerProvider(broker, {
+      key: 'hub',
+      authorization_endpoint: fake.authorizationEndpoint,
+      token_endpoint: fake.tokenEndpoint,
+      revocation_endpoint: fake.revocationEndpoint,
+      client_id: 'c',
+      client_secret: 's',
+      client_auth_method: 'client_secret_post',
+      scopes: ['api'],
+    });
     await registerProvider(broker, { key: 'keys', display_name: 'KeyCorp', auth_mode: 'api_key' });
-    a = await createService(broker, ['keys'], { connection_access: 'own' });
-    b = await createService(broker, ['keys'], { connection_access: 'own' });
+    const own = { connection_access: 'own', allowed_return_to: [APP_ORIGIN] };
+    a = await createService(broker, ['keys', 'hub'], own);
+    b = await createService(broker, ['keys', 'hub'], own);
     shared = await createService(broker, ['keys'], { connection_access: 'provider' });
   });
-  afterAll(() => broker.close());
+  afterAll(async () => {
+    await fake.close();
+    await broker.close();
+  });
 
   const connect = (svc: { api_key: string }, apiKey: string) =>
     request(broker.url)
@@ -86,5 +115,36 @@ describe('connection ownership', () => {
     const gone = await session(a, { connection_id: mine.id });
     expect([gone.status, gone.body.error]).toEqual([410, 'revoked']);
     expect((await session(a, { connection_id: mine.id, subject: 'x' })).status).toBe(400);
+  });
+
+  it('through consent too: the same subject at two services is two connections, each untouched by the other', async () => {
+    const consent = async (svc: { api_key: string }) => {
+      const session = await connectSession(broker, svc.api_key, {
+        provider: 'hub',
+        subject: 'bob',
+        return_to: `${APP_ORIGIN}/connected`,
+      });
+      const flow = await flowUntilCallback(session.connect_url);
+      return returned(await callback(flow.callbackUrl, flow.cookie)).connection_id!;
+    };
+    const tokensOf = async (id: string) => {
+      const c = await broker.db.prisma.connection.findUniqueOrThrow({
+        where: { id },
+        include: { tokenSet: true },
+      });
+      return openTokenSet(broker.container.keyring, id, c.tokenSet!);
+    };
+    const ofA = await consent(a);
+    const tokensA = await tokensOf(ofA);
+    expect(tokensA.refreshToken).toMatch(/^rt-/);
+    const ofB = await consent(b);
+    expect(ofB).not.toBe(ofA);
+    // B connects bob again: only B's connection changes, A's tokens are neither replaced nor revoked.
+    expect(await consent(b)).toBe(ofB);
+    expect(await tokensOf(ofA)).toStrictEqual(tokensA);
+    expect(fake.revocations.map((r) => r.get('token'))).not.toContain(tokensA.refreshToken);
+    expect((await token(a, ofA).expect(200)).body.access_token).toBe(tokensA.accessToken);
+    expect((await token(b, ofB).expect(200)).body.access_token).not.toBe(tokensA.accessToken);
+    await token(b, ofA).expect(404);
   });
 });

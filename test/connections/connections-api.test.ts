@@ -56,6 +56,7 @@ describe('admin connections and audit API', () => {
           subject: 'shape-subject',
           status: 'active',
           scopes: ['openid', 'offline_access', 'api'],
+          metadata: {},
           expires_at: cn.expiresAt?.toISOString(),
           created_at: cn.createdAt.toISOString(),
           updated_at: cn.updatedAt.toISOString(),
@@ -66,6 +67,17 @@ describe('admin connections and audit API', () => {
       next_cursor: null,
     });
     expect(JSON.stringify(res.body)).not.toMatch(/at-0\.|rt-0\./);
+  });
+
+  it("shows the account identifiers the template kept as metadata (API.md's Connection)", async () => {
+    const cn = await seed('alpha', 'metadata-subject');
+    const metadata = { team_id: 'T123', instance_url: 'https://eu1.example.com' };
+    await broker.db.prisma.connection.update({ where: { id: cn.id }, data: { metadata } });
+    const res = await request(broker.url)
+      .get(`/admin/connections/${cn.id}`)
+      .set(admin())
+      .expect(200);
+    expect(res.body.metadata).toStrictEqual(metadata);
   });
 
   it('pages with an opaque cursor without gaps or repeats, and filters', async () => {

@@ -69,6 +69,7 @@ describe('DELETE /admin/connections/:id against oidc-provider', () => {
       subject: 'alice',
       status: 'revoked',
       scopes: ['openid', 'offline_access', 'api'],
+      metadata: {},
       expires_at: connection.expiresAt?.toISOString(),
       created_at: connection.createdAt.toISOString(),
       updated_at: row.updatedAt.toISOString(),

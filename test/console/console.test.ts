@@ -162,7 +162,8 @@ describe('admin console', () => {
 
       await page.fill('#token', broker.adminToken);
       await page.click('button[type=submit]');
-      expect(new URL(page.url()).pathname).toBe('/console/connections');
+      expect(new URL(page.url()).pathname).toBe('/console/overview');
+      await page.click('nav >> text=Connections');
       const [session] = (await context.cookies()).filter((c) => c.name === 'tb_console');
       expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/console' });
 

@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
 import request from 'supertest';
+import { openTokenSet } from '../../src/vault/token-set.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { bearer, createService } from '../tokens/support.js';
@@ -71,7 +72,7 @@ describe('device authorization grant (RFC 8628) against oidc-provider', () => {
     request(broker.url).get(`/v1/device-sessions/${id}`).set(bearer(key));
 
   /** The user at the verification URI: confirms the code, signs in, and approves (or aborts). */
-  async function actAsUser(url: string, approve: boolean) {
+  async function actAsUser(url: string, approve: boolean, login = 'dana') {
     const page = await (await browser.newContext()).newPage();
     await page.route(/^https:\/\//, (r) => r.abort());
     await page.goto(url);
@@ -82,7 +83,7 @@ describe('device authorization grant (RFC 8628) against oidc-provider', () => {
     }
     await page.click('button[autofocus]');
     await page.waitForSelector('input[name=login]');
-    await page.fill('input[name=login]', 'dana');
+    await page.fill('input[name=login]', login);
     await page.fill('input[name=password]', 'any password');
     await page.click('button[type=submit]');
     await page.waitForSelector('button:has-text("Continue")');
@@ -153,6 +154,32 @@ describe('device authorization grant (RFC 8628) against oidc-provider', () => {
     const grants = upstream.grants.length;
     await pollOnce(id);
     expect(upstream.grants.length).toBe(grants);
+  });
+
+  it('a second approval for the subject replaces its tokens and revokes the replaced refresh token', async () => {
+    const tokensOf = async (id: string) => {
+      const c = await broker.db.prisma.connection.findUniqueOrThrow({
+        where: { id },
+        include: { tokenSet: true },
+      });
+      return openTokenSet(broker.container.keyring, id, c.tokenSet!);
+    };
+    const active = async (t: string) =>
+      (await upstream.introspect('broker', 'broker-secret', t)).active;
+    const first = await start({ provider: 'idp', subject: 'tv-45' }).expect(201);
+    await actAsUser(first.body.verification_uri_complete as string, true, 'erik');
+    const id = (await pollOnce(first.body.id as string)).body.connection_id as string;
+    const before = await tokensOf(id);
+    expect(await active(before.refreshToken!)).toBe(true);
+
+    // The set is handed to someone else, who signs in with their own account.
+    const second = await start({ provider: 'idp', subject: 'tv-45' }).expect(201);
+    await actAsUser(second.body.verification_uri_complete as string, true, 'frida');
+    const done = await pollOnce(second.body.id as string);
+    expect(done.body).toMatchObject({ status: 'completed', connection_id: id });
+    const after = await tokensOf(id);
+    expect(await active(before.refreshToken!)).toBe(false);
+    expect(await active(after.refreshToken!)).toBe(true);
   });
 
   it('ends as denied when the user aborts', async () => {

@@ -1,3 +1,4 @@
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { buildConnection } from '../support/factories.js';
@@ -8,7 +9,14 @@ import { echo, hang, json, reset, startFakeApi, type ApiHandler, type FakeApi } 
 
 // Generous: the first calls of a cold broker on a busy machine pay discovery and a refresh.
 const TIMEOUT_MS = 8000;
-const PROVIDERS = 20;
+const PROVIDERS = 24;
+
+/** Resolves when the caller's request `req` has a response (whatever happens to its body). */
+const answerOf = (req: ClientRequest) =>
+  new Promise<IncomingMessage>((ok, fail) => {
+    req.on('response', ok);
+    req.on('error', fail);
+  });
 
 /** What a real API will not do on demand, through the proxy (issue 17: retries, 401, deadline, bodies). */
 describe('proxy faults', () => {
@@ -123,6 +131,24 @@ describe('proxy faults', () => {
     const res = await request(broker.url).get(call(c.id)).set(bearer(svc.apiKey)).expect(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect([res.body, res.headers['broker-attempts']]).toEqual([{ ok: 1 }, '2']);
+  });
+
+  it('Retry-After as an HTTP date: a 503 on a GET waits until then; a 429 past the deadline is remembered until then', async () => {
+    const c = await connection();
+    const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toUTCString();
+    api.script([json(503, { busy: true }, { 'retry-after': inSeconds(2) }), json(200, { ok: 1 })]);
+    const started = Date.now();
+    const res = await request(broker.url).get(call(c.id)).set(bearer(svc.apiKey)).expect(200);
+    // An HTTP date has whole seconds: 2 s ahead is 1–2 s of waiting.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect([res.body, res.headers['broker-attempts']]).toEqual([{ ok: 1 }, '2']);
+    api.script([json(429, { slow: 'down' }, { 'retry-after': inSeconds(120) })]);
+    await request(broker.url).get(call(c.id)).set(bearer(svc.apiKey)).expect(429);
+    const blocked = await request(broker.url).get(call(c.id)).set(bearer(svc.apiKey)).expect(429);
+    expect([blocked.body.error, blocked.headers['broker-attempts']]).toEqual(['rate_limited', '0']);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(100);
+    expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(120);
+    expect(api.received).toHaveLength(1);
   });
 
   it('429 whose Retry-After passes the deadline is answered as is, then remembered: the next call never reaches the provider', async () => {
@@ -340,5 +366,141 @@ describe('proxy faults', () => {
     expect(Number(open.headers['retry-after'])).toBeGreaterThan(0);
     expect(api.received).toHaveLength(5);
     expect(broker.container.oauth.circuitState(`api-${used}`)).toBe(1);
+  });
+  /** A handler that answers nothing for a long while, and tells when the broker hung up on it. */
+  function slow(headFirst: boolean) {
+    let closed: () => void = () => undefined;
+    const hungUp = new Promise<void>((ok) => (closed = ok));
+    const handler: ApiHandler = (_req, res) => {
+      if (headFirst) res.writeHead(200, { 'content-type': 'text/plain' }).write('first part\n');
+      const timer = setTimeout(() => res.end('too late'), TIMEOUT_MS * 2);
+      res.on('close', () => {
+        clearTimeout(timer);
+        if (!res.writableFinished) closed();
+      });
+    };
+    return { handler, hungUp };
+  }
+  /** A GET through the proxy whose caller goes away once `when` has happened. */
+  function leaveAfter(id: string, when: Promise<unknown>) {
+    const url = new URL(broker.url);
+    const req = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      path: call(id),
+      headers: { authorization: `Bearer ${svc.apiKey}` },
+    });
+    req.on('error', () => undefined);
+    req.end();
+    void when.then(() => req.destroy());
+    return req;
+  }
+  const arrived = async (n: number) => {
+    while (api.received.length < n) await new Promise((ok) => setTimeout(ok, 10));
+  };
+
+  it('a caller that disconnects while the provider is slow aborts the upstream request: no retry, no breaker failure', async () => {
+    const c = await connection();
+    for (let i = 1; i <= 5; i++) {
+      const { handler, hungUp } = slow(false);
+      api.script([handler]);
+      const started = Date.now();
+      leaveAfter(c.id, arrived(1));
+      await hungUp;
+      expect(Date.now() - started).toBeLessThan(TIMEOUT_MS / 2);
+    }
+    // A GET would have been retried on a network error; five would have opened the circuit.
+    await new Promise((ok) => setTimeout(ok, 300));
+    expect(api.received).toHaveLength(1);
+    expect(broker.container.oauth.circuitState(`api-${used}`)).toBe(0);
+    api.script([echo]);
+    await request(broker.url).get(call(c.id)).set(bearer(svc.apiKey)).expect(200);
+  });
+
+  it('a caller that disconnects while the answer streams stops the upstream body too', async () => {
+    const c = await connection();
+    const { handler, hungUp } = slow(true);
+    api.script([handler]);
+    const url = new URL(broker.url);
+    const req = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      path: call(c.id),
+      headers: { authorization: `Bearer ${svc.apiKey}` },
+    });
+    req.end();
+    const res = await answerOf(req);
+    expect(res.statusCode).toBe(200);
+    const first = await new Promise<Buffer>((ok) => res.once('data', ok));
+    expect(first.toString()).toBe('first part\n');
+    const started = Date.now();
+    req.destroy();
+    await hungUp;
+    expect(Date.now() - started).toBeLessThan(TIMEOUT_MS / 2);
+  });
+
+  it('a chunked body (no Content-Length) over PROXY_BODY_LIMIT_BYTES is 413, and the provider receives no request', async () => {
+    const c = await connection();
+    api.script([echo]);
+    const limit = broker.container.config.proxy.bodyLimitBytes;
+    const url = new URL(broker.url);
+    const req = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      method: 'POST',
+      path: call(c.id, '/upload'),
+      headers: {
+        authorization: `Bearer ${svc.apiKey}`,
+        'content-type': 'application/octet-stream',
+        'idempotency-key': 'chunked-1',
+      },
+    });
+    const answered = answerOf(req);
+    expect(req.getHeader('content-length')).toBeUndefined();
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    let sent = 0;
+    let stop = false;
+    void answered.then(
+      () => (stop = true),
+      () => (stop = true),
+    );
+    while (!stop && sent <= limit) {
+      if (!req.write(chunk)) await new Promise((ok) => req.once('drain', ok));
+      sent += chunk.length;
+    }
+    if (!stop) req.end();
+    const res = await answered;
+    const body = await new Promise<string>((ok) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => ok(text));
+    });
+    expect([res.statusCode, res.headers['broker-error'], JSON.parse(body).error]).toEqual([
+      413,
+      'payload_too_large',
+      'payload_too_large',
+    ]);
+    req.destroy();
+    await new Promise((ok) => setTimeout(ok, 200));
+    // The first MiB is held; past it the stream is cut at the limit: never a whole request.
+    expect(api.received).toHaveLength(0);
+    // A small chunked body is kept whole: sent with its length, and sendable again.
+    api.script([json(503, { busy: true }), echo]);
+    const again = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      method: 'PUT',
+      path: call(c.id, '/upload'),
+      headers: { authorization: `Bearer ${svc.apiKey}` },
+    });
+    again.write('small ');
+    again.end('chunked body');
+    const echoed = await answerOf(again);
+    expect([echoed.statusCode, echoed.headers['broker-attempts']]).toEqual([200, '2']);
+    echoed.resume();
+    expect(api.received.map((r) => [r.body.toString(), r.headers['content-length']])).toEqual([
+      ['small chunked body', '18'],
+      ['small chunked body', '18'],
+    ]);
   });
 });

@@ -215,6 +215,22 @@ describe('the proxy', () => {
     expect(api.received).toHaveLength(0);
   });
 
+  it('is 404 not_found from the broker for an id no connection can have, 401 before that without credentials', async () => {
+    api.script([echo]);
+    for (const id of ['conn%20x', '', 'c'.repeat(65)]) {
+      const anonymous = await request(broker.url).get(`/v1/connections/${id}/proxy/x`).expect(401);
+      expect(anonymous.headers['broker-error']).toBe('invalid_token');
+      const res = await request(broker.url)
+        .get(`/v1/connections/${id}/proxy/x`)
+        .set(bearer(a.apiKey))
+        .expect(404);
+      expect([res.body.error, res.headers['broker-error'], res.headers['broker-attempts']]).toEqual(
+        ['not_found', 'not_found', '0'],
+      );
+    }
+    expect(api.received).toHaveLength(0);
+  });
+
   it('is 400 for a provider without api_base_url', async () => {
     const made = await request(broker.url)
       .post('/v1/connections')

@@ -77,6 +77,7 @@ describe('service API: connections under the service policy', () => {
       subject: 'carol',
       status: 'reauthorization_required',
       scopes: ['openid', 'offline_access', 'api'],
+      metadata: {},
       expires_at: expect.any(String),
       created_at: expect.any(String),
       updated_at: expect.any(String),

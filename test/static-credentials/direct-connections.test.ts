@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
+import { buildConnection } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { bearer, createService } from '../tokens/support.js';
 
@@ -7,7 +8,7 @@ describe('connections without a browser: client credentials and static credentia
   let broker: TestBroker;
   let upstream: Upstream;
   let apiKey: string;
-  let service: { client_id: string; client_secret: string };
+  let service: { id: string; client_id: string; client_secret: string };
   let offsetMs = 0;
   const clock = { now: () => new Date(Date.now() + offsetMs) };
 
@@ -209,6 +210,30 @@ describe('connections without a browser: client credentials and static credentia
     expect((await token(id).expect(200)).body.access_token).toBe('rotated');
     expect(broker.logs.text).not.toContain(secret);
   });
+
+  it.each([{ type: 'client_credentials' }, { type: 'api_key', api_key: 'key-instead-of-oauth' }])(
+    'replacing a consented grant (%j) revokes its refresh token at the provider',
+    async (body) => {
+      const subject = `replaced-${body.type}`;
+      const consented = await upstream.issueTokens('machine', subject, 'api');
+      const old = await buildConnection(broker.db.prisma, broker.container.keyring, {
+        providerKey: 'idp',
+        serviceId: service.id,
+        subject,
+        accessToken: consented.access_token,
+        refreshToken: consented.refresh_token,
+        expiresAt: new Date(Date.now() + 600_000),
+      });
+      const introspect = (t: string) => upstream.introspect('machine', 'machine-secret', t);
+      expect((await introspect(consented.refresh_token)).active).toBe(true);
+      const res = await create({ provider: 'idp', subject, ...body }).expect(200);
+      expect(res.body.id).toBe(old.id);
+      expect((await introspect(consented.refresh_token)).active).toBe(false);
+      const now = (await token(old.id).expect(200)).body.access_token as string;
+      if (body.type === 'client_credentials') expect((await introspect(now)).active).toBe(true);
+      else expect(now).toBe('key-instead-of-oauth');
+    },
+  );
 
   it('a token exchange (RFC 8693) hands out a static credential with its own scheme', async () => {
     const res = await create({

@@ -117,6 +117,7 @@ export const CONNECTION_FIELDS = [
   'id',
   'last_error',
   'last_refreshed_at',
+  'metadata',
   'provider',
   'scopes',
   'service_id',

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { buildConnection } from '../support/factories.js';
-import { okTokens, startFakeProvider, type FakeHandler } from '../support/fake-provider.js';
+import { okTokens, startFakeProvider, status, type FakeHandler } from '../support/fake-provider.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { bearer, brokerClient, buildProviderAt, createService } from './support.js';
 
@@ -9,6 +9,10 @@ const SLOW_MS = 8_000;
 /** A provider that answers after 8 s: a fault a real one cannot produce on demand. */
 const slowly: FakeHandler = (req, body, res) => {
   setTimeout(() => okTokens()(req, body, res), SLOW_MS);
+};
+/** A revocation endpoint that answers 200 after 8 s. */
+const slowRevocation: FakeHandler = (req, body, res) => {
+  setTimeout(() => status(200, {}, {})(req, body, res), SLOW_MS);
 };
 
 describe('a slow provider stalled the replica: refreshes held pooled connections across the call (issue 19, item 4)', () => {
@@ -67,4 +71,83 @@ describe('a slow provider stalled the replica: refreshes held pooled connections
     expect(Math.max(...latencies)).toBeLessThan(SLOW_MS / 4);
     for (const res of await Promise.all(slowReads)) expect([200, 503]).toContain(res.status);
   }, 60_000);
+
+  it('20 revocations at a provider whose revocation endpoint answers after 8 s: each is revoked locally at once, other reads keep answering', async () => {
+    const slowRevoke = await startFakeProvider([slowRevocation]);
+    try {
+      const slowKey = (await buildProviderAt(broker, upstream, upstream.issuer + '/token')).key;
+      const row = await broker.db.prisma.provider.findUniqueOrThrow({ where: { key: slowKey } });
+      await broker.db.prisma.provider.update({
+        where: { key: slowKey },
+        data: {
+          metadata: {
+            ...(row.metadata as Record<string, unknown>),
+            revocation_endpoint: slowRevoke.metadata.revocation_endpoint,
+          },
+        },
+      });
+      const fastKey = (await buildProviderAt(broker, upstream, upstream.issuer + '/token')).key;
+      const svc = await createService(broker, [slowKey, fastKey]);
+      const build = (providerKey: string) =>
+        buildConnection(broker.db.prisma, broker.container.keyring, {
+          providerKey,
+          accessToken: `at-${Math.random()}`,
+          refreshToken: `rt-${Math.random()}`,
+          expiresAt: new Date(Date.now() + 3_600_000),
+        });
+      const doomed = await Promise.all(Array.from({ length: 20 }, () => build(slowKey)));
+      const others = await Promise.all(Array.from({ length: 5 }, () => build(fastKey)));
+      const read = (id: string) =>
+        request(broker.url).get(`/v1/connections/${id}/token`).set(bearer(svc.api_key));
+
+      let revokesDone = 0;
+      const revokes = doomed.map((c) =>
+        request(broker.url)
+          .delete(`/v1/connections/${c.id}`)
+          .set(bearer(svc.api_key))
+          .then((res) => {
+            revokesDone++;
+            return res;
+          }),
+      );
+      // Every revocation is now waiting on the provider (the refresh token first).
+      const deadline = Date.now() + 5_000;
+      while (slowRevoke.requests.length < doomed.length && Date.now() < deadline) {
+        await new Promise((ok) => setTimeout(ok, 50));
+      }
+      expect(slowRevoke.requests).toHaveLength(doomed.length);
+      const latencies: number[] = [];
+      for (const c of others) {
+        const started = Date.now();
+        await read(c.id).expect(200);
+        latencies.push(Date.now() - started);
+      }
+      process.stdout.write(`slow revocation: other reads answered in ${latencies.join(', ')} ms\n`);
+      expect(revokesDone).toBe(0);
+      expect(Math.max(...latencies)).toBeLessThan(SLOW_MS / 4);
+      // Erased locally before the provider answered: no replica serves these tokens.
+      const waiting = await broker.db.prisma.connection.findMany({
+        where: { id: { in: doomed.map((c) => c.id) } },
+        include: { tokenSet: true },
+      });
+      for (const c of waiting) {
+        expect(c.status).toBe('revoked');
+        expect(c.tokenSet).toBeNull();
+      }
+      for (const c of doomed) await read(c.id).expect(410);
+
+      for (const res of await Promise.all(revokes)) expect(res.status).toBe(204);
+      // Refresh token then access token, for each connection.
+      expect(slowRevoke.requests).toHaveLength(2 * doomed.length);
+      const done = await broker.db.prisma.connection.findMany({
+        where: { id: { in: doomed.map((c) => c.id) } },
+      });
+      for (const c of done) {
+        expect(c.upstreamRevocation).toBe('succeeded');
+        expect(c.pendingRevocation).toBeNull();
+      }
+    } finally {
+      await slowRevoke.close();
+    }
+  }, 90_000);
 });

@@ -50,6 +50,24 @@ describe('envelope keyring against Postgres', () => {
     expect(other.decrypt(sealed, keyring.currentKid, ctx('c1'))).toBe('gho_secret-token');
   });
 
+  it('switching to a rotation key waits out a claim that chose the older key', async () => {
+    const keyring = await openKeyring({ leaseMs: 1000 });
+    const target = await keyring.createRotationKey(1000);
+    // A claim is sent while only d1 is usable, and held on d1's row lock until d2 is usable.
+    const lock = await db.pool.connect();
+    await lock.query('BEGIN');
+    await lock.query('SELECT 1 FROM data_keys WHERE id = 1 FOR UPDATE');
+    const inFlight = keyring.reserve(100_000);
+    await sleep(1200);
+    const switched = keyring.switchTo(target);
+    await sleep(50);
+    await lock.query('COMMIT');
+    lock.release();
+    await inFlight;
+    await switched;
+    expect(keyring.currentKid).toBe(`d${target}:2`);
+  });
+
   it('refuses a ciphertext moved to another row or field, or altered', async () => {
     const keyring = await openKeyring();
     const sealed = keyring.encrypt('value', ctx('c1'));

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { BrokerError, toBrokerError } from '../../errors/index.js';
 import type { Logger } from '../../observability/logger.js';
+import { consoleErrorPage } from '../../console/manage-pages.js';
 import { html, page } from '../../views/html.js';
 
 /** Paths answered with HTML pages rather than JSON (API.md: the browser pages). */
@@ -83,12 +84,16 @@ export function sendJsonError(res: ServerResponse, error: BrokerError): void {
   );
 }
 
-/** The HTML form of an error for the browser pages. */
-export function renderErrorPage(error: BrokerError): string {
+/** The HTML form of an error for the browser pages (the console's with its navigation). */
+export function renderErrorPage(error: BrokerError, path = ''): string {
   const description = error.expose
     ? error.message
     : 'Something went wrong on our side. Please try again later.';
   const code = error.expose ? error.code : 'server_error';
+  if (path === '/console' || path.startsWith('/console/')) {
+    const title = error.status === 404 ? 'Page not found' : 'Something went wrong';
+    return consoleErrorPage({ title, description, code });
+  }
   return page(
     'Something went wrong',
     html`<h1>Something went wrong</h1>
@@ -121,7 +126,7 @@ export function answerError(
   if (res.headersSent) return;
   if (isBrowserPath(path)) {
     for (const [name, value] of Object.entries(brokerError.headers)) res.setHeader(name, value);
-    const body = renderErrorPage(brokerError);
+    const body = renderErrorPage(brokerError, path);
     res.statusCode = brokerError.expose ? brokerError.status : 500;
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     res.setHeader('Content-Length', Buffer.byteLength(body));

@@ -5,6 +5,14 @@ export type PathItems = Record<string, Record<string, unknown>>;
 export const errorResponse = { $ref: '#/components/responses/Error' };
 
 /** The Connection shape of API.md, as every path returns it. */
+/** The non-secret account identifiers a template keeps (`{}` when none); never a token. */
+export const accountMetadata = {
+  type: 'object',
+  additionalProperties: { type: ['string', 'number', 'boolean'] },
+  description:
+    'non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …)',
+};
+
 export const connectionSchema = {
   type: 'object',
   required: [
@@ -14,6 +22,7 @@ export const connectionSchema = {
     'subject',
     'status',
     'scopes',
+    'metadata',
     'expires_at',
     'created_at',
     'updated_at',
@@ -35,5 +44,6 @@ export const connectionSchema = {
     updated_at: { type: 'string', format: 'date-time' },
     last_refreshed_at: { type: ['string', 'null'], format: 'date-time' },
     last_error: { type: ['string', 'null'] },
+    metadata: accountMetadata,
   },
 };

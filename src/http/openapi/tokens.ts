@@ -1,4 +1,9 @@
-import { connectionSchema as connection, errorResponse, type PathItems } from './shared.js';
+import {
+  accountMetadata,
+  connectionSchema as connection,
+  errorResponse,
+  type PathItems,
+} from './shared.js';
 
 const service = [{ service: [] }];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
@@ -22,6 +27,10 @@ const token = {
     connection_id: { type: 'string' },
     provider: { type: 'string' },
     id_token: { type: 'string' },
+    metadata: {
+      ...accountMetadata,
+      description: 'the connection metadata, only when it holds some',
+    },
   },
 };
 

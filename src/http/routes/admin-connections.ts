@@ -1,20 +1,16 @@
-import type { Response } from 'express';
 import { listAuditEvents } from '../../audit/query.js';
 import { presentAuditEvent } from '../../audit/present.js';
 import { presentAdminConnection } from '../../connections/present.js';
 import { presentConnection } from '../../connections/present.js';
 import { revokeConnection, revokeConnections } from '../../connections/revoke.js';
-import { type Actor } from '../../audit/actor.js';
 import { bulkRevokeFilter, connectionFilters, idParam } from '../../connections/schemas.js';
 import { auditFilters } from '../../audit/schemas.js';
 import type { Container } from '../../container.js';
 import { presentPage } from '../../db/page.js';
+import { adminActorOf } from '../audit-origin.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
-
-/** The admin set by requireAdmin. */
-const actorOf = (res: Response): Actor => res.locals.actor as Actor;
 
 /** Admin connections, revocation and the audit trail. */
 export function registerAdminConnectionRoutes(routes: RouteTable, c: Container): void {
@@ -27,7 +23,7 @@ export function registerAdminConnectionRoutes(routes: RouteTable, c: Container):
 
   routes.add('POST', '/admin/connections/revoke', admin, async (req, res) => {
     const filter = parse(bulkRevokeFilter, req.body ?? {});
-    res.json(await revokeConnections(c, filter, actorOf(res)));
+    res.json(await revokeConnections(c, filter, adminActorOf(c, req, res)));
   });
 
   routes.add('GET', '/admin/connections/:id', admin, async (req, res) => {
@@ -37,7 +33,7 @@ export function registerAdminConnectionRoutes(routes: RouteTable, c: Container):
 
   routes.add('DELETE', '/admin/connections/:id', admin, async (req, res) => {
     const { id } = parse(idParam, req.params);
-    await revokeConnection(c, id, actorOf(res));
+    await revokeConnection(c, id, adminActorOf(c, req, res));
     res.status(204).end();
   });
 

@@ -7,6 +7,7 @@ import { completeBody, connectForm, connectSessionBody, DISPLAY } from '../../co
 import type { Container } from '../../container.js';
 import { presentConnection } from '../../connections/present.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
+import { originOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
 
@@ -89,7 +90,11 @@ export function registerConnectRoutes(routes: RouteTable, c: Container): void {
   routes.add('POST', '/v1/connect-sessions/:id/complete', service, async (req, res) => {
     const { id } = parse(sessionId, req.params);
     const body = parse(completeBody, req.body);
-    res.json(presentConnection(await c.connect.complete(currentService(res), id, body)));
+    res.json(
+      presentConnection(
+        await c.connect.complete(currentService(res), id, body, originOf(c, req, res)),
+      ),
+    );
   });
 
   routes.add('GET', '/connect.js', (_req, res) => script(res, CONNECT_JS, true));
@@ -105,12 +110,22 @@ export function registerConnectRoutes(routes: RouteTable, c: Container): void {
     const { token } = parse(sessionToken, req.params);
     // Any body that is not a form (a JSON array, a string) is an empty form: CSRF refuses it.
     const form = connectForm.catch(connectForm.parse({})).parse(req.body);
-    send(req, res, await c.connect.submit(token, form, cookiesOf(req)), secure);
+    send(
+      req,
+      res,
+      await c.connect.submit(token, form, cookiesOf(req), originOf(c, req, res)),
+      secure,
+    );
   });
 
   const callback = (req: Request, res: Response, callbackKey?: string) =>
     c.connect
-      .finish(new URLSearchParams(rawQuery(req)), cookiesOf(req), callbackKey)
+      .finish(
+        new URLSearchParams(rawQuery(req)),
+        cookiesOf(req),
+        originOf(c, req, res),
+        callbackKey,
+      )
       .then((outcome) => send(req, res, outcome, secure));
   routes.add('GET', '/oauth/callback', (req, res) => callback(req, res));
   // A provider's own redirect URI (distinct_redirect_uri): RFC 9700 §4.4.2 mix-up defence.

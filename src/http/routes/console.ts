@@ -3,11 +3,25 @@ import { parse as parseCookies, serialize } from 'cookie';
 import type { Request, RequestHandler, Response } from 'express';
 import { listAuditEvents } from '../../audit/query.js';
 import { listProviderSummaries, listServiceSummaries } from '../../console/directory.js';
+import {
+  auditPage,
+  deliveriesPage,
+  overviewPage,
+  webhooksPage,
+} from '../../console/manage-pages.js';
+import { loadOverview } from '../../console/overview.js';
+import {
+  listConsoleAudit,
+  listConsoleConnections,
+  listConsoleDeliveries,
+  listConsoleWebhooks,
+  pageNumber,
+} from '../../console/queries.js';
 import { presentAuditEvent } from '../../audit/present.js';
 import { presentAdminConnection } from '../../connections/present.js';
 import { presentConnection } from '../../connections/present.js';
 import { revokeConnection } from '../../connections/revoke.js';
-import { connectionFilters, idParam } from '../../connections/schemas.js';
+import { CONNECTION_STATUSES, idParam } from '../../connections/schemas.js';
 import {
   connectionPage,
   connectionsPage,
@@ -40,9 +54,17 @@ const csrfRejected = () =>
     'This form has expired or did not come from the console. Go back, reload the page and try again.',
   );
 
-/** Form fields left empty mean "no filter". */
-const nonEmpty = (query: Request['query']) =>
-  Object.fromEntries(Object.entries(query).filter(([, v]) => v !== ''));
+/**
+ * The named text fields of a query string; empty, repeated or overlong ones mean "no filter".
+ */
+function textFilters<K extends string>(query: Request['query'], names: readonly K[]) {
+  const out: Partial<Record<K, string>> = {};
+  for (const name of names) {
+    const v = query[name];
+    if (typeof v === 'string' && v !== '' && v.length <= 255) out[name] = v;
+  }
+  return out;
+}
 
 /** The admin web console: sign-in, connections, revocation, providers and services. */
 export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
@@ -93,7 +115,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
   const csrf = (res: Response) => res.locals.csrf as string;
 
   routes.add('GET', '/console', async (req, res) => {
-    if (await sessionOf(req)) res.redirect(303, '/console/connections');
+    if (await sessionOf(req)) res.redirect(303, '/console/overview');
     else renderSignIn(res, 200);
   });
 
@@ -121,7 +143,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
         maxAge: SESSION_TTL_MS / 1000,
       }),
     );
-    res.redirect(303, '/console/connections');
+    res.redirect(303, '/console/overview');
   });
 
   routes.add('POST', '/console/sign-out', csrfChecked, async (req, res) => {
@@ -132,17 +154,68 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
     res.redirect(303, '/console');
   });
 
+  routes.add('GET', '/console/overview', signedIn, async (_req, res) => {
+    await c.audit.flush();
+    const overview = await loadOverview(c.db.prisma, c.clock.now());
+    res.type('html').send(overviewPage({ csrf: csrf(res), overview }));
+  });
+
   routes.add('GET', '/console/connections', signedIn, async (req, res) => {
-    const filters = parse(connectionFilters, nonEmpty(req.query));
-    const result = await c.connections.list(filters, 'admin');
+    const filters = textFilters(req.query, ['provider', 'subject', 'status']);
+    if (filters.status && !(CONNECTION_STATUSES as readonly string[]).includes(filters.status))
+      delete filters.status;
+    const [found, providers] = await Promise.all([
+      listConsoleConnections(c.db.prisma, filters, pageNumber(req.query.page)),
+      c.db.prisma.provider.findMany({ select: { key: true }, orderBy: { key: 'asc' } }),
+    ]);
     res.type('html').send(
       connectionsPage({
         csrf: csrf(res),
         filters,
-        connections: result.data.map(presentConnection),
-        nextCursor: result.nextCursor,
+        providers: providers.map((p) => p.key),
+        connections: { ...found, rows: found.rows.map(presentConnection) },
       }),
     );
+  });
+
+  routes.add('GET', '/console/audit', signedIn, async (req, res) => {
+    const filters = textFilters(req.query, ['action', 'actor', 'connection']);
+    await c.audit.flush();
+    const found = await listConsoleAudit(c.db.prisma, filters, pageNumber(req.query.page));
+    res.type('html').send(
+      auditPage({
+        csrf: csrf(res),
+        filters,
+        events: { ...found, rows: found.rows.map(presentAuditEvent) },
+      }),
+    );
+  });
+
+  routes.add('GET', '/console/webhooks', signedIn, async (_req, res) => {
+    const endpoints = await listConsoleWebhooks(c.db.prisma);
+    res.type('html').send(webhooksPage({ csrf: csrf(res), endpoints }));
+  });
+
+  routes.add('GET', '/console/deliveries', signedIn, async (req, res) => {
+    const filters = textFilters(req.query, ['status', 'endpoint', 'type']);
+    const deliveries = await listConsoleDeliveries(
+      c.db.prisma,
+      filters,
+      pageNumber(req.query.page),
+    );
+    const notice = req.query.replayed === '1' ? 'Delivery queued again.' : undefined;
+    res
+      .type('html')
+      .send(
+        deliveriesPage({ csrf: csrf(res), filters, deliveries, ...(notice ? { notice } : {}) }),
+      );
+  });
+
+  routes.add('POST', '/console/deliveries/:id/replay', csrfChecked, async (req, res) => {
+    const { id } = parse(idParam, req.params);
+    await c.webhooks.deliveries.replay(id);
+    c.audit.record(adminAction(adminActorOf(c, req, res), 'webhook.replay', { delivery_id: id }));
+    res.redirect(303, '/console/deliveries?replayed=1');
   });
 
   routes.add('GET', '/console/connections/:id', signedIn, async (req, res) => {

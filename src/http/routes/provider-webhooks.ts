@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { PROVIDER_KEY } from '../../providers/provider-key.js';
 import type { InboundRequest } from '../../provider-webhooks/types.js';
+import { originOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
 
@@ -20,25 +21,26 @@ export function providerWebhookBody(c: Container): RequestHandler {
   return (req, res, next) => {
     raw(req, res, (error?: unknown) => {
       if ((error as { type?: string } | undefined)?.type === 'entity.too.large') {
-        c.providerWebhooks.tooLarge(req.path.split('/')[1] ?? '');
+        c.providerWebhooks.tooLarge(req.path.split('/')[1] ?? '', originOf(c, req, res));
       }
       next(error);
     });
   };
 }
 
-function inbound(req: express.Request, publicUrl: string): InboundRequest {
+function inbound(c: Container, req: express.Request, res: express.Response): InboundRequest {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  const url = `${publicUrl}${req.originalUrl}`;
+  const url = `${c.config.publicUrl}${req.originalUrl}`;
   return {
     method: req.method === 'GET' ? 'GET' : 'POST',
     headers,
     body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
     url,
     query: new URL(url).searchParams,
+    origin: originOf(c, req, res),
   };
 }
 
@@ -46,7 +48,7 @@ function inbound(req: express.Request, publicUrl: string): InboundRequest {
 export function registerProviderWebhookRoutes(routes: RouteTable, c: Container): void {
   const receive: RequestHandler = async (req, res) => {
     const { key } = parse(params, req.params);
-    const answer = await c.providerWebhooks.receive(key, inbound(req, c.config.publicUrl));
+    const answer = await c.providerWebhooks.receive(key, inbound(c, req, res));
     res.status(answer.status).set(answer.headers ?? {});
     if (answer.json !== undefined) res.json(answer.json);
     else if (answer.text !== undefined && answer.text !== '')

@@ -68,7 +68,11 @@ export function registerServiceApiRoutes(routes: RouteTable, c: Container): void
     const caller = currentService(res);
     // The policy check answers 404 for a connection outside it, as the reads do.
     await c.connections.get(id, caller);
-    await revokeConnection(c, id, { type: 'service', id: caller.id });
+    await revokeConnection(c, id, {
+      type: 'service',
+      id: caller.id,
+      origin: originOf(c, req, res),
+    });
     res.status(204).end();
   });
 

@@ -7,6 +7,7 @@ import { presentServiceProvider } from '../../providers/present.js';
 import type { ProviderRecord } from '../../providers/types.js';
 import { directConnectionBody } from '../../static-credentials/schema.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
+import { originOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
 
@@ -32,7 +33,11 @@ export function registerServiceConnectRoutes(routes: RouteTable, c: Container): 
 
   routes.add('POST', '/v1/connections', service, async (req, res) => {
     const body = parse(directConnectionBody, req.body);
-    const { connection, created } = await c.directConnections.create(currentService(res), body);
+    const { connection, created } = await c.directConnections.create(
+      currentService(res),
+      body,
+      originOf(c, req, res),
+    );
     res.status(created ? 201 : 200).json({ ...presentConnection(connection), type: body.type });
   });
 
