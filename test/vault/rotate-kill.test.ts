@@ -46,6 +46,8 @@ function rotateUntilKilled(env: Record<string, string>, killAt: (p: Progress) =>
         const lines = buffered.split('\n');
         buffered = lines.pop() ?? '';
         for (const line of lines) {
+          // A fresh clone's first CLI run says where it put its development secrets.
+          if (line.includes('generated development secrets')) continue;
           if (!line.startsWith('{')) {
             other.push(line);
             continue;

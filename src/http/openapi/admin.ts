@@ -146,4 +146,9 @@ export const consolePaths: PathItems = {
   },
   '/console/providers': consolePage('Providers'),
   '/console/services': consolePage('Services'),
+  '/console/overview': consolePage('Overview with counts'),
+  '/console/audit': consolePage('The audit log'),
+  '/console/webhooks': consolePage('Webhook endpoints'),
+  '/console/deliveries': consolePage('Webhook deliveries'),
+  '/console/deliveries/{id}/replay': consoleForm('Replay a delivery', [idPath]),
 };
