@@ -93,3 +93,20 @@ export function pager(
     ${last < p.total ? html`<a href="${link(p.page + 1)}" rel="next">Next →</a>` : ''}
   </nav>`;
 }
+
+/** A table that scrolls sideways on a phone instead of widening the page. */
+export const table = (head: string[], rows: SafeHtml[], empty: string) =>
+  rows.length === 0
+    ? html`<p>${empty}</p>`
+    : html`<div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              ${head.map((h) => html`<th scope="col">${h}</th>`)}
+            </tr>
+          </thead>
+          <tbody>
+            ${rows}
+          </tbody>
+        </table>
+      </div>`;

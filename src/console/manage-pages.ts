@@ -1,7 +1,7 @@
 import type { PresentedAuditEvent } from '../audit/present.js';
 import { html, page, type SafeHtml } from '../views/html.js';
 import { DELIVERY_STATUSES } from '../webhooks/deliveries.js';
-import { badge, consoleNav, csrfField, layout, pager, when } from './layout.js';
+import { badge, consoleNav, csrfField, layout, pager, table, when } from './layout.js';
 import type { Overview } from './overview.js';
 import type {
   ConsoleAuditFilters,
@@ -12,23 +12,6 @@ import type {
 } from './queries.js';
 
 const STATUS_ORDER = ['active', 'reauthorization_required', 'revoked'] as const;
-
-/** A table that scrolls sideways on a phone instead of widening the page. */
-const table = (head: string[], rows: SafeHtml[], empty: string) =>
-  rows.length === 0
-    ? html`<p>${empty}</p>`
-    : html`<div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              ${head.map((h) => html`<th scope="col">${h}</th>`)}
-            </tr>
-          </thead>
-          <tbody>
-            ${rows}
-          </tbody>
-        </table>
-      </div>`;
 
 /** Refresh failures and proxy errors per hour as bars: server-rendered SVG, no script. */
 function failureChart(hours: Overview['hours']): SafeHtml {

@@ -3,7 +3,7 @@ import type { PresentedAuditEvent } from '../audit/present.js';
 import type { PresentedAdminConnection, PresentedConnection } from '../connections/present.js';
 import { CONNECTION_STATUSES } from '../connections/schemas.js';
 import { html, page } from '../views/html.js';
-import { badge, csrfField, layout, pager, when } from './layout.js';
+import { badge, csrfField, layout, pager, table, when } from './layout.js';
 import type { ConsoleConnectionFilters, NumberedPage } from './queries.js';
 
 /**
@@ -71,27 +71,11 @@ export function connectionsPage(input: {
         >
         <button type="submit">Filter</button>
       </form>
-      ${
-        rows.length === 0
-          ? html`<p>No connections match.</p>`
-          : html`<div class="scroll">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Subject</th>
-                    <th scope="col">Provider</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">Last refresh</th>
-                    <th scope="col">Connection</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${rows}
-                </tbody>
-              </table>
-            </div>`
-      }
+      ${table(
+        ['Subject', 'Provider', 'Status', 'Expires', 'Last refresh', 'Connection'],
+        rows,
+        'No connections match.',
+      )}
       ${pager('/console/connections', { ...f }, input.connections)}`,
     '/console/connections',
   );

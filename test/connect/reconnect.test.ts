@@ -29,28 +29,36 @@ describe('reconnect in the browser', () => {
   const active = async (token: string) =>
     (await f.upstream.introspect('broker', 'broker-secret', token)).active;
 
-  it('keeps the id, emits reconnected: true, and revokes the replaced refresh token of another account', async () => {
+  /**
+   * `subject` connects through the page as `account`; then a reconnect session is minted
+   * for that connection. Returns the page, the connection, its tokens and the reconnect URL.
+   */
+  async function connectThenReconnect(subject: string, account: string) {
     const { page } = await f.newPage();
     const first = await connectSession(f.broker, apiKey, {
       provider: 'idp',
-      subject: 'rita',
+      subject,
       return_to: `${APP_ORIGIN}/done`,
     });
     await page.goto(first.connect_url);
     await page.click('button[value=continue]');
-    await loginAndConsent(page, 'rita');
+    await loginAndConsent(page, account);
     await page.waitForURL(`${APP_ORIGIN}/**`);
     const id = new URL(page.url()).searchParams.get('connection_id')!;
     const before = await tokensOf(id);
-
     const again = await request(f.broker.url)
       .post('/v1/connect-sessions')
       .set('Authorization', `Bearer ${apiKey}`)
       .send({ connection_id: id, return_to: `${APP_ORIGIN}/done` })
       .expect(201);
+    return { page, id, before, reconnectUrl: again.body.connect_url as string };
+  }
+
+  it('keeps the id, emits reconnected: true, and revokes the replaced refresh token of another account', async () => {
+    const { page, id, before, reconnectUrl } = await connectThenReconnect('rita', 'rita');
     // A fresh browser, and the user signs in with another account of theirs this time.
     const { page: later } = await f.newPage();
-    await later.goto(again.body.connect_url);
+    await later.goto(reconnectUrl);
     expect(await later.textContent('h1')).toBe('Reconnect Test IdP to Acme CRM');
     await screenshots(later, 'reconnect');
     expect(await seriousViolations(later)).toEqual([]);
@@ -96,24 +104,8 @@ describe('reconnect in the browser', () => {
   // Regression: the broker revoked the replaced refresh token, and oidc-provider (like Google)
   // revoked the whole grant with it, the new tokens included.
   it('a reconnect of the same account, whose grant the provider reuses, keeps the new tokens working', async () => {
-    const { page } = await f.newPage();
-    const first = await connectSession(f.broker, apiKey, {
-      provider: 'idp',
-      subject: 'sam',
-      return_to: `${APP_ORIGIN}/done`,
-    });
-    await page.goto(first.connect_url);
-    await page.click('button[value=continue]');
-    await loginAndConsent(page, 'sam');
-    await page.waitForURL(`${APP_ORIGIN}/**`);
-    const id = new URL(page.url()).searchParams.get('connection_id')!;
-    const before = await tokensOf(id);
-    const again = await request(f.broker.url)
-      .post('/v1/connect-sessions')
-      .set('Authorization', `Bearer ${apiKey}`)
-      .send({ connection_id: id, return_to: `${APP_ORIGIN}/done` })
-      .expect(201);
-    await page.goto(again.body.connect_url);
+    const { page, id, before, reconnectUrl } = await connectThenReconnect('sam', 'sam');
+    await page.goto(reconnectUrl);
     await page.click('button[value=continue]');
     // Still signed in at the provider: only its consent prompt.
     await page.waitForSelector('button:has-text("Continue")');
