@@ -16,7 +16,7 @@ try {
   throw error;
 }
 
-const logger = createLogger({ level: config.logLevel });
+const logger = createLogger({ level: config.logLevel, format: config.logFormat });
 const broker = await startBroker(config, logger, { jobs: defaultJobs }).catch((error: unknown) => {
   logger.fatal({ err: error instanceof Error ? error.message : String(error) }, 'start-up failed');
   logger.flush();

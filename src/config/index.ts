@@ -28,6 +28,7 @@ export interface Config {
   /** Days after which an unused refresh token is refreshed to keep it alive; 0 disables. */
   refreshKeepAliveDays: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logFormat: 'auto' | 'json' | 'pretty';
   dataDir: string;
   bodyLimitBytes: number;
   /** Per-minute limits (0 disables): token endpoint, connect flow, failed authentication. */
@@ -107,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     refreshProviderConcurrency: c.REFRESH_PROVIDER_CONCURRENCY,
     refreshKeepAliveDays: c.REFRESH_KEEPALIVE_DAYS,
     logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT,
     dataDir: c.DATA_DIR,
     bodyLimitBytes: c.BODY_LIMIT_BYTES,
     rateLimits: {

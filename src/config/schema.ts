@@ -16,6 +16,8 @@ export const CONFIG_DOCS = {
   REFRESH_KEEPALIVE_DAYS:
     'refresh a connection whose refresh token was not used for this many days; 0 disables',
   LOG_LEVEL: 'pino level: fatal, error, warn, info, debug, trace, silent',
+  LOG_FORMAT:
+    'json, pretty (one coloured line per entry, for people), or auto: pretty when stdout is a terminal, else json',
   DATA_DIR: 'where development secrets and the embedded Postgres live',
   BODY_LIMIT_BYTES: 'largest accepted request body',
   RATE_LIMIT_TOKEN_PER_MINUTE:
@@ -170,6 +172,7 @@ export const configSchema = z.object({
   REFRESH_PROVIDER_CONCURRENCY: positiveInt(256).default(4),
   REFRESH_KEEPALIVE_DAYS: wholeNumber(0, 3650).default(7),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   DATA_DIR: z.string().min(1).default('.data'),
   BODY_LIMIT_BYTES: positiveInt(10 * 1024 * 1024).default(64 * 1024),
   RATE_LIMIT_TOKEN_PER_MINUTE: nonNegativeInt(1_000_000).default(600),

@@ -1,5 +1,6 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 import { CENSOR, censorSecrets, SECRET_FIELDS } from './redact.js';
 
 export type { Logger } from 'pino';
@@ -41,18 +42,43 @@ function stdoutDestination(): DestinationStream {
   return dest;
 }
 
+/**
+ * Lines for a person at a terminal: one coloured line each, written synchronously (no
+ * worker thread, so nothing is lost on exit). Secrets are censored before this stream
+ * sees a line, as for JSON.
+ */
+function prettyDestination(): DestinationStream {
+  return pinoPretty({
+    destination: 1,
+    sync: true,
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+  });
+}
+
+/** `auto` is pretty when stdout is a terminal, JSON for pipes, files and log collectors. */
+function destinationFor(format: 'auto' | 'json' | 'pretty'): DestinationStream {
+  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
+  return pretty ? prettyDestination() : stdoutDestination();
+}
+
 /** Child bindings skip `formatters`: a secret-named binding is censored by a serializer. */
 const censoringSerializers = Object.fromEntries([...SECRET_FIELDS].map((f) => [f, () => CENSOR]));
 
 /**
- * JSON logs (pino) with secrets censored: `censorSecrets` over every line, and (by serializer) a
+ * Logs (pino; JSON unless `format` asks for people's lines) with secrets censored: `censorSecrets` over every line, and (by serializer) a
  * secret-named child binding. `destination` lets tests capture output.
  *
  * @example
  * const logger = createLogger({ level: 'info' });
  * logger.info({ connection_id }, 'refreshed');
  */
-export function createLogger(options: { level: string; destination?: DestinationStream }): Logger {
+export function createLogger(options: {
+  level: string;
+  format?: 'auto' | 'json' | 'pretty';
+  destination?: DestinationStream;
+}): Logger {
   return pino(
     {
       level: options.level,
@@ -65,6 +91,6 @@ export function createLogger(options: { level: string; destination?: Destination
       serializers: censoringSerializers,
       mixin: traceIds,
     },
-    options.destination ?? stdoutDestination(),
+    options.destination ?? destinationFor(options.format ?? 'json'),
   );
 }

@@ -22,19 +22,25 @@ interface Started {
  * Runs `src/main.ts` in development until its start-up guide has been printed (or it
  * exits), then stops it with SIGTERM.
  */
-async function startOnce(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+async function startOnce(
+  env: Record<string, string>,
+  { onTerminal = false } = {},
+): Promise<Started> {
+  const main = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+  // util-linux `script` runs the broker on a pseudo-terminal; its output arrives on stdout.
+  const [command, ...args] = onTerminal
+    ? ['script', '--quiet', '--flush', '--return', '--command', main.join(' '), '/dev/null']
+    : main;
+  const child = spawn(command!, args, {
     env: { ...process.env, NODE_ENV: 'development', REFRESH_CRON: 'off', ...env },
   });
   let stdout = '';
   let stderr = '';
   const exited = once(child, 'exit');
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   await new Promise<void>((ok) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('First five minutes')) ok();
-    });
+    const startedWhen = (output: string) => output.includes('First five minutes') && ok();
+    child.stdout.on('data', (d: Buffer) => startedWhen((stdout += d.toString())));
+    child.stderr.on('data', (d: Buffer) => startedWhen((stderr += d.toString())));
     child.once('exit', () => ok());
   });
   if (child.exitCode === null) child.kill('SIGTERM');
@@ -86,6 +92,32 @@ describe('first start in development', () => {
       );
       // The log stays JSON: every stdout line parses, on both starts.
       expect(jsonLines(first.stdout + again.stdout).length).toBeGreaterThan(2);
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    'on a terminal the log is one readable line per entry, with secrets still censored',
+    async () => {
+      // A database and data directory of its own: a first start, which prints the token.
+      const ownDb = await createTestDatabase();
+      const ownDataDir = mkdtempSync(join(tmpdir(), 'tb-first-run-tty-'));
+      const run = await startOnce(
+        { DATABASE_URL: ownDb.url, DATA_DIR: ownDataDir, PORT: '0' },
+        { onTerminal: true },
+      ).finally(async () => {
+        rmSync(ownDataDir, { recursive: true, force: true });
+        await ownDb.drop();
+      });
+      const plain = run.stdout.replace(/\x1b\[[0-9;]*m/g, '');
+      expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: token broker listening/m);
+      expect(plain).not.toMatch(/^\{"level"/m);
+      const token = /export ADMIN_API_TOKEN=(tba_\S+)/.exec(plain)?.[1];
+      expect(token).toBeDefined();
+      // Only the guide's export line carries the generated token, never a log line.
+      expect(plain.split('\n').filter((l) => l.includes(token!))).toStrictEqual([
+        `    export ADMIN_API_TOKEN=${token}\r`,
+      ]);
     },
     TIMEOUT_MS,
   );
