@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 /** Each start is a tsx process: slow on a busy 2-core machine. */
@@ -109,7 +110,7 @@ describe('first start in development', () => {
         rmSync(ownDataDir, { recursive: true, force: true });
         await ownDb.drop();
       });
-      const plain = run.stdout.replace(/\x1b\[[0-9;]*m/g, '');
+      const plain = stripVTControlCharacters(run.stdout);
       expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: token broker listening/m);
       expect(plain).not.toMatch(/^\{"level"/m);
       const token = /export ADMIN_API_TOKEN=(tba_\S+)/.exec(plain)?.[1];
