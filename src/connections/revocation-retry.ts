@@ -4,9 +4,9 @@ import type { RevokeDeps } from './revoke.js';
 import {
   IN_FLIGHT_GRACE_MS,
   openPendingRevocation,
-  pendingRevocationColumns,
   revokeAtProvider,
 } from './upstream-revocation.js';
+import { settleOwedRevocation } from './owed-revocations.js';
 
 /** Connections looked at per run; the rest wait for the next run. */
 const BATCH = 50;
@@ -77,12 +77,11 @@ async function retryOne(c: RevokeDeps, id: string) {
   );
   if (!claimed) return undefined;
   const upstream = await revokeAtProvider(c, claimed.providerKey, claimed.owed);
-  await c.db.prisma.connection.update({
-    where: { id },
-    data: {
-      upstreamRevocation: upstream.outcome,
-      ...pendingRevocationColumns(c, id, upstream.remaining, c.clock.now(), claimed.attempts),
-    },
+  await settleOwedRevocation({ ...c, prisma: c.db.prisma }, id, {
+    tried: claimed.owed,
+    remaining: upstream.remaining,
+    attempts: claimed.attempts,
+    outcome: upstream.outcome,
   });
   const done = { providerKey: claimed.providerKey, attempts: claimed.attempts, ...upstream };
   c.audit.record({

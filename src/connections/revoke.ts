@@ -7,11 +7,11 @@ import type { Logger } from '../observability/logger.js';
 import { notFound } from '../errors/index.js';
 import { openTokenSet } from '../vault/token-set.js';
 import { enqueueEvent } from '../webhooks/outbox.js';
+import { settleOwedRevocation } from './owed-revocations.js';
 import type { BulkRevokeFilter } from './schemas.js';
 import {
   inFlightRevocationColumns,
   owedTokens,
-  pendingRevocationColumns,
   revokeAtProvider,
   type OwedToken,
   type UpstreamRevocation,
@@ -122,12 +122,11 @@ export async function revokeConnection(
 
   const upstream = await revokeAtProvider(c, erased.providerKey, erased.owed);
   if (erased.owed.length > 0) {
-    await c.db.prisma.connection.update({
-      where: { id: connectionId },
-      data: {
-        upstreamRevocation: upstream.outcome,
-        ...pendingRevocationColumns(c, connectionId, upstream.remaining, c.clock.now(), 1),
-      },
+    await settleOwedRevocation({ ...c, prisma: c.db.prisma }, connectionId, {
+      tried: erased.owed,
+      remaining: upstream.remaining,
+      attempts: 1,
+      outcome: upstream.outcome,
     });
   }
   c.audit.record({

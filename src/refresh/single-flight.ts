@@ -27,6 +27,9 @@ import {
   type TokenStore,
 } from '../connections/token-sets.js';
 import { newId } from '../ids.js';
+import { oweIfRevoked } from '../connections/owed-revocations.js';
+import { owedTokens } from '../connections/upstream-revocation.js';
+import type { Keyring } from '../vault/keyring.js';
 import { eventPayload } from '../webhooks/outbox.js';
 import {
   readDue,
@@ -137,6 +140,7 @@ export function createRefresher(deps: {
   prisma: PrismaClient;
   /** The main pool: the sweep's batch locks and writes (short statements, never a provider wait). */
   pool: pg.Pool;
+  keyring: Keyring;
   store: TokenStore;
   providers: ProviderStore;
   oauth: ProviderOAuth;
@@ -328,7 +332,11 @@ export function createRefresher(deps: {
       eventId,
       eventPayload: eventPayload(eventId, 'connection.refreshed', eventData(row, 'active'), now),
     });
-    return written ? { kind: 'refreshed' } : { kind: 'current' };
+    if (written) return { kind: 'refreshed' };
+    // Revoked while the provider was issuing these (the sweep holds no row lock across the
+    // call): they are live upstream and must be revoked there too.
+    if (await oweIfRevoked(deps, row.id, owedTokens(result))) return { kind: 'inactive' };
+    return { kind: 'current' };
   }
 
   /**

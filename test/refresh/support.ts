@@ -57,6 +57,8 @@ export async function seedConnections(
  */
 export async function startHoldingProxy(target: string) {
   let holding = false;
+  let holdingAnswers = false;
+  const answers: string[] = [];
   const held: (() => void)[] = [];
   let forwarded = 0;
   let dropped = 0;
@@ -76,11 +78,14 @@ export async function startHoldingProxy(target: string) {
       if (typeof value === 'string') headers[name] = value;
     }
     const answer = await fetch(target, { method: 'POST', headers, body });
+    const text = await answer.text();
+    answers.push(text);
+    if (holdingAnswers) await new Promise<void>((ok) => held.push(ok));
     res.writeHead(answer.status, {
       'content-type': answer.headers.get('content-type') ?? 'application/json',
       'cache-control': 'no-store',
     });
-    res.end(await answer.text());
+    res.end(text);
   }
 
   const server = createServer((req, res) => {
@@ -108,9 +113,16 @@ export async function startHoldingProxy(target: string) {
     hold() {
       holding = true;
     },
+    /** The token endpoint's answer bodies, in order. */
+    answers,
+    /** Forwards requests but holds the provider's answers: the provider has issued, the client not yet heard. */
+    holdAnswers() {
+      holdingAnswers = true;
+    },
     /** Stops holding and forwards what is held (dropping requests whose client is gone). */
     release() {
       holding = false;
+      holdingAnswers = false;
       for (const go of held.splice(0)) go();
     },
     close: () =>

@@ -6,10 +6,13 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
  * every provider in the process: with hundreds of grants it silently evicts live ones
  * (their refresh then fails with invalid_grant).
  *
+ * `revokeGrant: false` makes a revocation remove only the token presented, not every token
+ * of its grant (oidc-provider always does the latter; many providers do the former).
+ *
  * @example
  * new Provider(issuer, { adapter: unboundedMemoryAdapter() });
  */
-export function unboundedMemoryAdapter() {
+export function unboundedMemoryAdapter({ revokeGrant = true } = {}) {
   const store = new Map<string, AdapterPayload>();
   const byGrant = new Map<string, Set<string>>();
   const byUid = new Map<string, string>();
@@ -61,6 +64,7 @@ export function unboundedMemoryAdapter() {
     }
 
     revokeByGrantId(grantId: string): Promise<void> {
+      if (!revokeGrant) return Promise.resolve();
       for (const key of byGrant.get(grantId) ?? []) store.delete(key);
       byGrant.delete(grantId);
       return Promise.resolve();

@@ -26,6 +26,12 @@ export interface UpstreamOptions {
    * hundreds of grants.
    */
   unboundedStore?: boolean;
+  /**
+   * Whether revoking a token revokes every token of its grant (default true, as
+   * oidc-provider does). Off, the provider revokes only the token presented, as many do;
+   * implies `unboundedStore`.
+   */
+  revokeGrant?: boolean;
 }
 
 export interface IssuedTokens {
@@ -52,7 +58,9 @@ export async function startUpstream(options: UpstreamOptions = {}) {
   const grantErrors: { grant_type: string; error: string }[] = [];
 
   const provider = new Provider(issuer, {
-    ...(options.unboundedStore ? { adapter: unboundedMemoryAdapter() } : {}),
+    ...(options.unboundedStore || options.revokeGrant === false
+      ? { adapter: unboundedMemoryAdapter({ revokeGrant: options.revokeGrant ?? true }) }
+      : {}),
     clients: (options.clients ?? []).map((c) => ({
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -77,6 +85,7 @@ export async function startUpstream(options: UpstreamOptions = {}) {
       DeviceCode: 600,
     },
     rotateRefreshToken: () => options.rotateRefreshTokens ?? true,
+    ...(options.revokeGrant === false ? { revokeGrantPolicy: () => false } : {}),
     issueRefreshToken: () => true,
     scopes: ['openid', 'offline_access', 'profile', 'email', 'api'],
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
