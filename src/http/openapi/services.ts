@@ -175,6 +175,7 @@ export const servicePaths: PathItems = {
   },
   '/admin/services/{id}/client-secret': {
     post: {
+      operationId: 'rotateServiceClientSecret',
       summary:
         'Rotate the client secret with an overlap; the new secret appears only here, the replaced one works until previous_expires_at (default 24 h; a past time ends it at once)',
       security: admin,
