@@ -125,3 +125,26 @@ export function describeIssues(
   });
   return [...new Set(parts)].join('; ') || 'invalid input';
 }
+
+/**
+ * The first problem of each top-level field of a zod failure, in the same plain words, for
+ * forms that show a message next to its field (`""` holds problems of the whole input).
+ *
+ * @example
+ * issuesByField(result.error.issues, body, createServiceBody); // { name: 'must not be empty' }
+ */
+export function issuesByField(
+  issues: readonly Issue[],
+  input: unknown,
+  schema: z.ZodType,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of issues) {
+    const field = issue.code === 'unrecognized_keys' ? '' : String(issue.path[0] ?? '');
+    const rest = issue.path.slice(1).map(String).join('.');
+    const text = `${rest ? `${rest}: ` : ''}${words(issue, input, schema)}`;
+    // The first problem of a field is the one to fix first; the next shows after that.
+    out[field] ??= text;
+  }
+  return out;
+}
