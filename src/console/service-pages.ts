@@ -99,7 +99,7 @@ export function secretsPage(input: {
       <div class="panel">
         ${input.secrets.map(([id, label, value]) => copyBox(id, label, value))}
       </div>
-      <p><a class="btn primary" href="${input.back}">Done</a></p>`,
+      <div class="actions"><a class="btn primary" href="${input.back}">Done</a></div>`,
     '/console/services',
     { copy: true },
   );
@@ -151,14 +151,14 @@ export function servicePage(
         <dd>${when(s.created_at)}</dd>
       </dl>
 
-      <h2 id="settings">Settings</h2>
+      <h2 class="part" id="settings">Settings</h2>
       ${formAlert(errorsFor('service'))}
       <form method="post" action="${base}" class="panel" novalidate>
         ${csrfField(input.csrf)} ${serviceFields({ ...input, errors: errorsFor('service') })}
         <div class="actions"><button type="submit" class="primary">Save changes</button></div>
       </form>
 
-      <h2 id="keys">API keys</h2>
+      <h2 class="part" id="keys">API keys</h2>
       <p class="hint">
         Rotation with an overlap: issue a new key, move the callers to it, then revoke the old one.
       </p>
@@ -176,7 +176,7 @@ export function servicePage(
         <div class="actions"><button type="submit">Issue API key</button></div>
       </form>
 
-      <h2 id="client-secret">Client secret</h2>
+      <h2 class="part" id="client-secret">Client secret</h2>
       <p class="hint">
         For <code>POST /oauth/token</code>.
         ${
@@ -198,7 +198,7 @@ export function servicePage(
         <div class="actions"><button type="submit">Rotate client secret</button></div>
       </form>
 
-      <h2 id="connect-link">Connect link</h2>
+      <h2 class="part" id="connect-link">Connect link</h2>
       <p class="hint">
         A single-use link, valid for 10 minutes, that lets one end user connect an account for this
         service. Send it only to that user: whoever opens it connects their account as the subject.
@@ -257,7 +257,7 @@ export function connectLinkPage(input: {
         ${copyBox('connect-url', 'Link for the end user', input.url, 'Single use.')}
       </div>
       <p>Expires ${when(input.expiresAt)}.</p>
-      <p><a class="btn" href="${input.back}">Back</a></p>`,
+      <div class="actions"><a class="btn" href="${input.back}">Back</a></div>`,
     input.current,
     { copy: true },
   );

@@ -91,6 +91,7 @@ p.hint{color:var(--muted);font-size:.875rem}
 .field-error{color:var(--danger);font-size:.875rem;font-weight:600;margin:0}
 .field.invalid input,.field.invalid select,.field.invalid textarea{border:2px solid var(--danger)}
 .panel{max-width:42rem}
+h2.part{font-size:1.125rem;margin-top:2rem;padding-top:1.25rem;border-top:1px solid var(--line)}
 fieldset.checks{border:0;padding:0;margin:1rem 0 0;min-width:0}
 fieldset.checks legend{font-weight:600;padding:0;margin-bottom:.3rem}
 .check{display:flex;align-items:center;gap:.5rem;padding:.2rem 0}

@@ -126,7 +126,9 @@ export function registerConsoleServiceRoutes(
 
   routes.add('GET', '/console/services/:id', signedIn, async (req, res) => {
     const { id } = parse(serviceId, req.params);
-    const notice = { saved: 'Changes saved.', revoked: 'API key revoked.' }[String(req.query.done)];
+    const notice = { saved: 'Changes saved.', revoked: 'API key revoked.' }[
+      typeof req.query.done === 'string' ? req.query.done : ''
+    ];
     sendPage(res, await servicePageOf(res, id, undefined, notice));
   });
 
