@@ -153,8 +153,8 @@ export function createTokenBrokerClient(options: TokenBrokerClientOptions) {
       const url = `${baseUrl}/v1/connections/${encodeURIComponent(connectionId)}/proxy/${path.replace(/^\/+/, '')}`;
       const headers = new Headers(init.headers);
       headers.set('authorization', `Bearer ${await credential()}`);
-      // A stream body needs half duplex in fetch; undici's RequestInit knows `duplex`.
-      const request = new Request(url, { ...init, headers, duplex: 'half' } as RequestInit);
+      // fetch streams a ReadableStream body only in half duplex.
+      const request = new Request(url, { ...init, headers, duplex: 'half' });
       const response = await send(request);
       if (!response.headers.has('broker-error')) return response;
       throw brokerErrorFrom(response, await response.json().catch(() => undefined));

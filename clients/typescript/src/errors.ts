@@ -72,11 +72,17 @@ export class InvalidRequestError extends subclass('invalid_request', 'InvalidReq
 /** 401: a missing, unknown or expired credential. @example e instanceof InvalidTokenError */
 export class InvalidTokenError extends subclass('invalid_token', 'InvalidTokenError') {}
 /** 403: the service's policy does not cover this provider. @example e instanceof InsufficientScopeError */
-export class InsufficientScopeError extends subclass('insufficient_scope', 'InsufficientScopeError') {}
+export class InsufficientScopeError extends subclass(
+  'insufficient_scope',
+  'InsufficientScopeError',
+) {}
 /** 404: no such connection, or one outside the service's access. @example e instanceof NotFoundError */
 export class NotFoundError extends subclass('not_found', 'NotFoundError') {}
 /** 405: a known path, a wrong method. @example e instanceof MethodNotAllowedError */
-export class MethodNotAllowedError extends subclass('method_not_allowed', 'MethodNotAllowedError') {}
+export class MethodNotAllowedError extends subclass(
+  'method_not_allowed',
+  'MethodNotAllowedError',
+) {}
 /** 409: the user must consent again; `connectionId` names the connection to reconnect. @example e instanceof ReauthorizationRequiredError */
 export class ReauthorizationRequiredError extends subclass(
   'reauthorization_required',
