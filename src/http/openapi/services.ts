@@ -173,6 +173,29 @@ export const servicePaths: PathItems = {
       },
     },
   },
+  '/admin/services/{id}/client-secret': {
+    post: {
+      operationId: 'rotateServiceClientSecret',
+      summary:
+        'Rotate the client secret with an overlap; the new secret appears only here, the replaced one works until previous_expires_at (default 24 h; a past time ends it at once)',
+      security: admin,
+      parameters: [idPath],
+      requestBody: json({ type: 'object', properties: { previous_expires_at: time } }),
+      responses: {
+        '201': {
+          description: 'rotated',
+          ...json({
+            type: 'object',
+            required: ['client_id', 'client_secret', 'previous_expires_at'],
+            properties: { client_id: str, client_secret: str, previous_expires_at: nullableTime },
+          }),
+        },
+        '400': errorResponse,
+        '401': errorResponse,
+        '404': errorResponse,
+      },
+    },
+  },
   '/admin/services/{id}/keys/{key_id}': {
     delete: {
       operationId: 'revokeServiceKey',
