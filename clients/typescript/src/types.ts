@@ -1,6 +1,4 @@
-import type { paths } from './generated/openapi.js';
-
-type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
+import type { components } from './generated/openapi.js';
 
 /**
  * A connection's access token as `GET /v1/connections/{id}/token` answers it.
@@ -9,7 +7,7 @@ type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : ne
  * const token: Token = await broker.getToken('conn_…');
  * token.expires_at; // '2026-12-04T02:00:00.000Z' or null
  */
-export type Token = JsonOf<paths['/v1/connections/{id}/token']['get']['responses'][200]>;
+export type Token = components['schemas']['Token'];
 
 /**
  * A connection (never a token), as every `/v1/connections` read answers it.
@@ -18,7 +16,7 @@ export type Token = JsonOf<paths['/v1/connections/{id}/token']['get']['responses
  * const { data } = await broker.api.GET('/v1/connections/{id}', { params: { path: { id } } });
  * data?.status; // 'active' | 'reauthorization_required' | 'revoked'
  */
-export type Connection = JsonOf<paths['/v1/connections/{id}']['get']['responses'][200]>;
+export type Connection = components['schemas']['Connection'];
 
 /**
  * What {@link TokenBrokerClient.getToken} resolves to: the broker's token, plus
@@ -33,7 +31,10 @@ export type TokenResult = Token & {
   refreshError?: string;
 };
 
-/** The `data` of the `connection.*` webhook events (API.md "Webhooks (outbound)"). */
+// The OpenAPI document does not describe the outbound webhooks yet: these follow API.md
+// ("Webhooks (outbound)") and src/webhooks/outbox.ts.
+
+/** The `data` of the `connection.*` webhook events. */
 export interface ConnectionEventData {
   connection_id: string;
   service_id: string | null;

@@ -9,24 +9,7 @@ export interface paths {
       cookie?: never;
     };
     /** Process alive */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description ok */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getHealth'];
     put?: never;
     post?: never;
     delete?: never;
@@ -43,25 +26,7 @@ export interface paths {
       cookie?: never;
     };
     /** Database reachable and schema current */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description ready */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        503: components['responses']['Error'];
-      };
-    };
+    get: operations['getReadiness'];
     put?: never;
     post?: never;
     delete?: never;
@@ -78,24 +43,7 @@ export interface paths {
       cookie?: never;
     };
     /** Prometheus metrics */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description text */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getMetrics'];
     put?: never;
     post?: never;
     delete?: never;
@@ -112,24 +60,7 @@ export interface paths {
       cookie?: never;
     };
     /** This document */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description OpenAPI 3.1 */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getOpenApiDocument'];
     put?: never;
     post?: never;
     delete?: never;
@@ -146,24 +77,7 @@ export interface paths {
       cookie?: never;
     };
     /** Stylesheet of the HTML pages */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description css */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getStylesheet'];
     put?: never;
     post?: never;
     delete?: never;
@@ -180,61 +94,10 @@ export interface paths {
       cookie?: never;
     };
     /** List services */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description {data, next_cursor} */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              data: components['schemas']['Service'][];
-              next_cursor: string | null;
-            };
-          };
-        };
-        401: components['responses']['Error'];
-      };
-    };
+    get: operations['listServices'];
     put?: never;
     /** Create a service; the API key and client secret appear in this response only */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': components['schemas']['ServiceCreate'];
-        };
-      };
-      responses: {
-        /** @description created */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Service'] & {
-              api_key: string;
-              client_secret: string;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-      };
-    };
+    post: operations['createService'];
     delete?: never;
     options?: never;
     head?: never;
@@ -249,87 +112,15 @@ export interface paths {
       cookie?: never;
     };
     /** One service */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description service */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Service'];
-          };
-        };
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    get: operations['getService'];
     put?: never;
     post?: never;
     /** Delete a service; its credentials stop working at once */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description deleted */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    delete: operations['deleteService'];
     options?: never;
     head?: never;
     /** Change a service's name or policy (never returns secrets) */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': components['schemas']['ServiceUpdate'];
-        };
-      };
-      responses: {
-        /** @description service */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Service'];
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    patch: operations['updateService'];
     trace?: never;
   };
   '/admin/services/{id}/keys': {
@@ -340,74 +131,27 @@ export interface paths {
       cookie?: never;
     };
     /** A service's API keys (never the keys themselves) */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description {data, next_cursor} */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              data: components['schemas']['ApiKey'][];
-              next_cursor: string | null;
-            };
-          };
-        };
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    get: operations['listServiceKeys'];
     put?: never;
     /** Issue another API key (rotation with an overlap); the key appears only here */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': {
-            /** Format: date-time */
-            expires_at?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description created */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              api_key: string;
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              expires_at: string | null;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
+    post: operations['createServiceKey'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/admin/services/{id}/client-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    get?: never;
+    put?: never;
+    /** Rotate the client secret with an overlap; the new secret appears only here, the replaced one works until previous_expires_at (default 24 h; a past time ends it at once) */
+    post: operations['rotateServiceClientSecret'];
     delete?: never;
     options?: never;
     head?: never;
@@ -425,29 +169,7 @@ export interface paths {
     put?: never;
     post?: never;
     /** Revoke one API key; it is 401 from then on */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-          key_id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description revoked */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    delete: operations['revokeServiceKey'];
     options?: never;
     head?: never;
     patch?: never;
@@ -461,66 +183,7 @@ export interface paths {
       cookie?: never;
     };
     /** List connections, newest first */
-    get: {
-      parameters: {
-        query?: {
-          /** @description owning service id */
-          service_id?: string;
-          /** @description provider key */
-          provider?: string;
-          /** @description subject */
-          subject?: string;
-          /** @description active | reauthorization_required | revoked */
-          status?: string;
-          /** @description page size, 1–100 */
-          limit?: number;
-          /** @description next_cursor of the previous page */
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description {data, next_cursor} */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              data?: {
-                id: string;
-                /** @description the owning service; null for an older connection no service could be found for */
-                service_id: string | null;
-                provider: string;
-                subject: string;
-                /** @enum {unknown} */
-                status: 'active' | 'reauthorization_required' | 'revoked';
-                scopes: string[];
-                /** Format: date-time */
-                expires_at: string | null;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: date-time */
-                updated_at: string;
-                /** Format: date-time */
-                last_refreshed_at: string | null;
-                last_error: string | null;
-                /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
-                metadata: {
-                  [key: string]: string | number | boolean;
-                };
-              }[];
-              next_cursor?: string | null;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-      };
-    };
+    get: operations['adminListConnections'];
     put?: never;
     post?: never;
     delete?: never;
@@ -539,33 +202,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Revoke every connection of a provider and/or subject */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': {
-            provider?: string;
-            subject?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description {revoked, upstream_failed, connection_ids} */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-      };
-    };
+    post: operations['adminRevokeConnections'];
     delete?: never;
     options?: never;
     head?: never;
@@ -580,81 +217,11 @@ export interface paths {
       cookie?: never;
     };
     /** One connection, with revoked_at and upstream_revocation */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description connection */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              /** @description the owning service; null for an older connection no service could be found for */
-              service_id: string | null;
-              provider: string;
-              subject: string;
-              /** @enum {unknown} */
-              status: 'active' | 'reauthorization_required' | 'revoked';
-              scopes: string[];
-              /** Format: date-time */
-              expires_at: string | null;
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              /** Format: date-time */
-              last_refreshed_at: string | null;
-              last_error: string | null;
-              /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
-              metadata: {
-                [key: string]: string | number | boolean;
-              };
-              /** Format: date-time */
-              revoked_at?: string | null;
-              /** @enum {unknown} */
-              upstream_revocation?: 'succeeded' | 'failed' | 'not_supported' | null;
-            };
-          };
-        };
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    get: operations['adminGetConnection'];
     put?: never;
     post?: never;
     /** Revoke (RFC 7009 upstream, tokens erased, connection.revoked); idempotent */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description revoked */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    delete: operations['adminRevokeConnection'];
     options?: never;
     head?: never;
     patch?: never;
@@ -668,41 +235,7 @@ export interface paths {
       cookie?: never;
     };
     /** Who read, refreshed or revoked which connection, when (newest first) */
-    get: {
-      parameters: {
-        query?: {
-          /** @description connection id */
-          connection_id?: string;
-          /** @description e.g. connection.revoke, token.read */
-          action?: string;
-          /** @description actor id: admin or a service id */
-          actor?: string;
-          /** @description ISO 8601 instant, inclusive */
-          since?: string;
-          /** @description ISO 8601 instant, inclusive */
-          until?: string;
-          /** @description page size, 1–100 */
-          limit?: number;
-          /** @description next_cursor of the previous page */
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description {data, next_cursor} */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-      };
-    };
+    get: operations['listAuditEntries'];
     put?: never;
     post?: never;
     delete?: never;
@@ -719,33 +252,7 @@ export interface paths {
       cookie?: never;
     };
     /** Sign-in page */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description HTML */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        /** @description sign in */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getConsoleSignIn'];
     put?: never;
     post?: never;
     delete?: never;
@@ -764,33 +271,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Sign in with the admin token (form, CSRF token required) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description redirect */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description bad CSRF token */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-      };
-    };
+    post: operations['consoleSignIn'];
     delete?: never;
     options?: never;
     head?: never;
@@ -807,33 +288,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Sign out (form, CSRF token required) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description redirect */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description bad CSRF token */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-      };
-    };
+    post: operations['consoleSignOut'];
     delete?: never;
     options?: never;
     head?: never;
@@ -848,33 +303,7 @@ export interface paths {
       cookie?: never;
     };
     /** Connections with filters */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description HTML */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        /** @description sign in */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getConsoleConnections'];
     put?: never;
     post?: never;
     delete?: never;
@@ -891,35 +320,7 @@ export interface paths {
       cookie?: never;
     };
     /** A connection and its audit trail */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description HTML */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        /** @description sign in */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getConsoleConnection'];
     put?: never;
     post?: never;
     delete?: never;
@@ -936,66 +337,10 @@ export interface paths {
       cookie?: never;
     };
     /** Revocation confirmation */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description HTML */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        /** @description sign in */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getConsoleRevokeConfirmation'];
     put?: never;
     /** Revoke (form, CSRF token required) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description redirect */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description bad CSRF token */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-      };
-    };
+    post: operations['consoleRevokeConnection'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1010,33 +355,7 @@ export interface paths {
       cookie?: never;
     };
     /** Providers */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description HTML */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        /** @description sign in */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getConsoleProviders'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1053,33 +372,7 @@ export interface paths {
       cookie?: never;
     };
     /** Services */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description HTML */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        /** @description sign in */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getConsoleServices'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1096,33 +389,7 @@ export interface paths {
       cookie?: never;
     };
     /** Overview with counts */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description HTML */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        /** @description sign in */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getConsoleOverview'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1139,33 +406,7 @@ export interface paths {
       cookie?: never;
     };
     /** The audit log */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description HTML */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        /** @description sign in */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getConsoleAudit'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1182,33 +423,7 @@ export interface paths {
       cookie?: never;
     };
     /** Webhook endpoints */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description HTML */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        /** @description sign in */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getConsoleWebhooks'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1225,33 +440,7 @@ export interface paths {
       cookie?: never;
     };
     /** Webhook deliveries */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description HTML */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-        /** @description sign in */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getConsoleDeliveries'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1270,35 +459,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Replay a delivery (form, CSRF token required) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description redirect */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description bad CSRF token */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': string;
-          };
-        };
-      };
-    };
+    post: operations['consoleReplayDelivery'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1313,128 +474,10 @@ export interface paths {
       cookie?: never;
     };
     /** List webhook endpoints */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description endpoints */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              data: {
-                id: string;
-                /** Format: uri */
-                url: string;
-                /** @description Event types sent to this endpoint; empty means all */
-                events: (
-                  | 'connection.created'
-                  | 'connection.refreshed'
-                  | 'connection.refresh_failed'
-                  | 'connection.reauthorization_required'
-                  | 'connection.revoked'
-                  | 'provider.webhook'
-                  | 'provider.misconfigured'
-                  | 'provider.recovered'
-                )[];
-                enabled: boolean;
-                disabled_reason?: string | null;
-                /** @description Until then the secret replaced by the last rotation signs too */
-                previous_secret_expires_at?: string | null;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: date-time */
-                updated_at: string;
-              }[];
-              next_cursor: string | null;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-      };
-    };
+    get: operations['listWebhookEndpoints'];
     put?: never;
     /** Register a webhook endpoint (the signing secret is shown once) */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /**
-             * Format: uri
-             * @description http(s) URL
-             */
-            url: string;
-            events?: (
-              | 'connection.created'
-              | 'connection.refreshed'
-              | 'connection.refresh_failed'
-              | 'connection.reauthorization_required'
-              | 'connection.revoked'
-              | 'provider.webhook'
-              | 'provider.misconfigured'
-              | 'provider.recovered'
-            )[];
-            enabled?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description created */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              /** Format: uri */
-              url: string;
-              /** @description Event types sent to this endpoint; empty means all */
-              events: (
-                | 'connection.created'
-                | 'connection.refreshed'
-                | 'connection.refresh_failed'
-                | 'connection.reauthorization_required'
-                | 'connection.revoked'
-                | 'provider.webhook'
-                | 'provider.misconfigured'
-                | 'provider.recovered'
-              )[];
-              enabled: boolean;
-              disabled_reason?: string | null;
-              /** @description Until then the secret replaced by the last rotation signs too */
-              previous_secret_expires_at?: string | null;
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-            } & {
-              /** @description whsec_<base64>; shown in this response only */
-              secret: string;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-      };
-    };
+    post: operations['createWebhookEndpoint'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1449,152 +492,15 @@ export interface paths {
       cookie?: never;
     };
     /** One webhook endpoint */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description endpoint */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              /** Format: uri */
-              url: string;
-              /** @description Event types sent to this endpoint; empty means all */
-              events: (
-                | 'connection.created'
-                | 'connection.refreshed'
-                | 'connection.refresh_failed'
-                | 'connection.reauthorization_required'
-                | 'connection.revoked'
-                | 'provider.webhook'
-                | 'provider.misconfigured'
-                | 'provider.recovered'
-              )[];
-              enabled: boolean;
-              disabled_reason?: string | null;
-              /** @description Until then the secret replaced by the last rotation signs too */
-              previous_secret_expires_at?: string | null;
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    get: operations['getWebhookEndpoint'];
     put?: never;
     post?: never;
     /** Delete a webhook endpoint and its deliveries */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description deleted */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    delete: operations['deleteWebhookEndpoint'];
     options?: never;
     head?: never;
     /** Change url, events or enabled (enabling clears disabled_reason) */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /**
-             * Format: uri
-             * @description http(s) URL
-             */
-            url?: string;
-            events?: (
-              | 'connection.created'
-              | 'connection.refreshed'
-              | 'connection.refresh_failed'
-              | 'connection.reauthorization_required'
-              | 'connection.revoked'
-              | 'provider.webhook'
-              | 'provider.misconfigured'
-              | 'provider.recovered'
-            )[];
-            enabled?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description endpoint */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              /** Format: uri */
-              url: string;
-              /** @description Event types sent to this endpoint; empty means all */
-              events: (
-                | 'connection.created'
-                | 'connection.refreshed'
-                | 'connection.refresh_failed'
-                | 'connection.reauthorization_required'
-                | 'connection.revoked'
-                | 'provider.webhook'
-                | 'provider.misconfigured'
-                | 'provider.recovered'
-              )[];
-              enabled: boolean;
-              disabled_reason?: string | null;
-              /** @description Until then the secret replaced by the last rotation signs too */
-              previous_secret_expires_at?: string | null;
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    patch: operations['updateWebhookEndpoint'];
     trace?: never;
   };
   '/admin/webhooks/{id}/rotate-secret': {
@@ -1607,57 +513,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** New signing secret (shown once); the previous one also signs for 24 h */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description rotated */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              /** Format: uri */
-              url: string;
-              /** @description Event types sent to this endpoint; empty means all */
-              events: (
-                | 'connection.created'
-                | 'connection.refreshed'
-                | 'connection.refresh_failed'
-                | 'connection.reauthorization_required'
-                | 'connection.revoked'
-                | 'provider.webhook'
-                | 'provider.misconfigured'
-                | 'provider.recovered'
-              )[];
-              enabled: boolean;
-              disabled_reason?: string | null;
-              /** @description Until then the secret replaced by the last rotation signs too */
-              previous_secret_expires_at?: string | null;
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-            } & {
-              /** @description whsec_<base64>; shown in this response only */
-              secret: string;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    post: operations['rotateWebhookEndpointSecret'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1672,71 +528,7 @@ export interface paths {
       cookie?: never;
     };
     /** The delivery log, newest first */
-    get: {
-      parameters: {
-        query?: {
-          status?: 'pending' | 'delivered' | 'failed';
-          endpoint_id?: string;
-          type?:
-            | 'connection.created'
-            | 'connection.refreshed'
-            | 'connection.refresh_failed'
-            | 'connection.reauthorization_required'
-            | 'connection.revoked'
-            | 'provider.webhook'
-            | 'provider.misconfigured'
-            | 'provider.recovered';
-          limit?: number;
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description deliveries */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              data: {
-                id?: string;
-                /** @description Also the webhook-id header of every attempt */
-                event_id?: string;
-                /** @enum {string} */
-                type?:
-                  | 'connection.created'
-                  | 'connection.refreshed'
-                  | 'connection.refresh_failed'
-                  | 'connection.reauthorization_required'
-                  | 'connection.revoked'
-                  | 'provider.webhook'
-                  | 'provider.misconfigured'
-                  | 'provider.recovered';
-                endpoint_id?: string;
-                /** @enum {string} */
-                status?: 'pending' | 'delivered' | 'failed';
-                attempts?: number;
-                last_status_code?: number | null;
-                last_latency_ms?: number | null;
-                last_error?: string | null;
-                next_attempt_at?: string | null;
-                /** Format: date-time */
-                created_at?: string;
-                /** Format: date-time */
-                updated_at?: string;
-              }[];
-              next_cursor: string | null;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-      };
-    };
+    get: operations['listWebhookDeliveries'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1755,58 +547,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Send a delivery again, with the same webhook-id */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description queued */
-        202: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id?: string;
-              /** @description Also the webhook-id header of every attempt */
-              event_id?: string;
-              /** @enum {string} */
-              type?:
-                | 'connection.created'
-                | 'connection.refreshed'
-                | 'connection.refresh_failed'
-                | 'connection.reauthorization_required'
-                | 'connection.revoked'
-                | 'provider.webhook'
-                | 'provider.misconfigured'
-                | 'provider.recovered';
-              endpoint_id?: string;
-              /** @enum {string} */
-              status?: 'pending' | 'delivered' | 'failed';
-              attempts?: number;
-              last_status_code?: number | null;
-              last_latency_ms?: number | null;
-              last_error?: string | null;
-              next_attempt_at?: string | null;
-              /** Format: date-time */
-              created_at?: string;
-              /** Format: date-time */
-              updated_at?: string;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-        409: components['responses']['Error'];
-      };
-    };
+    post: operations['replayWebhookDelivery'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1821,99 +562,10 @@ export interface paths {
       cookie?: never;
     };
     /** List providers */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description {data, next_cursor} */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        401: components['responses']['Error'];
-      };
-    };
+    get: operations['listProviders'];
     put?: never;
     /** Register a provider */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': {
-            key: string;
-            display_name?: string;
-            /** @description a built-in template, see /admin/providers/templates */
-            template?: string;
-            /** Format: uri */
-            issuer?: string;
-            /** Format: uri */
-            authorization_endpoint?: string;
-            /** Format: uri */
-            token_endpoint?: string;
-            /** Format: uri */
-            revocation_endpoint?: string;
-            client_id: string;
-            /** @description write-only; left out on PUT keeps the stored one, null removes it */
-            client_secret?: string | null;
-            /** @description the secret the provider signs its webhooks with (write-only); a new value rotates it, the replaced one verifies for 24 h more; null removes it */
-            webhook_secret?: string | null;
-            /** @description private JWK for private_key_jwt; write-only */
-            client_key?: Record<string, never> | null;
-            /** @enum {unknown} */
-            client_auth_method?:
-              'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
-            scopes?: string[];
-            /** @enum {unknown} */
-            scope_separator?: ' ' | ',' | '+';
-            authorization_params?: {
-              [key: string]: string;
-            };
-            token_params?: {
-              [key: string]: string;
-            };
-            /** @description values of the template's provider-level placeholders */
-            config?: {
-              [key: string]: string;
-            };
-            /**
-             * Format: uri
-             * @description the provider's API base for the proxy (https; http only to loopback outside production; no query); templates bring their own
-             */
-            api_base_url?: string | null;
-            /** @description use ${PUBLIC_URL}/oauth/callback/{key} as this provider’s redirect URI (mix-up defence for providers that send no RFC 9207 iss, e.g. GitHub, Slack); default false: the shared ${PUBLIC_URL}/oauth/callback */
-            distinct_redirect_uri?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description the provider, without client_secret / client_key / webhook_secret; `status` is `misconfigured` (with `status_reason` and `status_since`) while the provider refuses the broker’s client (invalid_client, unauthorized_client) — its connections stay active, refreshes probe it every 5 minutes, and a PUT resumes them at once */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        409: components['responses']['Error'];
-        502: components['responses']['Error'];
-      };
-    };
+    post: operations['createProvider'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1928,25 +580,7 @@ export interface paths {
       cookie?: never;
     };
     /** The built-in provider catalog */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description {data: [{template, display_name, …}]} */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        401: components['responses']['Error'];
-      };
-    };
+    get: operations['listProviderTemplates'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1963,118 +597,12 @@ export interface paths {
       cookie?: never;
     };
     /** One provider */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description the provider, without client_secret / client_key / webhook_secret; `status` is `misconfigured` (with `status_reason` and `status_since`) while the provider refuses the broker’s client (invalid_client, unauthorized_client) — its connections stay active, refreshes probe it every 5 minutes, and a PUT resumes them at once */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    get: operations['getProvider'];
     /** Replace a provider’s configuration */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': {
-            key: string;
-            display_name?: string;
-            /** @description a built-in template, see /admin/providers/templates */
-            template?: string;
-            /** Format: uri */
-            issuer?: string;
-            /** Format: uri */
-            authorization_endpoint?: string;
-            /** Format: uri */
-            token_endpoint?: string;
-            /** Format: uri */
-            revocation_endpoint?: string;
-            client_id: string;
-            /** @description write-only; left out on PUT keeps the stored one, null removes it */
-            client_secret?: string | null;
-            /** @description the secret the provider signs its webhooks with (write-only); a new value rotates it, the replaced one verifies for 24 h more; null removes it */
-            webhook_secret?: string | null;
-            /** @description private JWK for private_key_jwt; write-only */
-            client_key?: Record<string, never> | null;
-            /** @enum {unknown} */
-            client_auth_method?:
-              'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
-            scopes?: string[];
-            /** @enum {unknown} */
-            scope_separator?: ' ' | ',' | '+';
-            authorization_params?: {
-              [key: string]: string;
-            };
-            token_params?: {
-              [key: string]: string;
-            };
-            /** @description values of the template's provider-level placeholders */
-            config?: {
-              [key: string]: string;
-            };
-            /**
-             * Format: uri
-             * @description the provider's API base for the proxy (https; http only to loopback outside production; no query); templates bring their own
-             */
-            api_base_url?: string | null;
-            /** @description use ${PUBLIC_URL}/oauth/callback/{key} as this provider’s redirect URI (mix-up defence for providers that send no RFC 9207 iss, e.g. GitHub, Slack); default false: the shared ${PUBLIC_URL}/oauth/callback */
-            distinct_redirect_uri?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description the provider, without client_secret / client_key / webhook_secret; `status` is `misconfigured` (with `status_reason` and `status_since`) while the provider refuses the broker’s client (invalid_client, unauthorized_client) — its connections stay active, refreshes probe it every 5 minutes, and a PUT resumes them at once */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    put: operations['updateProvider'];
     post?: never;
     /** Delete a provider; 409 while it has connections that are not revoked */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description deleted */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-        409: components['responses']['Error'];
-      };
-    };
+    delete: operations['deleteProvider'];
     options?: never;
     head?: never;
     patch?: never;
@@ -2090,44 +618,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Mint a single-use connect link for one (provider, subject), valid 10 minutes */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            provider?: string;
-            subject?: string;
-            connection_id?: string;
-            scopes?: string[];
-            return_to?: string;
-            connection_config?: {
-              [key: string]: string;
-            };
-            code_challenge?: string;
-            /** @constant */
-            code_challenge_method?: 'S256';
-          };
-        };
-      };
-      responses: {
-        /** @description {id, token, connect_url, expires_at} */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        403: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    post: operations['createConnectSession'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2144,60 +635,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** App handshake: exchange the code of the success redirect and the app’s code_verifier for the connection */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            code: string;
-            code_verifier: string;
-          };
-        };
-      };
-      responses: {
-        /** @description the connection, now stored under the service */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              /** @description the owning service; null for an older connection no service could be found for */
-              service_id: string | null;
-              provider: string;
-              subject: string;
-              /** @enum {unknown} */
-              status: 'active' | 'reauthorization_required' | 'revoked';
-              scopes: string[];
-              /** Format: date-time */
-              expires_at: string | null;
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              /** Format: date-time */
-              last_refreshed_at: string | null;
-              last_error: string | null;
-              /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
-              metadata: {
-                [key: string]: string | number | boolean;
-              };
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    post: operations['completeConnectSession'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2212,102 +650,10 @@ export interface paths {
       cookie?: never;
     };
     /** The connect page: names the service, provider and scopes; never spends the link (GET/HEAD) */
-    get: {
-      parameters: {
-        query?: {
-          provider?: string;
-          display?: 'page' | 'popup';
-        };
-        header?: never;
-        path: {
-          token: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description the page with Continue and Cancel, a provider picker or a credential form */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': unknown;
-          };
-        };
-        /** @description unknown link */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': unknown;
-          };
-        };
-        /** @description link used or expired */
-        410: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': unknown;
-          };
-        };
-      };
-    };
+    get: operations['getConnectPage'];
     put?: never;
     /** Continue, Cancel or the credential form: spends the link and binds it to this browser */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          token: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/x-www-form-urlencoded': unknown;
-        };
-      };
-      responses: {
-        /** @description to the provider’s authorization endpoint, or back to return_to */
-        303: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description bad CSRF token or credentials; the link is not spent */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': unknown;
-          };
-        };
-        /** @description unknown link */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': unknown;
-          };
-        };
-        /** @description link used or expired */
-        410: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': unknown;
-          };
-        };
-      };
-    };
+    post: operations['submitConnectPage'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2322,26 +668,7 @@ export interface paths {
       cookie?: never;
     };
     /** Script for apps’ pages: opens the connect link in a popup and reports the outcome */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description cacheable, cross-origin loadable */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/javascript': unknown;
-          };
-        };
-      };
-    };
+    get: operations['getConnectScript'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2358,26 +685,7 @@ export interface paths {
       cookie?: never;
     };
     /** Script of the popup’s last page: messages the outcome to window.opener */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description cacheable */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/javascript': unknown;
-          };
-        };
-      };
-    };
+    get: operations['getConnectPopupScript'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2394,42 +702,7 @@ export interface paths {
       cookie?: never;
     };
     /** The redirect URI of every provider */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description connected (no return_to) */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': unknown;
-          };
-        };
-        /** @description to return_to with connection_id & status=success, or status=error&error=… */
-        302: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description the flow failed */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': unknown;
-          };
-        };
-      };
-    };
+    get: operations['handleOAuthCallback'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2446,44 +719,7 @@ export interface paths {
       cookie?: never;
     };
     /** The redirect URI of a provider with distinct_redirect_uri (its answers arrive only here) */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          key: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description connected (no return_to) */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': unknown;
-          };
-        };
-        /** @description to return_to with connection_id & status=success, or status=error&error=… */
-        302: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description the flow failed */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/html': unknown;
-          };
-        };
-      };
-    };
+    get: operations['handleProviderOAuthCallback'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2503,122 +739,13 @@ export interface paths {
      * Connections of the service's allowed providers
      * @description A `provider` filter naming a provider outside the policy answers 403.
      */
-    get: {
-      parameters: {
-        query?: {
-          provider?: string;
-          subject?: string;
-          status?: string;
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description a page; `limit` 1–100 (default 50) */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              data?: {
-                id: string;
-                /** @description the owning service; null for an older connection no service could be found for */
-                service_id: string | null;
-                provider: string;
-                subject: string;
-                /** @enum {unknown} */
-                status: 'active' | 'reauthorization_required' | 'revoked';
-                scopes: string[];
-                /** Format: date-time */
-                expires_at: string | null;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: date-time */
-                updated_at: string;
-                /** Format: date-time */
-                last_refreshed_at: string | null;
-                last_error: string | null;
-                /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
-                metadata: {
-                  [key: string]: string | number | boolean;
-                };
-              }[];
-              next_cursor?: string | null;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        403: components['responses']['Error'];
-      };
-    };
+    get: operations['listConnections'];
     put?: never;
     /**
      * Create a connection without a browser: client_credentials, api_key or basic
      * @description client_credentials runs the grant now and again whenever the token nears expiry; api_key and basic store the secret encrypted. All are read at GET /v1/connections/{id}/token (token_type Bearer, ApiKey or Basic). 201 when created, 200 when an existing (provider, subject) was replaced.
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json':
-            | {
-                /** @constant */
-                type: 'client_credentials';
-                provider: string;
-                subject: string;
-                scopes?: string[];
-              }
-            | {
-                /** @constant */
-                type: 'api_key';
-                provider: string;
-                subject: string;
-                scopes?: string[];
-                api_key: string;
-              }
-            | {
-                /** @constant */
-                type: 'basic';
-                provider: string;
-                subject: string;
-                scopes?: string[];
-                username: string;
-                password: string;
-              };
-        };
-      };
-      responses: {
-        /** @description Connection (replaced), plus `type` */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Connection, plus `type` */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        403: components['responses']['Error'];
-        404: components['responses']['Error'];
-        503: components['responses']['Error'];
-      };
-    };
+    post: operations['createConnection'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2633,77 +760,11 @@ export interface paths {
       cookie?: never;
     };
     /** One connection (never tokens) */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Connection */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              /** @description the owning service; null for an older connection no service could be found for */
-              service_id: string | null;
-              provider: string;
-              subject: string;
-              /** @enum {unknown} */
-              status: 'active' | 'reauthorization_required' | 'revoked';
-              scopes: string[];
-              /** Format: date-time */
-              expires_at: string | null;
-              /** Format: date-time */
-              created_at: string;
-              /** Format: date-time */
-              updated_at: string;
-              /** Format: date-time */
-              last_refreshed_at: string | null;
-              last_error: string | null;
-              /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
-              metadata: {
-                [key: string]: string | number | boolean;
-              };
-            };
-          };
-        };
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    get: operations['getConnection'];
     put?: never;
     post?: never;
     /** Revoke the connection: RFC 7009 at the provider, tokens erased, status revoked; idempotent */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description revoked (also when it already was) */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    delete: operations['revokeConnection'];
     options?: never;
     head?: never;
     patch?: never;
@@ -2717,77 +778,7 @@ export interface paths {
       cookie?: never;
     };
     /** An access token valid for at least min_ttl more seconds, refreshed first if needed */
-    get: {
-      parameters: {
-        query?: {
-          min_ttl?: number;
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Token */
-        200: {
-          headers: {
-            /** @description upstream_unavailable: a needed refresh failed; the token is still valid */
-            'Broker-Refresh-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              access_token: string;
-              token_type: string;
-              /**
-               * Format: date-time
-               * @description the provider's expiry, reported up to 60 s early, never later
-               */
-              expires_at: string | null;
-              scopes: string[];
-              connection_id: string;
-              provider: string;
-              id_token?: string;
-              /** @description the connection metadata, only when it holds some */
-              metadata?: {
-                [key: string]: string | number | boolean;
-              };
-            };
-          };
-        };
-        401: components['responses']['Error'];
-        /** @description unknown, or outside the service policy (existence is not leaked) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description reauthorization_required; the body also carries `connection_id`, for a reconnect session (POST /v1/connect-sessions {connection_id}) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description revoked */
-        410: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description upstream_unavailable, with Retry-After */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getConnectionToken'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2806,75 +797,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Force a refresh at the provider */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Token */
-        200: {
-          headers: {
-            /** @description upstream_unavailable: a needed refresh failed; the token is still valid */
-            'Broker-Refresh-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              access_token: string;
-              token_type: string;
-              /**
-               * Format: date-time
-               * @description the provider's expiry, reported up to 60 s early, never later
-               */
-              expires_at: string | null;
-              scopes: string[];
-              connection_id: string;
-              provider: string;
-              id_token?: string;
-              /** @description the connection metadata, only when it holds some */
-              metadata?: {
-                [key: string]: string | number | boolean;
-              };
-            };
-          };
-        };
-        401: components['responses']['Error'];
-        /** @description unknown, or outside the service policy (existence is not leaked) */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description reauthorization_required; the body also carries `connection_id`, for a reconnect session (POST /v1/connect-sessions {connection_id}) */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description revoked */
-        410: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description upstream_unavailable, with Retry-After */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['refreshConnectionToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2894,41 +817,7 @@ export interface paths {
      * client_credentials (a broker JWT) or RFC 8693 token exchange (an upstream token)
      * @description Client authentication: client_secret_basic, client_secret_post or private_key_jwt. Errors follow RFC 6749 §5.2.
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/x-www-form-urlencoded': {
-            grant_type: string;
-            client_id?: string;
-            client_secret?: string;
-            client_assertion_type?: string;
-            client_assertion?: string;
-            resource?: string;
-            subject_token?: string;
-            subject_token_type?: string;
-            requested_token_type?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description {access_token, token_type, expires_in[, issued_token_type]} */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        503: components['responses']['Error'];
-      };
-    };
+    post: operations['requestOAuthToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2943,24 +832,7 @@ export interface paths {
       cookie?: never;
     };
     /** RFC 8414 metadata */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description metadata */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getAuthorizationServerMetadata'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2977,24 +849,7 @@ export interface paths {
       cookie?: never;
     };
     /** Public keys of broker JWTs (current and retired-but-valid) */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description JWKS */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getJwks'];
     put?: never;
     post?: never;
     delete?: never;
@@ -3011,43 +866,7 @@ export interface paths {
       cookie?: never;
     };
     /** The providers this service may use (no secrets) */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description providers */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              data?: {
-                key?: string;
-                display_name?: string;
-                template?: string | null;
-                scopes?: string[];
-                grant_types?: string[];
-                /** @description values a connect session must give in connection_config */
-                connection_config?: {
-                  name?: string;
-                  description?: string;
-                  pattern?: string;
-                }[];
-                /** @description extras kept as the Token metadata */
-                metadata_fields?: string[];
-              }[];
-            };
-          };
-        };
-        401: components['responses']['Error'];
-      };
-    };
+    get: operations['listAvailableProviders'];
     put?: never;
     post?: never;
     delete?: never;
@@ -3066,56 +885,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Start an RFC 8628 device authorization; show user_code at verification_uri */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          'application/json': {
-            provider: string;
-            subject: string;
-            scopes?: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description DeviceSession */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              provider: string;
-              subject: string;
-              /** @enum {unknown} */
-              status: 'pending' | 'completed' | 'denied' | 'expired' | 'failed';
-              user_code: string;
-              verification_uri: string;
-              verification_uri_complete?: string;
-              /** @description seconds between polls (grows on slow_down) */
-              interval: number;
-              /** Format: date-time */
-              expires_at: string;
-              /** @description set once completed */
-              connection_id?: string | null;
-              /** @description access_denied, expired_token, … */
-              error?: string | null;
-            };
-          };
-        };
-        400: components['responses']['Error'];
-        401: components['responses']['Error'];
-        403: components['responses']['Error'];
-        404: components['responses']['Error'];
-        503: components['responses']['Error'];
-      };
-    };
+    post: operations['createDeviceSession'];
     delete?: never;
     options?: never;
     head?: never;
@@ -3130,47 +900,7 @@ export interface paths {
       cookie?: never;
     };
     /** The device session, polled at the provider first when a poll is due */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description DeviceSession */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              provider: string;
-              subject: string;
-              /** @enum {unknown} */
-              status: 'pending' | 'completed' | 'denied' | 'expired' | 'failed';
-              user_code: string;
-              verification_uri: string;
-              verification_uri_complete?: string;
-              /** @description seconds between polls (grows on slow_down) */
-              interval: number;
-              /** Format: date-time */
-              expires_at: string;
-              /** @description set once completed */
-              connection_id?: string | null;
-              /** @description access_denied, expired_token, … */
-              error?: string | null;
-            };
-          };
-        };
-        401: components['responses']['Error'];
-        404: components['responses']['Error'];
-      };
-    };
+    get: operations['getDeviceSession'];
     put?: never;
     post?: never;
     delete?: never;
@@ -3187,89 +917,13 @@ export interface paths {
       cookie?: never;
     };
     /** Verification challenge (Dropbox `?challenge=`) */
-    get: {
-      parameters: {
-        query?: {
-          challenge?: string;
-        };
-        header?: never;
-        path: {
-          /** @description the provider key */
-          key: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description the challenge echoed as text/plain */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'text/plain': string;
-          };
-        };
-        /** @description invalid_request: the body is not the JSON the provider sends */
-        400: components['responses']['Error'];
-        /** @description invalid_token: missing, bad or stale signature */
-        401: components['responses']['Error'];
-        /** @description not_found: unknown provider, or no webhook_secret */
-        404: components['responses']['Error'];
-        405: components['responses']['Error'];
-        /** @description payload_too_large: over BODY_LIMIT_BYTES */
-        413: components['responses']['Error'];
-        /** @description rate_limited, with Retry-After */
-        429: components['responses']['Error'];
-      };
-    };
+    get: operations['answerProviderWebhookChallenge'];
     put?: never;
     /**
      * Receive the provider's own webhook
      * @description Verifies the template's signature scheme on the raw body, answers handshakes (Slack url_verification, Zoom endpoint.url_validation, Xero intent to receive, Asana X-Hook-Secret, Discord PING), and queues each new delivery as one provider.webhook event `{provider, delivery_id, event_type, connection_ids, payload}` for the app's webhook endpoints. A delivery id seen before is acknowledged and not forwarded again. Provider-sent revocations revoke the matched connections.
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description the provider key */
-          key: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          '*/*': unknown;
-        };
-      };
-      responses: {
-        /** @description durably queued (or a handshake answered) */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description durably queued (Discord) or a Discord PING answered */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description invalid_request: the body is not the JSON the provider sends */
-        400: components['responses']['Error'];
-        /** @description invalid_token: missing, bad or stale signature */
-        401: components['responses']['Error'];
-        /** @description not_found: unknown provider, or no webhook_secret */
-        404: components['responses']['Error'];
-        /** @description payload_too_large: over BODY_LIMIT_BYTES */
-        413: components['responses']['Error'];
-        /** @description rate_limited, with Retry-After */
-        429: components['responses']['Error'];
-      };
-    };
+    post: operations['receiveProviderWebhook'];
     delete?: never;
     options?: never;
     head?: never;
@@ -3287,1045 +941,37 @@ export interface paths {
      * GET to the provider's API through the broker
      * @description Forwards to `{api_base_url}/{path}?{query}` with the connection's credential injected (Bearer, the template's API-key header or parameter, or Basic). The caller's Authorization, Cookie, Host, Forwarded/X-Forwarded-*, hop-by-hop and Broker-* headers are not forwarded; bodies stream both ways. Upstream 401: one refresh and one retry. 429/502/503/504 and connection errors: retried with back-off honouring Retry-After for idempotent methods or with an Idempotency-Key, within PROXY_MAX_ATTEMPTS and PROXY_TIMEOUT_MS. A spent quota is answered 429 rate_limited without calling, on every replica.
      */
-    get: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description makes a POST or PATCH retryable (forwarded as is) */
-          'Idempotency-Key'?: string;
-        };
-        path: {
-          id: string;
-          /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
-          path: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
-        400: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        401: components['responses']['Error'];
-        /** @description not_found: unknown, or outside the service policy */
-        404: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description reauthorization_required */
-        409: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description revoked */
-        410: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
-        413: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description rate_limited with Retry-After: the provider's quota is spent */
-        429: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider could not be reached */
-        502: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
-        503: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
-        504: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
-        default: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['proxyGet'];
     /**
      * PUT to the provider's API through the broker
      * @description Forwards to `{api_base_url}/{path}?{query}` with the connection's credential injected (Bearer, the template's API-key header or parameter, or Basic). The caller's Authorization, Cookie, Host, Forwarded/X-Forwarded-*, hop-by-hop and Broker-* headers are not forwarded; bodies stream both ways. Upstream 401: one refresh and one retry. 429/502/503/504 and connection errors: retried with back-off honouring Retry-After for idempotent methods or with an Idempotency-Key, within PROXY_MAX_ATTEMPTS and PROXY_TIMEOUT_MS. A spent quota is answered 429 rate_limited without calling, on every replica.
      */
-    put: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description makes a POST or PATCH retryable (forwarded as is) */
-          'Idempotency-Key'?: string;
-        };
-        path: {
-          id: string;
-          /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
-          path: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
-        400: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        401: components['responses']['Error'];
-        /** @description not_found: unknown, or outside the service policy */
-        404: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description reauthorization_required */
-        409: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description revoked */
-        410: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
-        413: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description rate_limited with Retry-After: the provider's quota is spent */
-        429: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider could not be reached */
-        502: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
-        503: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
-        504: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
-        default: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    put: operations['proxyPut'];
     /**
      * POST to the provider's API through the broker
      * @description Forwards to `{api_base_url}/{path}?{query}` with the connection's credential injected (Bearer, the template's API-key header or parameter, or Basic). The caller's Authorization, Cookie, Host, Forwarded/X-Forwarded-*, hop-by-hop and Broker-* headers are not forwarded; bodies stream both ways. Upstream 401: one refresh and one retry. 429/502/503/504 and connection errors: retried with back-off honouring Retry-After for idempotent methods or with an Idempotency-Key, within PROXY_MAX_ATTEMPTS and PROXY_TIMEOUT_MS. A spent quota is answered 429 rate_limited without calling, on every replica.
      */
-    post: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description makes a POST or PATCH retryable (forwarded as is) */
-          'Idempotency-Key'?: string;
-        };
-        path: {
-          id: string;
-          /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
-          path: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
-        400: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        401: components['responses']['Error'];
-        /** @description not_found: unknown, or outside the service policy */
-        404: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description reauthorization_required */
-        409: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description revoked */
-        410: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
-        413: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description rate_limited with Retry-After: the provider's quota is spent */
-        429: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider could not be reached */
-        502: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
-        503: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
-        504: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
-        default: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    post: operations['proxyPost'];
     /**
      * DELETE to the provider's API through the broker
      * @description Forwards to `{api_base_url}/{path}?{query}` with the connection's credential injected (Bearer, the template's API-key header or parameter, or Basic). The caller's Authorization, Cookie, Host, Forwarded/X-Forwarded-*, hop-by-hop and Broker-* headers are not forwarded; bodies stream both ways. Upstream 401: one refresh and one retry. 429/502/503/504 and connection errors: retried with back-off honouring Retry-After for idempotent methods or with an Idempotency-Key, within PROXY_MAX_ATTEMPTS and PROXY_TIMEOUT_MS. A spent quota is answered 429 rate_limited without calling, on every replica.
      */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description makes a POST or PATCH retryable (forwarded as is) */
-          'Idempotency-Key'?: string;
-        };
-        path: {
-          id: string;
-          /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
-          path: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
-        400: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        401: components['responses']['Error'];
-        /** @description not_found: unknown, or outside the service policy */
-        404: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description reauthorization_required */
-        409: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description revoked */
-        410: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
-        413: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description rate_limited with Retry-After: the provider's quota is spent */
-        429: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider could not be reached */
-        502: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
-        503: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
-        504: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
-        default: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    delete: operations['proxyDelete'];
     /**
      * OPTIONS to the provider's API through the broker
      * @description Forwards to `{api_base_url}/{path}?{query}` with the connection's credential injected (Bearer, the template's API-key header or parameter, or Basic). The caller's Authorization, Cookie, Host, Forwarded/X-Forwarded-*, hop-by-hop and Broker-* headers are not forwarded; bodies stream both ways. Upstream 401: one refresh and one retry. 429/502/503/504 and connection errors: retried with back-off honouring Retry-After for idempotent methods or with an Idempotency-Key, within PROXY_MAX_ATTEMPTS and PROXY_TIMEOUT_MS. A spent quota is answered 429 rate_limited without calling, on every replica.
      */
-    options: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description makes a POST or PATCH retryable (forwarded as is) */
-          'Idempotency-Key'?: string;
-        };
-        path: {
-          id: string;
-          /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
-          path: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
-        400: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        401: components['responses']['Error'];
-        /** @description not_found: unknown, or outside the service policy */
-        404: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description reauthorization_required */
-        409: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description revoked */
-        410: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
-        413: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description rate_limited with Retry-After: the provider's quota is spent */
-        429: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider could not be reached */
-        502: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
-        503: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
-        504: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
-        default: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    options: operations['proxyOptions'];
     /**
      * HEAD to the provider's API through the broker
      * @description Forwards to `{api_base_url}/{path}?{query}` with the connection's credential injected (Bearer, the template's API-key header or parameter, or Basic). The caller's Authorization, Cookie, Host, Forwarded/X-Forwarded-*, hop-by-hop and Broker-* headers are not forwarded; bodies stream both ways. Upstream 401: one refresh and one retry. 429/502/503/504 and connection errors: retried with back-off honouring Retry-After for idempotent methods or with an Idempotency-Key, within PROXY_MAX_ATTEMPTS and PROXY_TIMEOUT_MS. A spent quota is answered 429 rate_limited without calling, on every replica.
      */
-    head: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description makes a POST or PATCH retryable (forwarded as is) */
-          'Idempotency-Key'?: string;
-        };
-        path: {
-          id: string;
-          /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
-          path: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
-        400: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        401: components['responses']['Error'];
-        /** @description not_found: unknown, or outside the service policy */
-        404: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description reauthorization_required */
-        409: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description revoked */
-        410: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
-        413: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description rate_limited with Retry-After: the provider's quota is spent */
-        429: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider could not be reached */
-        502: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
-        503: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
-        504: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
-        default: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    head: operations['proxyHead'];
     /**
      * PATCH to the provider's API through the broker
      * @description Forwards to `{api_base_url}/{path}?{query}` with the connection's credential injected (Bearer, the template's API-key header or parameter, or Basic). The caller's Authorization, Cookie, Host, Forwarded/X-Forwarded-*, hop-by-hop and Broker-* headers are not forwarded; bodies stream both ways. Upstream 401: one refresh and one retry. 429/502/503/504 and connection errors: retried with back-off honouring Retry-After for idempotent methods or with an Idempotency-Key, within PROXY_MAX_ATTEMPTS and PROXY_TIMEOUT_MS. A spent quota is answered 429 rate_limited without calling, on every replica.
      */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: {
-          /** @description makes a POST or PATCH retryable (forwarded as is) */
-          'Idempotency-Key'?: string;
-        };
-        path: {
-          id: string;
-          /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
-          path: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
-        400: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        401: components['responses']['Error'];
-        /** @description not_found: unknown, or outside the service policy */
-        404: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description reauthorization_required */
-        409: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description revoked */
-        410: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
-        413: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description rate_limited with Retry-After: the provider's quota is spent */
-        429: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider could not be reached */
-        502: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
-        503: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
-        504: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            /** @description the error code of the JSON body */
-            'Broker-Error'?: string;
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Error'];
-          };
-        };
-        /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
-        default: {
-          headers: {
-            /** @description upstream requests made for this call (0: the broker answered without calling) */
-            'Broker-Attempts'?: number;
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    patch: operations['proxyPatch'];
     trace?: never;
   };
 }
@@ -4336,7 +982,144 @@ export interface components {
       error: string;
       error_description: string;
     };
-    ServiceCreate: {
+    Connection: {
+      id: string;
+      /** @description the owning service; null for an older connection no service could be found for */
+      service_id: string | null;
+      provider: string;
+      subject: string;
+      /** @enum {unknown} */
+      status: 'active' | 'reauthorization_required' | 'revoked';
+      scopes: string[];
+      /** Format: date-time */
+      expires_at: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+      /** Format: date-time */
+      last_refreshed_at: string | null;
+      last_error: string | null;
+      /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
+    };
+    ConnectionPage: {
+      data: components['schemas']['Connection'][];
+      next_cursor: string | null;
+    };
+    Token: {
+      access_token: string;
+      token_type: string;
+      /**
+       * Format: date-time
+       * @description the provider's expiry, reported up to 60 s early, never later
+       */
+      expires_at: string | null;
+      scopes: string[];
+      connection_id: string;
+      provider: string;
+      id_token?: string;
+      /** @description the connection metadata, only when it holds some */
+      metadata?: {
+        [key: string]: string | number | boolean;
+      };
+    };
+    AdminConnection: {
+      id: string;
+      /** @description the owning service; null for an older connection no service could be found for */
+      service_id: string | null;
+      provider: string;
+      subject: string;
+      /** @enum {unknown} */
+      status: 'active' | 'reauthorization_required' | 'revoked';
+      scopes: string[];
+      /** Format: date-time */
+      expires_at: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+      /** Format: date-time */
+      last_refreshed_at: string | null;
+      last_error: string | null;
+      /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
+      metadata: {
+        [key: string]: string | number | boolean;
+      };
+      /** Format: date-time */
+      revoked_at?: string | null;
+      /** @enum {unknown} */
+      upstream_revocation?: 'succeeded' | 'failed' | 'not_supported' | null;
+    };
+    AvailableProvider: {
+      key?: string;
+      display_name?: string;
+      template?: string | null;
+      scopes?: string[];
+      grant_types?: string[];
+      /** @description values a connect session must give in connection_config */
+      connection_config?: {
+        name?: string;
+        description?: string;
+        pattern?: string;
+      }[];
+      /** @description extras kept as the Token metadata */
+      metadata_fields?: string[];
+    };
+    AvailableProviderList: {
+      data: components['schemas']['AvailableProvider'][];
+    };
+    CreateConnectionRequest:
+      | {
+          /** @constant */
+          type: 'client_credentials';
+          provider: string;
+          subject: string;
+          scopes?: string[];
+        }
+      | {
+          /** @constant */
+          type: 'api_key';
+          provider: string;
+          subject: string;
+          scopes?: string[];
+          api_key: string;
+        }
+      | {
+          /** @constant */
+          type: 'basic';
+          provider: string;
+          subject: string;
+          scopes?: string[];
+          username: string;
+          password: string;
+        };
+    CreateDeviceSessionRequest: {
+      provider: string;
+      subject: string;
+      scopes?: string[];
+    };
+    DeviceSession: {
+      id: string;
+      provider: string;
+      subject: string;
+      /** @enum {unknown} */
+      status: 'pending' | 'completed' | 'denied' | 'expired' | 'failed';
+      user_code: string;
+      verification_uri: string;
+      verification_uri_complete?: string;
+      /** @description seconds between polls (grows on slow_down) */
+      interval: number;
+      /** Format: date-time */
+      expires_at: string;
+      /** @description set once completed */
+      connection_id?: string | null;
+      /** @description access_denied, expired_token, … */
+      error?: string | null;
+    };
+    CreateServiceRequest: {
       name: string;
       /** @description what end users read on the connect page */
       display_name?: string;
@@ -4352,7 +1135,7 @@ export interface components {
       /** @description public keys for private_key_jwt at /oauth/token */
       jwks?: Record<string, never>;
     };
-    ServiceUpdate: {
+    UpdateServiceRequest: {
       name?: string;
       display_name?: string | null;
       /**
@@ -4384,6 +1167,10 @@ export interface components {
       /** Format: date-time */
       created_at: string;
     };
+    CreateApiKeyRequest: {
+      /** Format: date-time */
+      expires_at?: string;
+    };
     ApiKey: {
       /** @description the key's non-secret part (tbk_<id>_…) */
       id: string;
@@ -4396,6 +1183,125 @@ export interface components {
        * @description written at most ~30 s late
        */
       last_used_at: string | null;
+    };
+    ServicePage: {
+      data: components['schemas']['Service'][];
+      next_cursor: string | null;
+    };
+    ApiKeyPage: {
+      data: components['schemas']['ApiKey'][];
+      next_cursor: string | null;
+    };
+    CreatedService: components['schemas']['Service'] & {
+      api_key: string;
+      client_secret: string;
+    };
+    CreatedApiKey: {
+      id: string;
+      api_key: string;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      expires_at: string | null;
+    };
+    CreateWebhookEndpointRequest: {
+      /**
+       * Format: uri
+       * @description http(s) URL
+       */
+      url: string;
+      events?: (
+        | 'connection.created'
+        | 'connection.refreshed'
+        | 'connection.refresh_failed'
+        | 'connection.reauthorization_required'
+        | 'connection.revoked'
+        | 'provider.webhook'
+        | 'provider.misconfigured'
+        | 'provider.recovered'
+      )[];
+      enabled?: boolean;
+    };
+    UpdateWebhookEndpointRequest: {
+      /**
+       * Format: uri
+       * @description http(s) URL
+       */
+      url?: string;
+      events?: (
+        | 'connection.created'
+        | 'connection.refreshed'
+        | 'connection.refresh_failed'
+        | 'connection.reauthorization_required'
+        | 'connection.revoked'
+        | 'provider.webhook'
+        | 'provider.misconfigured'
+        | 'provider.recovered'
+      )[];
+      enabled?: boolean;
+    };
+    WebhookEndpoint: {
+      id: string;
+      /** Format: uri */
+      url: string;
+      /** @description Event types sent to this endpoint; empty means all */
+      events: (
+        | 'connection.created'
+        | 'connection.refreshed'
+        | 'connection.refresh_failed'
+        | 'connection.reauthorization_required'
+        | 'connection.revoked'
+        | 'provider.webhook'
+        | 'provider.misconfigured'
+        | 'provider.recovered'
+      )[];
+      enabled: boolean;
+      disabled_reason?: string | null;
+      /** @description Until then the secret replaced by the last rotation signs too */
+      previous_secret_expires_at?: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+    };
+    WebhookEndpointWithSecret: components['schemas']['WebhookEndpoint'] & {
+      /** @description whsec_<base64>; shown in this response only */
+      secret: string;
+    };
+    WebhookEndpointPage: {
+      data: components['schemas']['WebhookEndpoint'][];
+      next_cursor: string | null;
+    };
+    Delivery: {
+      id?: string;
+      /** @description Also the webhook-id header of every attempt */
+      event_id?: string;
+      /** @enum {string} */
+      type?:
+        | 'connection.created'
+        | 'connection.refreshed'
+        | 'connection.refresh_failed'
+        | 'connection.reauthorization_required'
+        | 'connection.revoked'
+        | 'provider.webhook'
+        | 'provider.misconfigured'
+        | 'provider.recovered';
+      endpoint_id?: string;
+      /** @enum {string} */
+      status?: 'pending' | 'delivered' | 'failed';
+      attempts?: number;
+      last_status_code?: number | null;
+      last_latency_ms?: number | null;
+      last_error?: string | null;
+      next_attempt_at?: string | null;
+      /** Format: date-time */
+      created_at?: string;
+      /** Format: date-time */
+      updated_at?: string;
+    };
+    DeliveryPage: {
+      data: components['schemas']['Delivery'][];
+      next_cursor: string | null;
     };
   };
   responses: {
@@ -4415,4 +1321,3048 @@ export interface components {
   pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+  getHealth: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description ok */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  getReadiness: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description ready */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      503: components['responses']['Error'];
+    };
+  };
+  getMetrics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description text */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  getOpenApiDocument: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OpenAPI 3.1 */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  getStylesheet: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description css */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  listServices: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description {data, next_cursor} */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ServicePage'];
+        };
+      };
+      401: components['responses']['Error'];
+    };
+  };
+  createService: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['CreateServiceRequest'];
+      };
+    };
+    responses: {
+      /** @description created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreatedService'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+    };
+  };
+  getService: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description service */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Service'];
+        };
+      };
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  deleteService: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  updateService: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['UpdateServiceRequest'];
+      };
+    };
+    responses: {
+      /** @description service */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Service'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  listServiceKeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description {data, next_cursor} */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiKeyPage'];
+        };
+      };
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  createServiceKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['CreateApiKeyRequest'];
+      };
+    };
+    responses: {
+      /** @description created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreatedApiKey'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  rotateServiceClientSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** Format: date-time */
+          previous_expires_at?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description rotated */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            client_id: string;
+            client_secret: string;
+            /** Format: date-time */
+            previous_expires_at: string | null;
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  revokeServiceKey: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        key_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description revoked */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  adminListConnections: {
+    parameters: {
+      query?: {
+        /** @description owning service id */
+        service_id?: string;
+        /** @description provider key */
+        provider?: string;
+        /** @description subject */
+        subject?: string;
+        /** @description active | reauthorization_required | revoked */
+        status?: string;
+        /** @description page size, 1–100 */
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description {data, next_cursor} */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ConnectionPage'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+    };
+  };
+  adminRevokeConnections: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          provider?: string;
+          subject?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description {revoked, upstream_failed, connection_ids} */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+    };
+  };
+  adminGetConnection: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description connection */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AdminConnection'];
+        };
+      };
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  adminRevokeConnection: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description revoked */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  listAuditEntries: {
+    parameters: {
+      query?: {
+        /** @description connection id */
+        connection_id?: string;
+        /** @description e.g. connection.revoke, token.read */
+        action?: string;
+        /** @description actor id: admin or a service id */
+        actor?: string;
+        /** @description ISO 8601 instant, inclusive */
+        since?: string;
+        /** @description ISO 8601 instant, inclusive */
+        until?: string;
+        /** @description page size, 1–100 */
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description {data, next_cursor} */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+    };
+  };
+  getConsoleSignIn: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description HTML */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description sign in */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  consoleSignIn: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description redirect */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description bad CSRF token */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+    };
+  };
+  consoleSignOut: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description redirect */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description bad CSRF token */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+    };
+  };
+  getConsoleConnections: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description HTML */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description sign in */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  getConsoleConnection: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description HTML */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description sign in */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  getConsoleRevokeConfirmation: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description HTML */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description sign in */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  consoleRevokeConnection: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description redirect */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description bad CSRF token */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+    };
+  };
+  getConsoleProviders: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description HTML */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description sign in */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  getConsoleServices: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description HTML */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description sign in */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  getConsoleOverview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description HTML */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description sign in */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  getConsoleAudit: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description HTML */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description sign in */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  getConsoleWebhooks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description HTML */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description sign in */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  getConsoleDeliveries: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description HTML */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description sign in */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  consoleReplayDelivery: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description redirect */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description bad CSRF token */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+    };
+  };
+  listWebhookEndpoints: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description endpoints */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookEndpointPage'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+    };
+  };
+  createWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateWebhookEndpointRequest'];
+      };
+    };
+    responses: {
+      /** @description created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookEndpointWithSecret'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+    };
+  };
+  getWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description endpoint */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookEndpoint'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  deleteWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  updateWebhookEndpoint: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateWebhookEndpointRequest'];
+      };
+    };
+    responses: {
+      /** @description endpoint */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookEndpoint'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  rotateWebhookEndpointSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description rotated */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookEndpointWithSecret'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  listWebhookDeliveries: {
+    parameters: {
+      query?: {
+        status?: 'pending' | 'delivered' | 'failed';
+        endpoint_id?: string;
+        type?:
+          | 'connection.created'
+          | 'connection.refreshed'
+          | 'connection.refresh_failed'
+          | 'connection.reauthorization_required'
+          | 'connection.revoked'
+          | 'provider.webhook'
+          | 'provider.misconfigured'
+          | 'provider.recovered';
+        limit?: number;
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description deliveries */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeliveryPage'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+    };
+  };
+  replayWebhookDelivery: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description queued */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Delivery'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
+    };
+  };
+  listProviders: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description {data, next_cursor} */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Error'];
+    };
+  };
+  createProvider: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          key: string;
+          display_name?: string;
+          /** @description a built-in template, see /admin/providers/templates */
+          template?: string;
+          /** Format: uri */
+          issuer?: string;
+          /** Format: uri */
+          authorization_endpoint?: string;
+          /** Format: uri */
+          token_endpoint?: string;
+          /** Format: uri */
+          revocation_endpoint?: string;
+          client_id: string;
+          /** @description write-only; left out on PUT keeps the stored one, null removes it */
+          client_secret?: string | null;
+          /** @description the secret the provider signs its webhooks with (write-only); a new value rotates it, the replaced one verifies for 24 h more; null removes it */
+          webhook_secret?: string | null;
+          /** @description private JWK for private_key_jwt; write-only */
+          client_key?: Record<string, never> | null;
+          /** @enum {unknown} */
+          client_auth_method?:
+            'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+          scopes?: string[];
+          /** @enum {unknown} */
+          scope_separator?: ' ' | ',' | '+';
+          authorization_params?: {
+            [key: string]: string;
+          };
+          token_params?: {
+            [key: string]: string;
+          };
+          /** @description values of the template's provider-level placeholders */
+          config?: {
+            [key: string]: string;
+          };
+          /**
+           * Format: uri
+           * @description the provider's API base for the proxy (https; http only to loopback outside production; no query); templates bring their own
+           */
+          api_base_url?: string | null;
+          /** @description use ${PUBLIC_URL}/oauth/callback/{key} as this provider’s redirect URI (mix-up defence for providers that send no RFC 9207 iss, e.g. GitHub, Slack); default false: the shared ${PUBLIC_URL}/oauth/callback */
+          distinct_redirect_uri?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description the provider, without client_secret / client_key / webhook_secret; `status` is `misconfigured` (with `status_reason` and `status_since`) while the provider refuses the broker’s client (invalid_client, unauthorized_client) — its connections stay active, refreshes probe it every 5 minutes, and a PUT resumes them at once */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      409: components['responses']['Error'];
+      502: components['responses']['Error'];
+    };
+  };
+  listProviderTemplates: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description {data: [{template, display_name, …}]} */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Error'];
+    };
+  };
+  getProvider: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the provider, without client_secret / client_key / webhook_secret; `status` is `misconfigured` (with `status_reason` and `status_since`) while the provider refuses the broker’s client (invalid_client, unauthorized_client) — its connections stay active, refreshes probe it every 5 minutes, and a PUT resumes them at once */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  updateProvider: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          key: string;
+          display_name?: string;
+          /** @description a built-in template, see /admin/providers/templates */
+          template?: string;
+          /** Format: uri */
+          issuer?: string;
+          /** Format: uri */
+          authorization_endpoint?: string;
+          /** Format: uri */
+          token_endpoint?: string;
+          /** Format: uri */
+          revocation_endpoint?: string;
+          client_id: string;
+          /** @description write-only; left out on PUT keeps the stored one, null removes it */
+          client_secret?: string | null;
+          /** @description the secret the provider signs its webhooks with (write-only); a new value rotates it, the replaced one verifies for 24 h more; null removes it */
+          webhook_secret?: string | null;
+          /** @description private JWK for private_key_jwt; write-only */
+          client_key?: Record<string, never> | null;
+          /** @enum {unknown} */
+          client_auth_method?:
+            'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+          scopes?: string[];
+          /** @enum {unknown} */
+          scope_separator?: ' ' | ',' | '+';
+          authorization_params?: {
+            [key: string]: string;
+          };
+          token_params?: {
+            [key: string]: string;
+          };
+          /** @description values of the template's provider-level placeholders */
+          config?: {
+            [key: string]: string;
+          };
+          /**
+           * Format: uri
+           * @description the provider's API base for the proxy (https; http only to loopback outside production; no query); templates bring their own
+           */
+          api_base_url?: string | null;
+          /** @description use ${PUBLIC_URL}/oauth/callback/{key} as this provider’s redirect URI (mix-up defence for providers that send no RFC 9207 iss, e.g. GitHub, Slack); default false: the shared ${PUBLIC_URL}/oauth/callback */
+          distinct_redirect_uri?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description the provider, without client_secret / client_key / webhook_secret; `status` is `misconfigured` (with `status_reason` and `status_since`) while the provider refuses the broker’s client (invalid_client, unauthorized_client) — its connections stay active, refreshes probe it every 5 minutes, and a PUT resumes them at once */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  deleteProvider: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+      409: components['responses']['Error'];
+    };
+  };
+  createConnectSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          provider?: string;
+          subject?: string;
+          connection_id?: string;
+          scopes?: string[];
+          return_to?: string;
+          connection_config?: {
+            [key: string]: string;
+          };
+          code_challenge?: string;
+          /** @constant */
+          code_challenge_method?: 'S256';
+        };
+      };
+    };
+    responses: {
+      /** @description {id, token, connect_url, expires_at} */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  completeConnectSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          code: string;
+          code_verifier: string;
+        };
+      };
+    };
+    responses: {
+      /** @description the connection, now stored under the service */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            /** @description the owning service; null for an older connection no service could be found for */
+            service_id: string | null;
+            provider: string;
+            subject: string;
+            /** @enum {unknown} */
+            status: 'active' | 'reauthorization_required' | 'revoked';
+            scopes: string[];
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            last_refreshed_at: string | null;
+            last_error: string | null;
+            /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
+            metadata: {
+              [key: string]: string | number | boolean;
+            };
+          };
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  getConnectPage: {
+    parameters: {
+      query?: {
+        provider?: string;
+        display?: 'page' | 'popup';
+      };
+      header?: never;
+      path: {
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the page with Continue and Cancel, a provider picker or a credential form */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': unknown;
+        };
+      };
+      /** @description unknown link */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': unknown;
+        };
+      };
+      /** @description link used or expired */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': unknown;
+        };
+      };
+    };
+  };
+  submitConnectPage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/x-www-form-urlencoded': unknown;
+      };
+    };
+    responses: {
+      /** @description to the provider’s authorization endpoint, or back to return_to */
+      303: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description bad CSRF token or credentials; the link is not spent */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': unknown;
+        };
+      };
+      /** @description unknown link */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': unknown;
+        };
+      };
+      /** @description link used or expired */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': unknown;
+        };
+      };
+    };
+  };
+  getConnectScript: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description cacheable, cross-origin loadable */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/javascript': unknown;
+        };
+      };
+    };
+  };
+  getConnectPopupScript: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description cacheable */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/javascript': unknown;
+        };
+      };
+    };
+  };
+  handleOAuthCallback: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description connected (no return_to) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': unknown;
+        };
+      };
+      /** @description to return_to with connection_id & status=success, or status=error&error=… */
+      302: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description the flow failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': unknown;
+        };
+      };
+    };
+  };
+  handleProviderOAuthCallback: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description connected (no return_to) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': unknown;
+        };
+      };
+      /** @description to return_to with connection_id & status=success, or status=error&error=… */
+      302: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description the flow failed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': unknown;
+        };
+      };
+    };
+  };
+  listConnections: {
+    parameters: {
+      query?: {
+        provider?: string;
+        subject?: string;
+        status?: string;
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description a page; `limit` 1–100 (default 50) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ConnectionPage'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+    };
+  };
+  createConnection: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['CreateConnectionRequest'];
+      };
+    };
+    responses: {
+      /** @description Connection (replaced), plus `type` */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Connection, plus `type` */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getConnection: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Connection */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Connection'];
+        };
+      };
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  revokeConnection: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description revoked (also when it already was) */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  getConnectionToken: {
+    parameters: {
+      query?: {
+        min_ttl?: number;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Token */
+      200: {
+        headers: {
+          /** @description upstream_unavailable: a needed refresh failed; the token is still valid */
+          'Broker-Refresh-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      401: components['responses']['Error'];
+      /** @description unknown, or outside the service policy (existence is not leaked) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description reauthorization_required; the body also carries `connection_id`, for a reconnect session (POST /v1/connect-sessions {connection_id}) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description revoked */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description upstream_unavailable, with Retry-After */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  refreshConnectionToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Token */
+      200: {
+        headers: {
+          /** @description upstream_unavailable: a needed refresh failed; the token is still valid */
+          'Broker-Refresh-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      401: components['responses']['Error'];
+      /** @description unknown, or outside the service policy (existence is not leaked) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description reauthorization_required; the body also carries `connection_id`, for a reconnect session (POST /v1/connect-sessions {connection_id}) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description revoked */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description upstream_unavailable, with Retry-After */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  requestOAuthToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/x-www-form-urlencoded': {
+          grant_type: string;
+          client_id?: string;
+          client_secret?: string;
+          client_assertion_type?: string;
+          client_assertion?: string;
+          resource?: string;
+          subject_token?: string;
+          subject_token_type?: string;
+          requested_token_type?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description {access_token, token_type, expires_in[, issued_token_type]} */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getAuthorizationServerMetadata: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description metadata */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  getJwks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description JWKS */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  listAvailableProviders: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description providers */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AvailableProviderList'];
+        };
+      };
+      401: components['responses']['Error'];
+    };
+  };
+  createDeviceSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['CreateDeviceSessionRequest'];
+      };
+    };
+    responses: {
+      /** @description DeviceSession */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeviceSession'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      403: components['responses']['Error'];
+      404: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getDeviceSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description DeviceSession */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeviceSession'];
+        };
+      };
+      401: components['responses']['Error'];
+      404: components['responses']['Error'];
+    };
+  };
+  answerProviderWebhookChallenge: {
+    parameters: {
+      query?: {
+        challenge?: string;
+      };
+      header?: never;
+      path: {
+        /** @description the provider key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description the challenge echoed as text/plain */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/plain': string;
+        };
+      };
+      /** @description invalid_request: the body is not the JSON the provider sends */
+      400: components['responses']['Error'];
+      /** @description invalid_token: missing, bad or stale signature */
+      401: components['responses']['Error'];
+      /** @description not_found: unknown provider, or no webhook_secret */
+      404: components['responses']['Error'];
+      405: components['responses']['Error'];
+      /** @description payload_too_large: over BODY_LIMIT_BYTES */
+      413: components['responses']['Error'];
+      /** @description rate_limited, with Retry-After */
+      429: components['responses']['Error'];
+    };
+  };
+  receiveProviderWebhook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the provider key */
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        '*/*': unknown;
+      };
+    };
+    responses: {
+      /** @description durably queued (or a handshake answered) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description durably queued (Discord) or a Discord PING answered */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description invalid_request: the body is not the JSON the provider sends */
+      400: components['responses']['Error'];
+      /** @description invalid_token: missing, bad or stale signature */
+      401: components['responses']['Error'];
+      /** @description not_found: unknown provider, or no webhook_secret */
+      404: components['responses']['Error'];
+      /** @description payload_too_large: over BODY_LIMIT_BYTES */
+      413: components['responses']['Error'];
+      /** @description rate_limited, with Retry-After */
+      429: components['responses']['Error'];
+    };
+  };
+  proxyGet: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description makes a POST or PATCH retryable (forwarded as is) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        id: string;
+        /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
+      400: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      401: components['responses']['Error'];
+      /** @description not_found: unknown, or outside the service policy */
+      404: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description reauthorization_required */
+      409: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description revoked */
+      410: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
+      413: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited with Retry-After: the provider's quota is spent */
+      429: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider could not be reached */
+      502: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
+      503: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
+      504: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
+      default: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  proxyPut: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description makes a POST or PATCH retryable (forwarded as is) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        id: string;
+        /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
+      400: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      401: components['responses']['Error'];
+      /** @description not_found: unknown, or outside the service policy */
+      404: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description reauthorization_required */
+      409: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description revoked */
+      410: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
+      413: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited with Retry-After: the provider's quota is spent */
+      429: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider could not be reached */
+      502: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
+      503: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
+      504: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
+      default: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  proxyPost: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description makes a POST or PATCH retryable (forwarded as is) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        id: string;
+        /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
+      400: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      401: components['responses']['Error'];
+      /** @description not_found: unknown, or outside the service policy */
+      404: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description reauthorization_required */
+      409: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description revoked */
+      410: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
+      413: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited with Retry-After: the provider's quota is spent */
+      429: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider could not be reached */
+      502: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
+      503: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
+      504: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
+      default: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  proxyDelete: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description makes a POST or PATCH retryable (forwarded as is) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        id: string;
+        /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
+      400: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      401: components['responses']['Error'];
+      /** @description not_found: unknown, or outside the service policy */
+      404: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description reauthorization_required */
+      409: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description revoked */
+      410: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
+      413: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited with Retry-After: the provider's quota is spent */
+      429: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider could not be reached */
+      502: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
+      503: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
+      504: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
+      default: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  proxyOptions: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description makes a POST or PATCH retryable (forwarded as is) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        id: string;
+        /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
+      400: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      401: components['responses']['Error'];
+      /** @description not_found: unknown, or outside the service policy */
+      404: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description reauthorization_required */
+      409: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description revoked */
+      410: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
+      413: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited with Retry-After: the provider's quota is spent */
+      429: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider could not be reached */
+      502: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
+      503: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
+      504: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
+      default: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  proxyHead: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description makes a POST or PATCH retryable (forwarded as is) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        id: string;
+        /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
+      400: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      401: components['responses']['Error'];
+      /** @description not_found: unknown, or outside the service policy */
+      404: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description reauthorization_required */
+      409: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description revoked */
+      410: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
+      413: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited with Retry-After: the provider's quota is spent */
+      429: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider could not be reached */
+      502: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
+      503: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
+      504: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
+      default: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+  proxyPatch: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description makes a POST or PATCH retryable (forwarded as is) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        id: string;
+        /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
+        path: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description invalid_request: a path leaving api_base_url, or a provider without api_base_url */
+      400: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      401: components['responses']['Error'];
+      /** @description not_found: unknown, or outside the service policy */
+      404: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description reauthorization_required */
+      409: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description revoked */
+      410: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description payload_too_large: over PROXY_BODY_LIMIT_BYTES */
+      413: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited with Retry-After: the provider's quota is spent */
+      429: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider could not be reached */
+      502: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: the provider's circuit is open (Retry-After) */
+      503: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description upstream_unavailable: no answer within PROXY_TIMEOUT_MS */
+      504: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          /** @description the error code of the JSON body */
+          'Broker-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed */
+      default: {
+        headers: {
+          /** @description upstream requests made for this call (0: the broker answered without calling) */
+          'Broker-Attempts'?: number;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
+}
