@@ -98,7 +98,8 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
       ?.setAttribute('http.route', PROXY_ROUTE)
       .updateName(`${req.method} ${PROXY_ROUTE}`);
     const requestId = requestIdOf(req);
-    observeRequest(c.logger, req, res, requestId, () => PROXY_ROUTE);
+    // Summed up at info like the token read's 200s: each proxied call is audited already.
+    observeRequest(c.logger, req, res, requestId, () => PROXY_ROUTE, { summarise: true });
     const fail = (error: unknown) => {
       const e = toBrokerError(error);
       if (!res.headersSent) {
