@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { trace } from '@opentelemetry/api';
 import type { Container } from '../container.js';
 import { notFound, rateLimited, toBrokerError } from '../errors/index.js';
@@ -118,7 +119,11 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
       return;
     }
     serve(req, requestId, match, callerSignal(res))
-      .then((answer) => relay(res, answer, requestId))
+      .then(async (answer) => {
+        // In the check phase with the turn's other answers, as the token read (fast-path.ts).
+        await nextTurn();
+        relay(res, answer, requestId);
+      })
       .catch(async (error: unknown) => {
         if (toBrokerError(error).status !== 401) throw error;
         throw (await recordAuthFailure(c, authFailureKeys(c, req))) ?? error;

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { DelegateBackoff, handleWhen, retry } from 'cockatiel';
 import type { Dispatcher } from 'undici';
 import type { AuditOrigin } from '../audit/audit-log.js';
@@ -191,6 +191,8 @@ export function createProxy(deps: ProxyDeps) {
       if (delayMs > 0) {
         await sleep(delayMs, undefined, { signal: abort.signal }).catch(() => undefined);
         delayMs = 0;
+      } else {
+        await nextTurn();
       }
       const credential = credentialFor(t, api);
       const path = credential.query
