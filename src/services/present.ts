@@ -22,3 +22,14 @@ export const presentService = (s: ServiceRow) => ({
   jwks: s.jwks ?? null,
   created_at: s.createdAt.toISOString(),
 });
+
+/** The answer of `POST /admin/services/{id}/client-secret`: the only time the secret is shown. */
+export const presentRotatedClientSecret = (r: {
+  clientId: string;
+  clientSecret: string;
+  previousExpiresAt: Date | null;
+}) => ({
+  client_id: r.clientId,
+  client_secret: r.clientSecret,
+  previous_expires_at: r.previousExpiresAt?.toISOString() ?? null,
+});

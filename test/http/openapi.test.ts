@@ -23,4 +23,22 @@ describe('GET /openapi.json', () => {
     );
     expect(mounted.filter((r) => !documented.has(r))).toEqual([]);
   });
+
+  it('names every operation once, in camelCase, so generated clients get good names', async () => {
+    const res = await request(broker.url).get('/openapi.json').expect(200);
+    const operations = Object.values(
+      res.body.paths as Record<string, Record<string, { operationId?: string }>>,
+    ).flatMap((item) => Object.values(item));
+    const ids = operations.map((op) => op.operationId);
+    expect(ids.filter((id) => !/^[a-z][A-Za-z0-9]*$/.test(id ?? ''))).toEqual([]);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+  });
+
+  it('refers only to named schemas that it defines', async () => {
+    const res = await request(broker.url).get('/openapi.json').expect(200);
+    const refs = [...JSON.stringify(res.body).matchAll(/"#\/components\/schemas\/([^"]+)"/g)];
+    const named = Object.keys(res.body.components.schemas as object);
+    expect(named).toEqual(expect.arrayContaining(['Connection', 'Token', 'Service', 'Error']));
+    expect(refs.map((m) => m[1]).filter((name) => !named.includes(name ?? ''))).toEqual([]);
+  });
 });

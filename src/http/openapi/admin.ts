@@ -1,4 +1,4 @@
-import { connectionSchema as connection, errorResponse, type PathItems } from './shared.js';
+import { connectionSchema, errorResponse, ref, type PathItems } from './shared.js';
 
 const admin = [{ admin: [] }];
 const query = (name: string, description: string, schema: object = { type: 'string' }) => ({
@@ -17,10 +17,23 @@ const html = { 'text/html': { schema: { type: 'string' } } };
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 
+/** Named component schemas of this file (joined into `components.schemas`). */
+export const adminSchemas = {
+  AdminConnection: {
+    ...connectionSchema,
+    properties: {
+      ...connectionSchema.properties,
+      revoked_at: { type: ['string', 'null'], format: 'date-time' },
+      upstream_revocation: { enum: ['succeeded', 'failed', 'not_supported', null] },
+    },
+  },
+};
+
 /** Admin API for connections, revocation and the audit trail, and the console's pages. */
 export const adminPaths: PathItems = {
   '/admin/connections': {
     get: {
+      operationId: 'adminListConnections',
       summary: 'List connections, newest first',
       security: admin,
       parameters: [
@@ -33,13 +46,7 @@ export const adminPaths: PathItems = {
       responses: {
         '200': {
           description: '{data, next_cursor}',
-          content: json({
-            type: 'object',
-            properties: {
-              data: { type: 'array', items: connection },
-              next_cursor: { type: ['string', 'null'] },
-            },
-          }),
+          content: json(ref('ConnectionPage')),
         },
         '400': errorResponse,
         '401': errorResponse,
@@ -48,6 +55,7 @@ export const adminPaths: PathItems = {
   },
   '/admin/connections/revoke': {
     post: {
+      operationId: 'adminRevokeConnections',
       summary: 'Revoke every connection of a provider and/or subject',
       security: admin,
       requestBody: {
@@ -66,26 +74,21 @@ export const adminPaths: PathItems = {
   },
   '/admin/connections/{id}': {
     get: {
+      operationId: 'adminGetConnection',
       summary: 'One connection, with revoked_at and upstream_revocation',
       security: admin,
       parameters: [idPath],
       responses: {
         '200': {
           description: 'connection',
-          content: json({
-            ...connection,
-            properties: {
-              ...connection.properties,
-              revoked_at: { type: ['string', 'null'], format: 'date-time' },
-              upstream_revocation: { enum: ['succeeded', 'failed', 'not_supported', null] },
-            },
-          }),
+          content: json(ref('AdminConnection')),
         },
         '401': errorResponse,
         '404': errorResponse,
       },
     },
     delete: {
+      operationId: 'adminRevokeConnection',
       summary: 'Revoke (RFC 7009 upstream, tokens erased, connection.revoked); idempotent',
       security: admin,
       parameters: [idPath],
@@ -94,6 +97,7 @@ export const adminPaths: PathItems = {
   },
   '/admin/audit': {
     get: {
+      operationId: 'listAuditEntries',
       summary: 'Who read, refreshed or revoked which connection, when (newest first)',
       security: admin,
       parameters: [
@@ -113,16 +117,18 @@ export const adminPaths: PathItems = {
   },
 };
 
-const consolePage = (summary: string, parameters: object[] = []) => ({
+const consolePage = (operationId: string, summary: string, parameters: object[] = []) => ({
   get: {
+    operationId,
     summary,
     tags: ['console'],
     parameters,
     responses: { '200': { description: 'HTML', content: html }, '303': { description: 'sign in' } },
   },
 });
-const consoleForm = (summary: string, parameters: object[] = []) => ({
+const consoleForm = (operationId: string, summary: string, parameters: object[] = []) => ({
   post: {
+    operationId,
     summary: `${summary} (form, CSRF token required)`,
     tags: ['console'],
     parameters,
@@ -135,20 +141,26 @@ const consoleForm = (summary: string, parameters: object[] = []) => ({
 
 /** The admin web console: server-rendered HTML, session cookie, CSRF-protected forms. */
 export const consolePaths: PathItems = {
-  '/console': consolePage('Sign-in page'),
-  '/console/sign-in': consoleForm('Sign in with the admin token'),
-  '/console/sign-out': consoleForm('Sign out'),
-  '/console/connections': consolePage('Connections with filters'),
-  '/console/connections/{id}': consolePage('A connection and its audit trail', [idPath]),
+  '/console': consolePage('getConsoleSignIn', 'Sign-in page'),
+  '/console/sign-in': consoleForm('consoleSignIn', 'Sign in with the admin token'),
+  '/console/sign-out': consoleForm('consoleSignOut', 'Sign out'),
+  '/console/connections': consolePage('getConsoleConnections', 'Connections with filters'),
+  '/console/connections/{id}': consolePage(
+    'getConsoleConnection',
+    'A connection and its audit trail',
+    [idPath],
+  ),
   '/console/connections/{id}/revoke': {
-    ...consolePage('Revocation confirmation', [idPath]),
-    ...consoleForm('Revoke', [idPath]),
+    ...consolePage('getConsoleRevokeConfirmation', 'Revocation confirmation', [idPath]),
+    ...consoleForm('consoleRevokeConnection', 'Revoke', [idPath]),
   },
-  '/console/providers': consolePage('Providers'),
-  '/console/services': consolePage('Services'),
-  '/console/overview': consolePage('Overview with counts'),
-  '/console/audit': consolePage('The audit log'),
-  '/console/webhooks': consolePage('Webhook endpoints'),
-  '/console/deliveries': consolePage('Webhook deliveries'),
-  '/console/deliveries/{id}/replay': consoleForm('Replay a delivery', [idPath]),
+  '/console/providers': consolePage('getConsoleProviders', 'Providers'),
+  '/console/services': consolePage('getConsoleServices', 'Services'),
+  '/console/overview': consolePage('getConsoleOverview', 'Overview with counts'),
+  '/console/audit': consolePage('getConsoleAudit', 'The audit log'),
+  '/console/webhooks': consolePage('getConsoleWebhooks', 'Webhook endpoints'),
+  '/console/deliveries': consolePage('getConsoleDeliveries', 'Webhook deliveries'),
+  '/console/deliveries/{id}/replay': consoleForm('consoleReplayDelivery', 'Replay a delivery', [
+    idPath,
+  ]),
 };

@@ -1,4 +1,4 @@
-import { errorResponse, type PathItems } from './shared.js';
+import { errorResponse, ref, type PathItems } from './shared.js';
 
 const service = [{ service: [] }];
 const json = (schema: object, description: string) => ({
@@ -65,7 +65,7 @@ const directBody = {
   ],
 };
 
-const serviceProvider = {
+const availableProvider = {
   type: 'object',
   properties: {
     key: str,
@@ -82,28 +82,44 @@ const serviceProvider = {
   },
 };
 
+/** Named component schemas of this file (joined into `components.schemas`). */
+export const catalogSchemas = {
+  AvailableProvider: availableProvider,
+  AvailableProviderList: {
+    type: 'object',
+    required: ['data'],
+    properties: { data: { type: 'array', items: ref('AvailableProvider') } },
+  },
+  CreateConnectionRequest: directBody,
+  CreateDeviceSessionRequest: {
+    type: 'object',
+    required: ['provider', 'subject'],
+    properties: common,
+  },
+  DeviceSession: deviceSession,
+};
+
 /** `GET /v1/providers`, `POST /v1/connections`, device sessions. */
 export const catalogPaths: PathItems = {
   '/v1/providers': {
     get: {
+      operationId: 'listAvailableProviders',
       summary: 'The providers this service may use (no secrets)',
       security: service,
       responses: {
-        '200': json(
-          { type: 'object', properties: { data: { type: 'array', items: serviceProvider } } },
-          'providers',
-        ),
+        '200': json(ref('AvailableProviderList'), 'providers'),
         '401': errorResponse,
       },
     },
   },
   '/v1/connections': {
     post: {
+      operationId: 'createConnection',
       summary: 'Create a connection without a browser: client_credentials, api_key or basic',
       description:
         'client_credentials runs the grant now and again whenever the token nears expiry; api_key and basic store the secret encrypted. All are read at GET /v1/connections/{id}/token (token_type Bearer, ApiKey or Basic). 201 when created, 200 when an existing (provider, subject) was replaced.',
       security: service,
-      requestBody: { content: { 'application/json': { schema: directBody } } },
+      requestBody: { content: { 'application/json': { schema: ref('CreateConnectionRequest') } } },
       responses: {
         '201': { description: 'Connection, plus `type`' },
         '200': { description: 'Connection (replaced), plus `type`' },
@@ -117,17 +133,18 @@ export const catalogPaths: PathItems = {
   },
   '/v1/device-sessions': {
     post: {
+      operationId: 'createDeviceSession',
       summary: 'Start an RFC 8628 device authorization; show user_code at verification_uri',
       security: service,
       requestBody: {
         content: {
           'application/json': {
-            schema: { type: 'object', required: ['provider', 'subject'], properties: common },
+            schema: ref('CreateDeviceSessionRequest'),
           },
         },
       },
       responses: {
-        '201': json(deviceSession, 'DeviceSession'),
+        '201': json(ref('DeviceSession'), 'DeviceSession'),
         '400': errorResponse,
         '401': errorResponse,
         '403': errorResponse,
@@ -138,11 +155,12 @@ export const catalogPaths: PathItems = {
   },
   '/v1/device-sessions/{id}': {
     get: {
+      operationId: 'getDeviceSession',
       summary: 'The device session, polled at the provider first when a poll is due',
       security: service,
       parameters: [{ name: 'id', in: 'path', required: true, schema: str }],
       responses: {
-        '200': json(deviceSession, 'DeviceSession'),
+        '200': json(ref('DeviceSession'), 'DeviceSession'),
         '401': errorResponse,
         '404': errorResponse,
       },

@@ -21,6 +21,7 @@ const htmlPage = (description: string) => ({ description, content: { 'text/html'
 export const connectPaths: PathItems = {
   '/v1/connect-sessions': {
     post: {
+      operationId: 'createConnectSession',
       summary: 'Mint a single-use connect link for one (provider, subject), valid 10 minutes',
       security: [{ service: [] }],
       requestBody: jsonBody(connectSessionBody),
@@ -35,6 +36,7 @@ export const connectPaths: PathItems = {
   },
   '/v1/connect-sessions/{id}/complete': {
     post: {
+      operationId: 'completeConnectSession',
       summary:
         'App handshake: exchange the code of the success redirect and the app’s code_verifier for the connection',
       security: [{ service: [] }],
@@ -53,6 +55,7 @@ export const connectPaths: PathItems = {
   },
   '/connect/{token}': {
     get: {
+      operationId: 'getConnectPage',
       summary:
         'The connect page: names the service, provider and scopes; never spends the link (GET/HEAD)',
       parameters: [
@@ -69,6 +72,7 @@ export const connectPaths: PathItems = {
       },
     },
     post: {
+      operationId: 'submitConnectPage',
       summary:
         'Continue, Cancel or the credential form: spends the link and binds it to this browser',
       parameters: [tokenParameter],
@@ -83,18 +87,21 @@ export const connectPaths: PathItems = {
   },
   '/connect.js': {
     get: {
+      operationId: 'getConnectScript',
       summary: 'Script for apps’ pages: opens the connect link in a popup and reports the outcome',
       responses: { '200': javascript('cacheable, cross-origin loadable') },
     },
   },
   '/connect/popup.js': {
     get: {
+      operationId: 'getConnectPopupScript',
       summary: 'Script of the popup’s last page: messages the outcome to window.opener',
       responses: { '200': javascript('cacheable') },
     },
   },
   '/oauth/callback': {
     get: {
+      operationId: 'handleOAuthCallback',
       summary: 'The redirect URI of every provider',
       responses: {
         '302': {
@@ -107,6 +114,7 @@ export const connectPaths: PathItems = {
   },
   '/oauth/callback/{key}': {
     get: {
+      operationId: 'handleProviderOAuthCallback',
       summary:
         'The redirect URI of a provider with distinct_redirect_uri (its answers arrive only here)',
       parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],

@@ -1,5 +1,5 @@
-import { adminPaths, consolePaths } from './admin.js';
-import { catalogPaths } from './catalog.js';
+import { adminPaths, adminSchemas, consolePaths } from './admin.js';
+import { catalogPaths, catalogSchemas } from './catalog.js';
 import { connectPaths } from './connect.js';
 import { opsPaths } from './ops.js';
 import { providerWebhookPaths } from './provider-webhooks.js';
@@ -7,8 +7,8 @@ import { providerPaths } from './providers.js';
 import { proxyPaths } from './proxy.js';
 import { serviceSchemas, servicePaths } from './services.js';
 import type { PathItems } from './shared.js';
-import { tokenPaths } from './tokens.js';
-import { webhookPaths } from './webhooks.js';
+import { tokenPaths, tokenSchemas } from './tokens.js';
+import { webhookPaths, webhookSchemas } from './webhooks.js';
 
 /** Joins path sets; two sets describing different methods of one path are merged. */
 const mergePaths = (...sets: PathItems[]): PathItems => {
@@ -44,7 +44,11 @@ export function buildOpenApi(publicUrl: string) {
           required: ['error', 'error_description'],
           properties: { error: { type: 'string' }, error_description: { type: 'string' } },
         },
+        ...tokenSchemas,
+        ...adminSchemas,
+        ...catalogSchemas,
         ...serviceSchemas,
+        ...webhookSchemas,
       },
       responses: {
         Error: {

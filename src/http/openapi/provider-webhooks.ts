@@ -23,6 +23,7 @@ const refusals = {
 export const providerWebhookPaths: PathItems = {
   '/webhooks/providers/{key}': {
     post: {
+      operationId: 'receiveProviderWebhook',
       summary: "Receive the provider's own webhook",
       description:
         "Verifies the template's signature scheme on the raw body, answers handshakes (Slack url_verification, Zoom endpoint.url_validation, Xero intent to receive, Asana X-Hook-Secret, Discord PING), and queues each new delivery as one provider.webhook event `{provider, delivery_id, event_type, connection_ids, payload}` for the app's webhook endpoints. A delivery id seen before is acknowledged and not forwarded again. Provider-sent revocations revoke the matched connections.",
@@ -38,6 +39,7 @@ export const providerWebhookPaths: PathItems = {
       },
     },
     get: {
+      operationId: 'answerProviderWebhookChallenge',
       summary: 'Verification challenge (Dropbox `?challenge=`)',
       parameters: [keyParam, { name: 'challenge', in: 'query', schema: { type: 'string' } }],
       responses: {

@@ -67,6 +67,7 @@ const provider = {
 export const providerPaths: PathItems = {
   '/admin/providers': {
     post: {
+      operationId: 'createProvider',
       summary: 'Register a provider',
       security: admin,
       requestBody: { content: { 'application/json': { schema: providerBody } } },
@@ -79,6 +80,7 @@ export const providerPaths: PathItems = {
       },
     },
     get: {
+      operationId: 'listProviders',
       summary: 'List providers',
       security: admin,
       parameters: [
@@ -90,6 +92,7 @@ export const providerPaths: PathItems = {
   },
   '/admin/providers/templates': {
     get: {
+      operationId: 'listProviderTemplates',
       summary: 'The built-in provider catalog',
       security: admin,
       responses: {
@@ -100,11 +103,13 @@ export const providerPaths: PathItems = {
   },
   '/admin/providers/{key}': {
     get: {
+      operationId: 'getProvider',
       summary: 'One provider',
       security: admin,
       responses: { '200': provider, '401': errorResponse, '404': errorResponse },
     },
     put: {
+      operationId: 'updateProvider',
       summary: 'Replace a provider’s configuration',
       security: admin,
       requestBody: { content: { 'application/json': { schema: providerBody } } },
@@ -116,6 +121,7 @@ export const providerPaths: PathItems = {
       },
     },
     delete: {
+      operationId: 'deleteProvider',
       summary: 'Delete a provider; 409 while it has connections that are not revoked',
       security: admin,
       responses: {

@@ -17,6 +17,7 @@ const brokerError = {
 
 /** One method of the proxy: every method has the same contract (API.md "Proxy"). */
 const operation = (method: string) => ({
+  operationId: `proxy${method.charAt(0)}${method.slice(1).toLowerCase()}`,
   summary: `${method} to the provider's API through the broker`,
   description:
     "Forwards to `{api_base_url}/{path}?{query}` with the connection's credential injected (Bearer, the template's API-key header or parameter, or Basic). The caller's Authorization, Cookie, Host, Forwarded/X-Forwarded-*, hop-by-hop and Broker-* headers are not forwarded; bodies stream both ways. Upstream 401: one refresh and one retry. 429/502/503/504 and connection errors: retried with back-off honouring Retry-After for idempotent methods or with an Idempotency-Key, within PROXY_MAX_ATTEMPTS and PROXY_TIMEOUT_MS. A spent quota is answered 429 rate_limited without calling, on every replica.",

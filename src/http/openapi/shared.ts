@@ -1,10 +1,19 @@
 /** OpenAPI path items keyed by path (`/v1/connections/{id}`). */
 export type PathItems = Record<string, Record<string, unknown>>;
 
+/** A `$ref` to a named schema of `components.schemas`. */
+export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** A `{data, next_cursor}` page of `item`. */
+export const page = (item: object) => ({
+  type: 'object',
+  required: ['data', 'next_cursor'],
+  properties: { data: { type: 'array', items: item }, next_cursor: { type: ['string', 'null'] } },
+});
+
 /** The `{error, error_description}` response every error path answers. */
 export const errorResponse = { $ref: '#/components/responses/Error' };
 
-/** The Connection shape of API.md, as every path returns it. */
 /** The non-secret account identifiers a template keeps (`{}` when none); never a token. */
 export const accountMetadata = {
   type: 'object',
@@ -13,6 +22,7 @@ export const accountMetadata = {
     'non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …)',
 };
 
+/** The Connection shape of API.md, as every path returns it. */
 export const connectionSchema = {
   type: 'object',
   required: [

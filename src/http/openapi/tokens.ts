@@ -1,7 +1,9 @@
 import {
   accountMetadata,
-  connectionSchema as connection,
+  connectionSchema,
   errorResponse,
+  page,
+  ref,
   type PathItems,
 } from './shared.js';
 
@@ -12,7 +14,7 @@ const json = (schema: object, description: string) => ({
   content: { 'application/json': { schema } },
 });
 
-const token = {
+const tokenSchema = {
   type: 'object',
   required: ['access_token', 'token_type', 'expires_at', 'scopes', 'connection_id', 'provider'],
   properties: {
@@ -52,10 +54,18 @@ const tokenErrors = {
   '503': { description: 'upstream_unavailable, with Retry-After' },
 };
 
+/** Named component schemas of this file (joined into `components.schemas`). */
+export const tokenSchemas = {
+  Connection: connectionSchema,
+  ConnectionPage: page(ref('Connection')),
+  Token: tokenSchema,
+};
+
 /** The service API over connections and tokens, `POST /oauth/token` and its metadata. */
 export const tokenPaths: PathItems = {
   '/v1/connections': {
     get: {
+      operationId: 'listConnections',
       summary: "Connections of the service's allowed providers",
       description: 'A `provider` filter naming a provider outside the policy answers 403.',
       security: service,
@@ -65,16 +75,7 @@ export const tokenPaths: PathItems = {
         schema: { type: 'string' },
       })),
       responses: {
-        '200': json(
-          {
-            type: 'object',
-            properties: {
-              data: { type: 'array', items: connection },
-              next_cursor: { type: ['string', 'null'] },
-            },
-          },
-          'a page; `limit` 1–100 (default 50)',
-        ),
+        '200': json(ref('ConnectionPage'), 'a page; `limit` 1–100 (default 50)'),
         '400': errorResponse,
         '401': errorResponse,
         '403': errorResponse,
@@ -83,16 +84,18 @@ export const tokenPaths: PathItems = {
   },
   '/v1/connections/{id}': {
     get: {
+      operationId: 'getConnection',
       summary: 'One connection (never tokens)',
       security: service,
       parameters: [idParam],
       responses: {
-        '200': json(connection, 'Connection'),
+        '200': json(ref('Connection'), 'Connection'),
         '401': errorResponse,
         '404': errorResponse,
       },
     },
     delete: {
+      operationId: 'revokeConnection',
       summary:
         'Revoke the connection: RFC 7009 at the provider, tokens erased, status revoked; idempotent',
       security: service,
@@ -106,6 +109,7 @@ export const tokenPaths: PathItems = {
   },
   '/v1/connections/{id}/token': {
     get: {
+      operationId: 'getConnectionToken',
       summary: 'An access token valid for at least min_ttl more seconds, refreshed first if needed',
       security: service,
       parameters: [
@@ -116,19 +120,27 @@ export const tokenPaths: PathItems = {
           schema: { type: 'integer', minimum: 0, maximum: 3600, default: 60 },
         },
       ],
-      responses: { '200': { ...json(token, 'Token'), headers: tokenHeaders }, ...tokenErrors },
+      responses: {
+        '200': { ...json(ref('Token'), 'Token'), headers: tokenHeaders },
+        ...tokenErrors,
+      },
     },
   },
   '/v1/connections/{id}/refresh': {
     post: {
+      operationId: 'refreshConnectionToken',
       summary: 'Force a refresh at the provider',
       security: service,
       parameters: [idParam],
-      responses: { '200': { ...json(token, 'Token'), headers: tokenHeaders }, ...tokenErrors },
+      responses: {
+        '200': { ...json(ref('Token'), 'Token'), headers: tokenHeaders },
+        ...tokenErrors,
+      },
     },
   },
   '/oauth/token': {
     post: {
+      operationId: 'requestOAuthToken',
       summary: 'client_credentials (a broker JWT) or RFC 8693 token exchange (an upstream token)',
       description:
         'Client authentication: client_secret_basic, client_secret_post or private_key_jwt. Errors follow RFC 6749 §5.2.',
@@ -164,10 +176,15 @@ export const tokenPaths: PathItems = {
     },
   },
   '/.well-known/oauth-authorization-server': {
-    get: { summary: 'RFC 8414 metadata', responses: { '200': { description: 'metadata' } } },
+    get: {
+      operationId: 'getAuthorizationServerMetadata',
+      summary: 'RFC 8414 metadata',
+      responses: { '200': { description: 'metadata' } },
+    },
   },
   '/.well-known/jwks.json': {
     get: {
+      operationId: 'getJwks',
       summary: 'Public keys of broker JWTs (current and retired-but-valid)',
       responses: { '200': { description: 'JWKS' } },
     },

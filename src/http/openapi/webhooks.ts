@@ -1,6 +1,6 @@
 import { DELIVERY_STATUSES } from '../../webhooks/deliveries.js';
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/outbox.js';
-import { errorResponse, type PathItems } from './shared.js';
+import { errorResponse, page, ref, type PathItems } from './shared.js';
 
 const security = [{ admin: [] }];
 const json = (schema: Record<string, unknown>) => ({
@@ -31,7 +31,7 @@ const endpoint = {
 };
 const withSecret = {
   allOf: [
-    endpoint,
+    ref('WebhookEndpoint'),
     {
       type: 'object',
       required: ['secret'],
@@ -67,11 +67,6 @@ const delivery = {
     updated_at: { type: 'string', format: 'date-time' },
   },
 };
-const page = (item: Record<string, unknown>) => ({
-  type: 'object',
-  required: ['data', 'next_cursor'],
-  properties: { data: { type: 'array', items: item }, next_cursor: nullable('string') },
-});
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const query = (name: string, schema: Record<string, unknown>) => ({ name, in: 'query', schema });
 const paging = [
@@ -80,45 +75,67 @@ const paging = [
 ];
 const errors = { '400': errorResponse, '401': errorResponse };
 
+/** Named component schemas of this file (joined into `components.schemas`). */
+export const webhookSchemas = {
+  CreateWebhookEndpointRequest: { ...endpointBody, required: ['url'] },
+  UpdateWebhookEndpointRequest: endpointBody,
+  WebhookEndpoint: endpoint,
+  WebhookEndpointWithSecret: withSecret,
+  WebhookEndpointPage: page(ref('WebhookEndpoint')),
+  Delivery: delivery,
+  DeliveryPage: page(ref('Delivery')),
+};
+
 /** Outbound webhook endpoints, the delivery log and replay. */
 export const webhookPaths: PathItems = {
   '/admin/webhooks': {
     post: {
+      operationId: 'createWebhookEndpoint',
       summary: 'Register a webhook endpoint (the signing secret is shown once)',
       security,
-      requestBody: { required: true, ...json({ ...endpointBody, required: ['url'] }) },
-      responses: { '201': { description: 'created', ...json(withSecret) }, ...errors },
+      requestBody: { required: true, ...json(ref('CreateWebhookEndpointRequest')) },
+      responses: {
+        '201': { description: 'created', ...json(ref('WebhookEndpointWithSecret')) },
+        ...errors,
+      },
     },
     get: {
+      operationId: 'listWebhookEndpoints',
       summary: 'List webhook endpoints',
       security,
       parameters: paging,
-      responses: { '200': { description: 'endpoints', ...json(page(endpoint)) }, ...errors },
+      responses: {
+        '200': { description: 'endpoints', ...json(ref('WebhookEndpointPage')) },
+        ...errors,
+      },
     },
   },
   '/admin/webhooks/{id}': {
     get: {
+      operationId: 'getWebhookEndpoint',
       summary: 'One webhook endpoint',
       security,
       parameters: [idParam],
       responses: {
-        '200': { description: 'endpoint', ...json(endpoint) },
+        '200': { description: 'endpoint', ...json(ref('WebhookEndpoint')) },
         ...errors,
         '404': errorResponse,
       },
     },
     patch: {
+      operationId: 'updateWebhookEndpoint',
       summary: 'Change url, events or enabled (enabling clears disabled_reason)',
       security,
       parameters: [idParam],
-      requestBody: { required: true, ...json(endpointBody) },
+      requestBody: { required: true, ...json(ref('UpdateWebhookEndpointRequest')) },
       responses: {
-        '200': { description: 'endpoint', ...json(endpoint) },
+        '200': { description: 'endpoint', ...json(ref('WebhookEndpoint')) },
         ...errors,
         '404': errorResponse,
       },
     },
     delete: {
+      operationId: 'deleteWebhookEndpoint',
       summary: 'Delete a webhook endpoint and its deliveries',
       security,
       parameters: [idParam],
@@ -127,11 +144,12 @@ export const webhookPaths: PathItems = {
   },
   '/admin/webhooks/{id}/rotate-secret': {
     post: {
+      operationId: 'rotateWebhookEndpointSecret',
       summary: 'New signing secret (shown once); the previous one also signs for 24 h',
       security,
       parameters: [idParam],
       responses: {
-        '200': { description: 'rotated', ...json(withSecret) },
+        '200': { description: 'rotated', ...json(ref('WebhookEndpointWithSecret')) },
         ...errors,
         '404': errorResponse,
       },
@@ -139,6 +157,7 @@ export const webhookPaths: PathItems = {
   },
   '/admin/webhook-deliveries': {
     get: {
+      operationId: 'listWebhookDeliveries',
       summary: 'The delivery log, newest first',
       security,
       parameters: [
@@ -147,16 +166,17 @@ export const webhookPaths: PathItems = {
         query('type', { type: 'string', enum: WEBHOOK_EVENT_TYPES }),
         ...paging,
       ],
-      responses: { '200': { description: 'deliveries', ...json(page(delivery)) }, ...errors },
+      responses: { '200': { description: 'deliveries', ...json(ref('DeliveryPage')) }, ...errors },
     },
   },
   '/admin/webhook-deliveries/{id}/replay': {
     post: {
+      operationId: 'replayWebhookDelivery',
       summary: 'Send a delivery again, with the same webhook-id',
       security,
       parameters: [idParam],
       responses: {
-        '202': { description: 'queued', ...json(delivery) },
+        '202': { description: 'queued', ...json(ref('Delivery')) },
         ...errors,
         '404': errorResponse,
         '409': errorResponse,

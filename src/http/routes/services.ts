@@ -2,8 +2,13 @@ import { z } from 'zod';
 import { adminAction } from '../../audit/admin-action.js';
 import type { Container } from '../../container.js';
 import { presentApiKey } from '../../services/api-keys.js';
-import { presentService } from '../../services/present.js';
-import { createKeyBody, createServiceBody, updateServiceBody } from '../../services/schema.js';
+import { presentRotatedClientSecret, presentService } from '../../services/present.js';
+import {
+  createKeyBody,
+  createServiceBody,
+  rotateClientSecretBody,
+  updateServiceBody,
+} from '../../services/schema.js';
 import { adminActorOf } from '../audit-origin.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
@@ -97,5 +102,21 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
       adminAction(adminActorOf(c, req, res), 'service.key_revoke', { service_id: id, key_id }),
     );
     res.status(204).end();
+  });
+
+  routes.add('POST', '/admin/services/:id/client-secret', admin, async (req, res) => {
+    const { id } = parse(serviceId, req.params);
+    const body = parse(rotateClientSecretBody, req.body ?? {});
+    const rotated = await c.services.clientSecrets.rotate(id, {
+      previousExpiresAt:
+        body.previous_expires_at === undefined ? undefined : new Date(body.previous_expires_at),
+    });
+    c.audit.record(
+      adminAction(adminActorOf(c, req, res), 'service.client_secret_rotate', {
+        service_id: id,
+        previous_expires_at: rotated.previousExpiresAt?.toISOString() ?? null,
+      }),
+    );
+    res.status(201).json(presentRotatedClientSecret(rotated));
   });
 }
