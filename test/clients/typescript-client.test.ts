@@ -142,7 +142,7 @@ describe('the packed TypeScript client', () => {
     if (project) await rm(project, { recursive: true, force: true });
   });
 
-  it('installs from its tarball with its dependencies and nothing else', async () => {
+  it('is installed from its tarball: dist, its README and package.json, nothing else', async () => {
     const { dependencies } = JSON.parse(await readFile(join(project, 'package.json'), 'utf8'));
     const installed = await readdir(join(project, 'node_modules/@token-broker/client'));
     expect(Object.keys(dependencies)).toContain('@token-broker/client');
