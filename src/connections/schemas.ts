@@ -39,5 +39,11 @@ export const serviceConnectionFilters = z.object({
   cursor: z.string().min(1).max(512).optional(),
 });
 
-/** A path id: opaque, printable, bounded. */
-export const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'invalid id') });
+/**
+ * A connection id as the broker makes them (ids.ts): the one declaration, used by the
+ * path schemas, the connect-session body and the raw routes' URL patterns.
+ */
+export const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A connection id in an admin path: a malformed one is 400. */
+export const idParam = z.object({ id: z.string().regex(CONNECTION_ID, 'invalid id') });
