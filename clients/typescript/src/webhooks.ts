@@ -6,6 +6,10 @@ export type WebhookHeaders = Headers | Record<string, string | string[] | undefi
 
 const SIGNED_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const;
 
+// By shape, not `instanceof`: a framework may bring its own fetch's Headers class.
+const isHeaders = (headers: WebhookHeaders): headers is Headers =>
+  typeof headers.get === 'function';
+
 /**
  * Verifies a webhook the broker sent (Standard Webhooks: `webhook-id`,
  * `webhook-timestamp` within 5 minutes, `webhook-signature` over the raw body) with the
@@ -26,8 +30,8 @@ export function verifyWebhook(
   headers: WebhookHeaders,
   secret: string,
 ): WebhookEvent {
-  const lookup = headers instanceof Headers ? headers : new Headers();
-  if (!(headers instanceof Headers)) {
+  const lookup = isHeaders(headers) ? headers : new Headers();
+  if (!isHeaders(headers)) {
     for (const [name, value] of Object.entries(headers)) {
       const one = Array.isArray(value) ? value[0] : value;
       if (one !== undefined) lookup.set(name, one);
