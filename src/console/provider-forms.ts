@@ -38,9 +38,10 @@ export const PROVIDER_FIELDS = [
   'config',
 ] as const;
 
-const present = (values: FormValues, names: readonly string[]) =>
+/** The named fields that were filled in, trimmed. */
+const present = (values: FormValues, names: readonly string[]): Record<string, string> =>
   Object.fromEntries(
-    names.flatMap((n) => {
+    names.flatMap((n): [string, string][] => {
       const v = optional(values[n]);
       return v === undefined ? [] : [[n, v]];
     }),
@@ -52,11 +53,12 @@ const scopesOf = (values: FormValues) => {
 };
 
 const configOf = (values: FormValues, t: ProviderTemplate | undefined) => {
-  const entries = providerPlaceholders(t).flatMap((p) => {
+  const entries = providerPlaceholders(t).flatMap((p): [string, string][] => {
     const v = optional(values[configField(p.name)]);
     return v === undefined ? [] : [[p.name, v]];
   });
-  return entries.length > 0 ? { config: Object.fromEntries(entries) } : {};
+  const config: Record<string, string> = Object.fromEntries(entries);
+  return entries.length > 0 ? { config } : {};
 };
 
 const SECRETS = ['client_secret', 'webhook_secret'];
