@@ -51,3 +51,15 @@ export const rotateClientSecretBody = z.strictObject({
   /** Until when the replaced secret keeps working; 24 h from now when absent. */
   previous_expires_at: z.iso.datetime({ offset: true }).optional(),
 });
+
+/** A service body (create or update) in the store's words, for `services.create` and `services.update`. */
+export function serviceFields<B extends z.output<typeof updateServiceBody>>(body: B) {
+  return {
+    name: body.name as B['name'],
+    displayName: body.display_name as B['display_name'],
+    connectionAccess: body.connection_access as B['connection_access'],
+    allowedProviders: body.allowed_providers as B['allowed_providers'],
+    allowedReturnTo: body.allowed_return_to as B['allowed_return_to'],
+    jwks: body.jwks as B['jwks'],
+  };
+}

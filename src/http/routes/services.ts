@@ -7,6 +7,7 @@ import {
   createKeyBody,
   createServiceBody,
   rotateClientSecretBody,
+  serviceFields,
   updateServiceBody,
 } from '../../services/schema.js';
 import { adminActorOf } from '../audit-origin.js';
@@ -23,14 +24,7 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('POST', '/admin/services', admin, async (req, res) => {
     const body = parse(createServiceBody, req.body);
-    const { service, apiKey, clientSecret } = await c.services.create({
-      name: body.name,
-      displayName: body.display_name,
-      connectionAccess: body.connection_access,
-      allowedProviders: body.allowed_providers,
-      allowedReturnTo: body.allowed_return_to,
-      jwks: body.jwks,
-    });
+    const { service, apiKey, clientSecret } = await c.services.create(serviceFields(body));
     c.audit.record(
       adminAction(adminActorOf(c, req, res), 'service.create', { service_id: service.id }),
     );
@@ -50,14 +44,7 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
   routes.add('PATCH', '/admin/services/:id', admin, async (req, res) => {
     const { id } = parse(serviceId, req.params);
     const body = parse(updateServiceBody, req.body);
-    const updated = await c.services.update(id, {
-      name: body.name,
-      displayName: body.display_name,
-      connectionAccess: body.connection_access,
-      allowedProviders: body.allowed_providers,
-      allowedReturnTo: body.allowed_return_to,
-      jwks: body.jwks,
-    });
+    const updated = await c.services.update(id, serviceFields(body));
     const fields = Object.keys(body).sort().join(',');
     c.audit.record(
       adminAction(adminActorOf(c, req, res), 'service.update', { service_id: id, fields }),
