@@ -6,7 +6,8 @@ import {
   createKeyBody,
   createServiceBody,
   rotateClientSecretBody,
-  serviceFields,
+  toNewService,
+  toServicePatch,
   updateServiceBody,
 } from '../services/schema.js';
 import { parse } from '../validate.js';
@@ -48,7 +49,7 @@ export function registerServiceCommands(program: Command, json: () => boolean): 
     .action((name: string, o: PolicyOptions) =>
       withContext(async (c) => {
         const body = parse(createServiceBody, { name, ...policyFields(o) });
-        const created = await c.container.services.create(serviceFields(body));
+        const created = await c.container.services.create(toNewService(body));
         c.container.audit.record(
           adminAction(CLI_ACTOR, 'service.create', { service_id: created.service.id }),
         );
@@ -101,7 +102,7 @@ export function registerServiceCommands(program: Command, json: () => boolean): 
           ...(o.name === undefined ? {} : { name: o.name }),
           ...policyFields(o),
         });
-        const updated = await c.container.services.update(id, serviceFields(body));
+        const updated = await c.container.services.update(id, toServicePatch(body));
         const fields = Object.keys(body).sort().join(',');
         c.container.audit.record(
           adminAction(CLI_ACTOR, 'service.update', { service_id: id, fields }),

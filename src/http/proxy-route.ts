@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { trace } from '@opentelemetry/api';
 import type { Container } from '../container.js';
 import { toBrokerError } from '../errors/index.js';
@@ -69,7 +70,8 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
       ?.setAttribute('http.route', PROXY_ROUTE)
       .updateName(`${req.method} ${PROXY_ROUTE}`);
     const requestId = requestIdOf(req);
-    observeRequest(c.logger, req, res, requestId, () => PROXY_ROUTE);
+    // Summed up at info like the token read's 200s: each proxied call is audited already.
+    observeRequest(c.logger, req, res, requestId, () => PROXY_ROUTE, { summarise: true });
     const signal = callerSignal(res);
     void runServiceRequest(c, req, res, {
       route: PROXY_ROUTE,
@@ -87,7 +89,11 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
           signal,
         });
       },
-      write: (answer) => relay(res, answer, requestId),
+      write: async (answer) => {
+        // In the check phase with the turn's other answers, as the token read (token-read.ts).
+        await nextTurn();
+        relay(res, answer, requestId);
+      },
       beforeError: (error) => {
         if (res.headersSent) return;
         const e = toBrokerError(error);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_KEY } from '../providers/provider-key.js';
-import { CONNECTION_ACCESS } from './service-store.js';
+import { CONNECTION_ACCESS, type NewService, type ServicePatch } from './service-store.js';
 
 /** An origin exactly as browsers send it: scheme://host[:port], nothing after. */
 const origin = z
@@ -52,14 +52,22 @@ export const rotateClientSecretBody = z.strictObject({
   previous_expires_at: z.iso.datetime({ offset: true }).optional(),
 });
 
-/** A service body (create or update) in the store's words, for `services.create` and `services.update`. */
-export function serviceFields<B extends z.output<typeof updateServiceBody>>(body: B) {
-  return {
-    name: body.name as B['name'],
-    displayName: body.display_name as B['display_name'],
-    connectionAccess: body.connection_access as B['connection_access'],
-    allowedProviders: body.allowed_providers as B['allowed_providers'],
-    allowedReturnTo: body.allowed_return_to as B['allowed_return_to'],
-    jwks: body.jwks as B['jwks'],
-  };
-}
+/** A parsed `POST /admin/services` body in the service store's words. */
+export const toNewService = (b: z.output<typeof createServiceBody>): NewService => ({
+  name: b.name,
+  displayName: b.display_name,
+  connectionAccess: b.connection_access,
+  allowedProviders: b.allowed_providers,
+  allowedReturnTo: b.allowed_return_to,
+  jwks: b.jwks,
+});
+
+/** A parsed `PATCH /admin/services/{id}` body in the service store's words. */
+export const toServicePatch = (b: z.output<typeof updateServiceBody>): ServicePatch => ({
+  name: b.name,
+  displayName: b.display_name,
+  connectionAccess: b.connection_access,
+  allowedProviders: b.allowed_providers,
+  allowedReturnTo: b.allowed_return_to,
+  jwks: b.jwks,
+});

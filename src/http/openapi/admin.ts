@@ -133,7 +133,9 @@ const consoleForm = (operationId: string, summary: string, parameters: object[] 
     tags: ['console'],
     parameters,
     responses: {
+      '201': { description: 'a result page (a secret or link shown once)', content: html },
       '303': { description: 'redirect' },
+      '400': { description: 'the form again, with a message next to each field', content: html },
       '403': { description: 'bad CSRF token', content: html },
     },
   },
@@ -156,6 +158,32 @@ export const consolePaths: PathItems = {
   },
   '/console/providers': consolePage('getConsoleProviders', 'Providers'),
   '/console/services': consolePage('getConsoleServices', 'Services'),
+  '/console/services/new': {
+    ...consolePage('getConsoleNewService', 'New service form'),
+    ...consoleForm('consoleCreateService', 'Create a service; its secrets are shown once'),
+  },
+  '/console/services/{id}': {
+    ...consolePage('getConsoleService', 'A service: settings, API keys, client secret', [idPath]),
+    ...consoleForm('consoleUpdateService', "Change a service's settings", [idPath]),
+  },
+  '/console/services/{id}/keys': consoleForm('consoleCreateServiceKey', 'Issue an API key', [
+    idPath,
+  ]),
+  '/console/services/{id}/keys/{key_id}/revoke': consoleForm(
+    'consoleRevokeServiceKey',
+    'Revoke an API key',
+    [idPath, { name: 'key_id', in: 'path', required: true, schema: { type: 'string' } }],
+  ),
+  '/console/services/{id}/client-secret': consoleForm(
+    'consoleRotateServiceClientSecret',
+    'Rotate the client secret',
+    [idPath],
+  ),
+  '/console/services/{id}/connect-link': consoleForm(
+    'consoleCreateConnectLink',
+    'Make a connect link for a subject',
+    [idPath],
+  ),
   '/console/overview': consolePage('getConsoleOverview', 'Overview with counts'),
   '/console/audit': consolePage('getConsoleAudit', 'The audit log'),
   '/console/webhooks': consolePage('getConsoleWebhooks', 'Webhook endpoints'),

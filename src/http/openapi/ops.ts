@@ -37,4 +37,11 @@ export const opsPaths: PathItems = {
       responses: { '200': { description: 'css' } },
     },
   },
+  '/assets/console.js': {
+    get: {
+      operationId: 'getConsoleScript',
+      summary: "The console's copy buttons",
+      responses: { '200': { description: 'javascript' } },
+    },
+  },
 };

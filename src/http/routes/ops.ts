@@ -1,6 +1,7 @@
 import type { Container } from '../../container.js';
 import { pendingMigrations } from '../../db/migrator.js';
 import { registry } from '../../observability/metrics.js';
+import { CONSOLE_JS } from '../../console/script.js';
 import { BROKER_CSS } from '../../views/styles.js';
 import { buildOpenApi } from '../openapi/index.js';
 import type { RouteTable } from '../router.js';
@@ -44,5 +45,9 @@ export function registerOpsRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('GET', '/assets/broker.css', (_req, res) => {
     res.type('text/css').set('Cache-Control', 'public, max-age=3600').send(BROKER_CSS);
+  });
+
+  routes.add('GET', '/assets/console.js', (_req, res) => {
+    res.type('text/javascript').set('Cache-Control', 'public, max-age=3600').send(CONSOLE_JS);
   });
 }

@@ -7,7 +7,8 @@ import {
   createKeyBody,
   createServiceBody,
   rotateClientSecretBody,
-  serviceFields,
+  toNewService,
+  toServicePatch,
   updateServiceBody,
 } from '../../services/schema.js';
 import { adminActorOf } from '../audit-origin.js';
@@ -24,7 +25,7 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('POST', '/admin/services', admin, async (req, res) => {
     const body = parse(createServiceBody, req.body);
-    const { service, apiKey, clientSecret } = await c.services.create(serviceFields(body));
+    const { service, apiKey, clientSecret } = await c.services.create(toNewService(body));
     c.audit.record(
       adminAction(adminActorOf(c, req, res), 'service.create', { service_id: service.id }),
     );
@@ -44,7 +45,7 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
   routes.add('PATCH', '/admin/services/:id', admin, async (req, res) => {
     const { id } = parse(serviceId, req.params);
     const body = parse(updateServiceBody, req.body);
-    const updated = await c.services.update(id, serviceFields(body));
+    const updated = await c.services.update(id, toServicePatch(body));
     const fields = Object.keys(body).sort().join(',');
     c.audit.record(
       adminAction(adminActorOf(c, req, res), 'service.update', { service_id: id, fields }),
