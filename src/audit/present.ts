@@ -1,3 +1,4 @@
+import type { ChainedRow } from './chain.js';
 /** An audit event as `GET /admin/audit` answers it. */
 export interface PresentedAuditEvent {
   id: string;
@@ -18,19 +19,9 @@ export interface PresentedAuditEvent {
  * @example
  * presentAuditEvent(row) // { id: '42', at: '2026-…', actor_type: 'admin', action: 'connection.revoke', … }
  */
-export function presentAuditEvent(row: {
-  id: bigint;
-  at: Date;
-  actorType: string;
-  actorId: string | null;
-  action: string;
-  connectionId: string | null;
-  providerKey: string | null;
-  outcome: string;
-  detail: unknown;
-  requestId: string | null;
-  clientIp: string | null;
-}): PresentedAuditEvent {
+export function presentAuditEvent(
+  row: Omit<ChainedRow, 'seq'> & { id: bigint },
+): PresentedAuditEvent {
   return {
     id: row.id.toString(),
     at: row.at.toISOString(),
