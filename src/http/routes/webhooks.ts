@@ -6,30 +6,13 @@ import { presentPage } from '../../db/page.js';
 import { presentDelivery } from '../../webhooks/deliveries.js';
 import { presentEndpoint } from '../../webhooks/endpoints.js';
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/outbox.js';
+import { createEndpointBody, patchEndpointBody } from '../../webhooks/schema.js';
 import { adminAction } from '../../audit/admin-action.js';
 import { adminActorOf } from '../audit-origin.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
 
-const url = z
-  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-  .max(2048, 'must be at most 2048 characters');
-const events = z
-  .array(z.enum(WEBHOOK_EVENT_TYPES, { error: `must be one of ${WEBHOOK_EVENT_TYPES.join(', ')}` }))
-  .max(WEBHOOK_EVENT_TYPES.length)
-  .transform((list) => [...new Set(list)]);
-
-const createBody = z.strictObject({
-  url,
-  events: events.default([]),
-  enabled: z.boolean().default(true),
-});
-const patchBody = z.strictObject({
-  url: url.optional(),
-  events: events.optional(),
-  enabled: z.boolean().optional(),
-});
 const id = z.object({ id: z.string().min(1).max(64) });
 const limit = z.coerce.number().int().min(1).max(100).default(50);
 const cursor = z.string().min(1).max(512).optional();
@@ -50,7 +33,7 @@ export function registerWebhookRoutes(routes: RouteTable, c: Container): void {
     c.audit.record(adminAction(adminActorOf(c, req, res), action, { webhook_id: id }));
 
   routes.add('POST', '/admin/webhooks', admin, async (req, res) => {
-    const body = parse(createBody, req.body ?? {});
+    const body = parse(createEndpointBody, req.body ?? {});
     const { endpoint, secret } = await endpoints.create(body);
     audited(req, res, 'webhook.create', endpoint.id);
     res.status(201).json({ ...presentEndpoint(endpoint), secret });
@@ -65,7 +48,7 @@ export function registerWebhookRoutes(routes: RouteTable, c: Container): void {
   });
 
   routes.add('PATCH', '/admin/webhooks/:id', admin, async (req, res) => {
-    const patch = parse(patchBody, req.body ?? {});
+    const patch = parse(patchEndpointBody, req.body ?? {});
     const endpointId = parse(id, req.params).id;
     const updated = await endpoints.update(endpointId, {
       ...(patch.url === undefined ? {} : { url: patch.url }),
