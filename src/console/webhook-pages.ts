@@ -1,7 +1,7 @@
 import { html } from '../views/html.js';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/outbox.js';
 import { checkboxField, field, formAlert, type FieldErrors, type FormValues } from './forms.js';
-import { csrfField, layout, table, when } from './layout.js';
+import { csrfField, layout, table } from './layout.js';
 import type { ConsoleWebhook } from './queries.js';
 
 /** Fields of the endpoint form, in the admin API's names. */
@@ -34,13 +34,13 @@ export function webhooksPage(input: {
       </div>
       ${input.notice ? html`<p class="notice" role="status">${input.notice}</p>` : ''}
       ${table(
-        ['URL', 'Events', 'State', 'Deliveries', 'Created', 'Endpoint', ''],
+        ['Endpoint', 'State', 'Events', 'Deliveries', 'Actions'],
         input.endpoints.map(
           (e) =>
             html`<tr>
-              <td>${e.url}</td>
-              <td>${e.events.length ? e.events.join(', ') : 'all'}</td>
+              <td>${e.url}<br /><code class="rel">${e.id}</code></td>
               <td>${state(e)}</td>
+              <td class="wrap">${e.events.length ? e.events.join(', ') : 'all'}</td>
               <td>
                 <a href="/console/deliveries?endpoint=${e.id}"
                   >${
@@ -50,8 +50,6 @@ export function webhooksPage(input: {
                   }</a
                 >
               </td>
-              <td>${when(e.createdAt)}</td>
-              <td><code>${e.id}</code></td>
               <td>
                 <div class="row-actions">
                   ${e.enabled ? button(e, 'disable', 'Disable') : button(e, 'enable', 'Enable')}
