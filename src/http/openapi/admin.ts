@@ -157,6 +157,20 @@ export const consolePaths: PathItems = {
     ...consoleForm('consoleRevokeConnection', 'Revoke', [idPath]),
   },
   '/console/providers': consolePage('getConsoleProviders', 'Providers'),
+  '/console/providers/new': {
+    ...consolePage('getConsoleNewProvider', 'Add a provider: templates, then its form', [
+      { name: 'template', in: 'query', schema: { type: 'string' } },
+    ]),
+    ...consoleForm('consoleCreateProvider', 'Add a provider'),
+  },
+  '/console/providers/{key}': {
+    ...consolePage('getConsoleProvider', 'A provider: redirect URI, webhook URL, settings', [
+      { name: 'key', in: 'path', required: true, schema: { type: 'string' } },
+    ]),
+    ...consoleForm('consoleUpdateProvider', "Change a provider's settings", [
+      { name: 'key', in: 'path', required: true, schema: { type: 'string' } },
+    ]),
+  },
   '/console/services': consolePage('getConsoleServices', 'Services'),
   '/console/services/new': {
     ...consolePage('getConsoleNewService', 'New service form'),
