@@ -7,7 +7,6 @@ import type {
   ConsoleAuditFilters,
   ConsoleDelivery,
   ConsoleDeliveryFilters,
-  ConsoleWebhook,
   NumberedPage,
 } from './queries.js';
 
