@@ -18,6 +18,9 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
 /** A filter value: a non-empty string of at most 255 characters. */
 export const text = z.string().min(1).max(255);
 
+/** An instant in a response: ISO 8601 in UTC, as `Date.toISOString()` writes it. */
+export const timestamp = z.string().meta({ format: 'date-time' });
+
 /** A list's `limit`: 1 to 100, 50 when absent. */
 export const limit = z.coerce.number().int().min(1).max(100).default(50);
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { adminAction } from '../audit/admin-action.js';
-import { presentApiKey } from '../services/api-keys.js';
+import { presentApiKey } from '../services/present.js';
 import { presentService } from '../services/present.js';
 import { createKeyBody, createServiceBody, updateServiceBody } from '../services/schema.js';
 import { parse } from '../validate.js';

@@ -3,6 +3,7 @@ import { PROVIDER_KEY } from '../providers/provider-key.js';
 import { limit, text, wholeNumber } from '../validate.js';
 
 export const CONNECTION_STATUSES = ['active', 'reauthorization_required', 'revoked'] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 /** Filters of `GET /admin/connections` and `token-broker connections list`. */
 export const connectionFilters = z.object({
@@ -38,6 +39,12 @@ export const serviceConnectionFilters = z.object({
   limit: wholeNumber(1, 100, 50),
   cursor: z.string().min(1).max(512).optional(),
 });
+
+/**
+ * The connection id in a service API path: any 1–64 characters, since one that was never
+ * made is 404 like one outside the policy.
+ */
+export const serviceConnectionParams = z.object({ id: z.string().min(1).max(64) });
 
 /** A path id: opaque, printable, bounded. */
 export const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'invalid id') });

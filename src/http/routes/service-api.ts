@@ -1,11 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import { z } from 'zod';
 import { revokeConnection } from '../../connections/revoke.js';
 import type { AuditOrigin } from '../../audit/audit-log.js';
 import type { Container } from '../../container.js';
 import { presentPage } from '../../db/page.js';
 import { presentConnection } from '../../connections/present.js';
-import { serviceConnectionFilters } from '../../connections/schemas.js';
+import { serviceConnectionFilters, serviceConnectionParams } from '../../connections/schemas.js';
 import { tokenQuery } from '../../tokens/schema.js';
 import type { ServicePrincipal } from '../../services/service-store.js';
 import { tokenJson } from '../../tokens/present.js';
@@ -15,8 +14,6 @@ import { writeJsonText } from '../middleware/errors.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
-
-const connectionId = z.object({ id: z.string().min(1).max(64) });
 
 /**
  * Writes a Token with `headers` (flat) added, flagging a token served after a failed refresh.
@@ -40,7 +37,7 @@ export function readTokenRoute(
   query: unknown,
   origin: AuditOrigin,
 ): Promise<TokenRead> {
-  const { id } = parse(connectionId, params);
+  const { id } = parse(serviceConnectionParams, params);
   const { min_ttl } = parse(tokenQuery, query);
   return c.tokens.read(caller, id, { minTtlSeconds: min_ttl, origin });
 }
@@ -59,12 +56,12 @@ export function registerServiceApiRoutes(routes: RouteTable, c: Container): void
   });
 
   routes.add('GET', '/v1/connections/:id', service, async (req, res) => {
-    const { id } = parse(connectionId, req.params);
+    const { id } = parse(serviceConnectionParams, req.params);
     res.json(presentConnection(await c.connections.get(id, currentService(res))));
   });
 
   routes.add('DELETE', '/v1/connections/:id', service, async (req, res) => {
-    const { id } = parse(connectionId, req.params);
+    const { id } = parse(serviceConnectionParams, req.params);
     const caller = currentService(res);
     // The policy check answers 404 for a connection outside it, as the reads do.
     await c.connections.get(id, caller);
@@ -82,7 +79,7 @@ export function registerServiceApiRoutes(routes: RouteTable, c: Container): void
   });
 
   routes.add('POST', '/v1/connections/:id/refresh', service, async (req, res) => {
-    const { id } = parse(connectionId, req.params);
+    const { id } = parse(serviceConnectionParams, req.params);
     const origin = originOf(c, req, res);
     sendToken(
       res,
