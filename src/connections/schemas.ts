@@ -46,5 +46,8 @@ export const serviceConnectionFilters = z.object({
  */
 export const serviceConnectionParams = z.object({ id: z.string().min(1).max(64) });
 
+/** An id as the broker makes them (`conn_…`); any other spelling names nothing. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** A path id: opaque, printable, bounded. */
-export const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'invalid id') });
+export const idParam = z.object({ id: z.string().regex(ID_PATTERN, 'invalid id') });

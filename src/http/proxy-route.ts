@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { trace } from '@opentelemetry/api';
 import type { Container } from '../container.js';
+import { ID_PATTERN } from '../connections/schemas.js';
 import { notFound, rateLimited, toBrokerError } from '../errors/index.js';
 import type { ProxyAnswer } from '../proxy/proxy.js';
 import { auditOrigin } from './audit-origin.js';
@@ -15,8 +16,6 @@ import { setResponseHeaders } from './response-headers.js';
  * (proxy/target.ts decides what may go upstream).
  */
 const PROXY_URL = /^\/v1\/connections\/([^/?]*)\/proxy(\/[^?]*)?(?:\?(.*))?$/s;
-/** A connection id as the broker makes them; any other spelling names no connection. */
-const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The proxy's route pattern (the `route` label of logs and metrics; never the raw URL). */
 export const PROXY_ROUTE = '/v1/connections/:id/proxy/*path';
@@ -74,7 +73,7 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
       req.headers.authorization,
     );
     // After authentication, like any unknown connection: still the broker's answer.
-    if (!CONNECTION_ID.test(m[1]!)) throw notFound('connection');
+    if (!ID_PATTERN.test(m[1]!)) throw notFound('connection');
     return c.proxy.forward(caller, {
       connectionId: m[1]!,
       method: req.method ?? 'GET',

@@ -1,9 +1,5 @@
 import { z } from 'zod';
-import {
-  connectionSchema,
-  presentConnection,
-  type ConnectionRow,
-} from '../connections/present.js';
+import { connectionSchema, presentConnection, type ConnectionRow } from '../connections/present.js';
 import type { DirectConnectionBody } from './schema.js';
 
 /** `POST /v1/connections`' answer: the Connection and how it was made. */
