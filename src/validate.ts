@@ -31,4 +31,6 @@ export const wholeNumber = (min: number, max: number, fallback: number) =>
     .regex(/^\d{1,6}$/, 'must be a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max))
-    .default(fallback);
+    .default(fallback)
+    // Described as what it means, not as the digits that carry it.
+    .meta({ type: 'integer', minimum: min, maximum: max, default: fallback });

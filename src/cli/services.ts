@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { adminAction } from '../audit/admin-action.js';
-import { presentApiKey } from '../services/present.js';
-import { presentService } from '../services/present.js';
-import { createKeyBody, createServiceBody, updateServiceBody } from '../services/schema.js';
+import { presentApiKey, presentRotatedClientSecret, presentService } from '../services/present.js';
+import {
+  createKeyBody,
+  createServiceBody,
+  rotateClientSecretBody,
+  updateServiceBody,
+} from '../services/schema.js';
 import { parse } from '../validate.js';
 import { withContext } from './context.js';
 import { commaList, print, table } from './output.js';
@@ -114,6 +118,35 @@ export function registerServiceCommands(program: Command, json: () => boolean): 
           adminAction(CLI_ACTOR, 'service.update', { service_id: id, fields }),
         );
         print(json(), presentService(updated), `updated ${id} (${fields})`);
+      }),
+    );
+
+  services
+    .command('client-secret <service-id>')
+    .description('rotate the client secret (printed once); the old one works 24 h more')
+    .option('--previous-expires-at <instant>', 'ISO 8601 instant when the old secret stops')
+    .action((serviceId: string, o: { previousExpiresAt?: string }) =>
+      withContext(async (c) => {
+        const body = parse(
+          rotateClientSecretBody,
+          o.previousExpiresAt ? { previous_expires_at: o.previousExpiresAt } : {},
+        );
+        const rotated = await c.container.services.clientSecrets.rotate(serviceId, {
+          previousExpiresAt:
+            body.previous_expires_at === undefined ? undefined : new Date(body.previous_expires_at),
+        });
+        const shown = presentRotatedClientSecret(rotated);
+        c.container.audit.record(
+          adminAction(CLI_ACTOR, 'service.client_secret_rotate', {
+            service_id: serviceId,
+            previous_expires_at: shown.previous_expires_at,
+          }),
+        );
+        print(
+          json(),
+          shown,
+          `client_secret: ${shown.client_secret}\n(shown once; the old one works until ${shown.previous_expires_at ?? 'now: it stopped'})`,
+        );
       }),
     );
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_KEY } from '../providers/provider-key.js';
+import { CONNECTION_ID } from '../connections/schemas.js';
 import { SCOPE } from '../providers/schema.js';
 
 /** A subject (API.md): 1–255 printable characters, no control characters. */
@@ -33,10 +34,7 @@ export const connectSessionBody = z
     provider: z.string().regex(PROVIDER_KEY, 'must be a provider key').optional(),
     subject: SUBJECT.optional(),
     /** Reconnect: the flow replaces this connection's tokens and keeps its id. */
-    connection_id: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a connection id')
-      .optional(),
+    connection_id: z.string().regex(CONNECTION_ID, 'must be a connection id').optional(),
     /** Replaces the provider's default scopes for this consent. */
     scopes: z.array(SCOPE).min(1).max(100).optional(),
     return_to: z.string().max(2048).optional(),

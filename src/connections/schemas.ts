@@ -41,13 +41,10 @@ export const serviceConnectionFilters = z.object({
 });
 
 /**
- * The connection id in a service API path: any 1–64 characters, since one that was never
- * made is 404 like one outside the policy.
+ * A connection id as the broker makes them (ids.ts): the one declaration, used by the
+ * path schemas, the connect-session body and the raw routes' URL patterns.
  */
-export const serviceConnectionParams = z.object({ id: z.string().min(1).max(64) });
+export const CONNECTION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** An id as the broker makes them (`conn_…`); any other spelling names nothing. */
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** A path id: opaque, printable, bounded. */
-export const idParam = z.object({ id: z.string().regex(ID_PATTERN, 'invalid id') });
+/** A connection id in an admin path: a malformed one is 400. */
+export const idParam = z.object({ id: z.string().regex(CONNECTION_ID, 'invalid id') });

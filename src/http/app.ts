@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Container } from '../container.js';
 import { methodNotAllowed, notFound } from '../errors/index.js';
 import { errorHandler } from './middleware/errors.js';
@@ -46,14 +46,74 @@ export function buildRoutes(c: Container): RouteTable {
 }
 
 /**
- * The Express application: request ids, logs and metrics, security headers, body
- * limits, the route table, then 405/404 and the one error handler.
+ * A middleware every Express route passes through before its route. The raw `node:http`
+ * routes in front of Express (fast-path.ts, proxy-route.ts) skip these, so each stage
+ * says how they meet it: a stage cannot be added without saying so.
+ */
+export interface PreRouteStage {
+  name: string;
+  /** Mounted for paths under this prefix only. */
+  path?: string;
+  handler: RequestHandler;
+  rawRoutes: string;
+}
+
+/** The app's stages before its routes, in order. */
+export function preRouteStages(c: Container): PreRouteStage[] {
+  return [
+    {
+      name: 'observe',
+      handler: (req, res, next) => {
+        const requestId = requestIdOf(req);
+        // For the audit trail's origin (audit-origin.ts).
+        res.locals.requestId = requestId;
+        observeRequest(c.logger, req, res, requestId, () => routePattern(req));
+        setResponseHeaders(res, requestId);
+        next();
+      },
+      rawRoutes: 'each calls observeRequest and sets the same response headers itself',
+    },
+    {
+      name: 'provider webhook body',
+      // Before the JSON parser: provider signatures cover the raw bytes.
+      path: PROVIDER_WEBHOOK_PREFIX,
+      handler: providerWebhookBody(c),
+      rawRoutes: 'not on their paths',
+    },
+    {
+      name: 'json body',
+      handler: express.json({ limit: c.config.bodyLimitBytes, strict: true }),
+      rawRoutes: 'the fast path takes no request with a body; the proxy streams bodies as sent',
+    },
+    {
+      name: 'form body',
+      handler: express.urlencoded({
+        extended: false,
+        limit: c.config.bodyLimitBytes,
+        parameterLimit: 100,
+      }),
+      rawRoutes: 'as the json body',
+    },
+    {
+      name: 'rate limits',
+      handler: rateLimits(c),
+      rawRoutes:
+        'runServiceRequest runs the same failed-authentication guard and counting; ' +
+        'no per-minute budget covers their paths',
+    },
+  ];
+}
+
+/**
+ * The Express application: the pre-route stages (request ids, logs and metrics, security
+ * headers, body limits, rate limits), the route table, then 405/404 and the one error
+ * handler.
  *
  * @example
  * const app = createApp(container);
  * app.listen(3000);
  */
-export function createApp(c: Container): Express {
+export function createApp(c: Container, stages: PreRouteStage[] = preRouteStages(c)): Express {
   const app = express();
   app.disable('x-powered-by');
   // Every response is no-store (response-headers.ts): an ETag would never be used.
@@ -62,22 +122,10 @@ export function createApp(c: Container): Express {
   app.set('query parser', 'simple');
   const routes = buildRoutes(c);
 
-  app.use((req, res, next) => {
-    const requestId = requestIdOf(req);
-    // For the audit trail's origin (audit-origin.ts).
-    res.locals.requestId = requestId;
-    observeRequest(c.logger, req, res, requestId, () => routePattern(req));
-    setResponseHeaders(res, requestId);
-    next();
-  });
-  // Before the JSON parser: provider signatures cover the raw bytes.
-  app.use(PROVIDER_WEBHOOK_PREFIX, providerWebhookBody(c));
-  app.use(express.json({ limit: c.config.bodyLimitBytes, strict: true }));
-  app.use(
-    express.urlencoded({ extended: false, limit: c.config.bodyLimitBytes, parameterLimit: 100 }),
-  );
-
-  app.use(rateLimits(c));
+  for (const stage of stages) {
+    if (stage.path) app.use(stage.path, stage.handler);
+    else app.use(stage.handler);
+  }
   routes.mount(app);
 
   app.use((req, _res, next) => {

@@ -1,15 +1,14 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { trace } from '@opentelemetry/api';
 import type { Container } from '../container.js';
-import { ID_PATTERN } from '../connections/schemas.js';
-import { notFound, rateLimited, toBrokerError } from '../errors/index.js';
+import { toBrokerError } from '../errors/index.js';
 import type { ProxyAnswer } from '../proxy/proxy.js';
 import { auditOrigin } from './audit-origin.js';
-import { bearerToken } from './middleware/admin-auth.js';
-import { answerError } from './middleware/errors.js';
 import { observeRequest, requestIdOf } from './middleware/observe.js';
-import { authFailureKeys, recordAuthFailure } from './middleware/rate-limit.js';
 import { setResponseHeaders } from './response-headers.js';
+import { runServiceRequest } from './service-request.js';
+import { serviceConnectionId } from './token-read.js';
 
 /**
  * `ANY /v1/connections/:id/proxy/{path}`; the path and query are kept as sent
@@ -60,32 +59,6 @@ function callerSignal(res: ServerResponse): AbortSignal {
  * server.on('request', createProxyRoute(container, createFastPath(container, createApp(container))));
  */
 export function createProxyRoute(c: Container, next: RequestListener): RequestListener {
-  const guard = c.rateLimits.authFailures;
-
-  async function serve(
-    req: IncomingMessage,
-    requestId: string,
-    m: RegExpExecArray,
-    signal: AbortSignal,
-  ) {
-    const caller = await c.services.requireBearer(
-      bearerToken(req.headers.authorization),
-      req.headers.authorization,
-    );
-    // After authentication, like any unknown connection: still the broker's answer.
-    if (!ID_PATTERN.test(m[1]!)) throw notFound('connection');
-    return c.proxy.forward(caller, {
-      connectionId: m[1]!,
-      method: req.method ?? 'GET',
-      path: m[2] ?? '',
-      query: m[3],
-      headers: req.headers,
-      body: hasBody(req) ? req : undefined,
-      origin: auditOrigin(c, req, requestId),
-      signal,
-    });
-  }
-
   return (req, res) => {
     const match = PROXY_URL.exec(req.url ?? '');
     if (!match) {
@@ -97,30 +70,39 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
       ?.setAttribute('http.route', PROXY_ROUTE)
       .updateName(`${req.method} ${PROXY_ROUTE}`);
     const requestId = requestIdOf(req);
-    observeRequest(c.logger, req, res, requestId, () => PROXY_ROUTE);
-    const fail = (error: unknown) => {
-      const e = toBrokerError(error);
-      if (!res.headersSent) {
+    // Summed up at info like the token read's 200s: each proxied call is audited already.
+    observeRequest(c.logger, req, res, requestId, () => PROXY_ROUTE, { summarise: true });
+    const signal = callerSignal(res);
+    void runServiceRequest(c, req, res, {
+      route: PROXY_ROUTE,
+      serve: (caller) => {
+        // After authentication, like any unknown connection: still the broker's answer.
+        const connectionId = serviceConnectionId({ id: match[1] });
+        return c.proxy.forward(caller, {
+          connectionId,
+          method: req.method ?? 'GET',
+          path: match[2] ?? '',
+          query: match[3],
+          headers: req.headers,
+          body: hasBody(req) ? req : undefined,
+          origin: auditOrigin(c, req, requestId),
+          signal,
+        });
+      },
+      write: async (answer) => {
+        // In the check phase with the turn's other answers, as the token read (token-read.ts).
+        await nextTurn();
+        relay(res, answer, requestId);
+      },
+      beforeError: (error) => {
+        if (res.headersSent) return;
+        const e = toBrokerError(error);
         setResponseHeaders(res, requestId);
         res.setHeader('Broker-Error', e.expose ? e.code : 'server_error');
         res.setHeader('Broker-Attempts', e.headers['Broker-Attempts'] ?? '0');
         // An unread body (a refusal before reading it) is not worth draining.
         if (!req.readableEnded) res.shouldKeepAlive = false;
-      }
-      answerError(c.logger, PROXY_ROUTE, res, error);
-    };
-    const keys = guard.blocking() ? authFailureKeys(c, req) : undefined;
-    const blocked = keys ? guard.blockedFor(keys.ip) : undefined;
-    if (blocked !== undefined) {
-      fail(rateLimited(blocked));
-      return;
-    }
-    serve(req, requestId, match, callerSignal(res))
-      .then((answer) => relay(res, answer, requestId))
-      .catch(async (error: unknown) => {
-        if (toBrokerError(error).status !== 401) throw error;
-        throw (await recordAuthFailure(c, authFailureKeys(c, req))) ?? error;
-      })
-      .catch(fail);
+      },
+    });
   };
 }

@@ -105,7 +105,7 @@ export const METRIC_CATALOG = {
   token_broker_proxy_requests_total: broker(
     'counter',
     ['provider', 'method', 'status_class'],
-    'Proxied calls by provider, method and answered status class (1xx–5xx; broker answers included)',
+    'Proxied calls by provider, method and answered status class (1xx–5xx; broker answers included; caller_gone: the caller left before its answer, e.g. during a back-off wait)',
   ),
   token_broker_proxy_duration_seconds: broker(
     'histogram',

@@ -3,7 +3,7 @@ import { children, registry } from '../observability/metrics.js';
 
 export const proxyRequests = new Counter({
   name: 'token_broker_proxy_requests_total',
-  help: 'Proxied calls by provider, method and answered status class (1xx–5xx; broker answers included)',
+  help: 'Proxied calls by provider, method and answered status class (1xx–5xx; broker answers included; caller_gone: the caller left before its answer, e.g. during a back-off wait)',
   labelNames: ['provider', 'method', 'status_class'] as const,
   registers: [registry],
 });

@@ -65,7 +65,7 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
 
 /**
  * Client authentication for `POST /oauth/token`: `client_secret_basic`,
- * `client_secret_post`, or `private_key_jwt` (RFC 7523) against the service's JWKS,
+ * `client_secret_post` (the current client secret, or the replaced one until its expiry), or `private_key_jwt` (RFC 7523) against the service's JWKS,
  * each assertion `jti` usable once.
  *
  * @example
@@ -80,8 +80,12 @@ export function createClientAuthenticator(deps: {
 }) {
   async function bySecret(id: string, secret: string, basic: boolean): Promise<ServicePrincipal> {
     const row = await deps.services.findByClientId(id);
-    const ok = matchesHash(secret, row?.clientSecretHash ?? DUMMY_HASH);
-    if (!row || !ok) throw invalidClient(basic);
+    // Both comparisons always run, so the answer's timing does not tell which one matched.
+    const current = matchesHash(secret, row?.clientSecretHash ?? DUMMY_HASH);
+    const previous = matchesHash(secret, row?.previousClientSecretHash ?? DUMMY_HASH);
+    const previousValid =
+      previous && (row?.previousClientSecretExpiresAt?.getTime() ?? 0) > deps.clock.now().getTime();
+    if (!row || !(current || previousValid)) throw invalidClient(basic);
     return toPrincipal(row);
   }
 

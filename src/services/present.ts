@@ -54,6 +54,15 @@ export const createdApiKeySchema = apiKeySchema.omit({ last_used_at: true }).ext
   api_key: z.string(),
 });
 
+/** `POST /admin/services/{id}/client-secret`' answer: the only time the new secret is shown. */
+export const rotatedClientSecretSchema = z.object({
+  client_id: z.string(),
+  client_secret: z.string(),
+  previous_expires_at: timestamp
+    .nullable()
+    .describe('until then the replaced secret works too; null: it stopped at once'),
+});
+
 type PresentedService = z.output<typeof serviceSchema>;
 
 /** @example res.json(presentService(service)) */
@@ -98,4 +107,15 @@ export const presentCreatedApiKey = (
   api_key: apiKey,
   created_at: k.createdAt.toISOString(),
   expires_at: k.expiresAt?.toISOString() ?? null,
+});
+
+/** The answer of `POST /admin/services/{id}/client-secret`: the only time the secret is shown. */
+export const presentRotatedClientSecret = (r: {
+  clientId: string;
+  clientSecret: string;
+  previousExpiresAt: Date | null;
+}): z.output<typeof rotatedClientSecretSchema> => ({
+  client_id: r.clientId,
+  client_secret: r.clientSecret,
+  previous_expires_at: r.previousExpiresAt?.toISOString() ?? null,
 });

@@ -51,3 +51,9 @@ export const serviceKeyParams = serviceParams.extend({ key_id: z.string().min(1)
 export const createKeyBody = z.strictObject({
   expires_at: z.iso.datetime({ offset: true }).optional(),
 });
+
+/** The body of `POST /admin/services/{id}/client-secret`. */
+export const rotateClientSecretBody = z.strictObject({
+  /** Until when the replaced secret keeps working; 24 h from now when absent. */
+  previous_expires_at: z.iso.datetime({ offset: true }).optional(),
+});

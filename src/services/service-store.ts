@@ -8,6 +8,7 @@ import { invalidRequest, invalidToken, notFound } from '../errors/index.js';
 import { newId } from '../ids.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../tokens/broker-jwt.js';
 import { createApiKeys } from './api-keys.js';
+import { createClientSecrets } from './client-secrets.js';
 import { apiKeyId, generateApiKey, generateClientSecret, matchesHash } from './credentials.js';
 
 /** What a service may reach: only connections of its allowed providers. */
@@ -133,6 +134,7 @@ export function createServiceStore(deps: {
     deps.changes.announce('token_broker_service', serviceId);
   };
   const keys = createApiKeys({ prisma, clock: deps.clock, revoked: forget });
+  const clientSecrets = createClientSecrets({ prisma, clock: deps.clock, changed: forget });
 
   /** `allowed_providers` may only name registered providers. */
   async function assertProvidersExist(allowed: readonly string[]): Promise<void> {
@@ -160,6 +162,8 @@ export function createServiceStore(deps: {
   return {
     /** The service's API keys (issue, list, revoke) for rotation with an overlap. */
     keys,
+    /** The service's client secret (rotation with an overlap). */
+    clientSecrets,
     /**
      * Creates a service with one API key and a client secret, both returned only here.
      * @throws BrokerError invalid_request for a plain-http return origin in production.

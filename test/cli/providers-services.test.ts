@@ -119,7 +119,7 @@ describe('token-broker providers and services', () => {
   );
 
   it(
-    'services update changes the policy; keys create, list and revoke rotate a key',
+    'services update changes the policy; keys create, list and revoke rotate a key; client-secret rotates the secret',
     async () => {
       const updated = await cli(
         '--json',
@@ -145,6 +145,19 @@ describe('token-broker providers and services', () => {
       const revoked = await cli('services', 'keys', 'revoke', serviceId, key.id);
       expect(revoked.stdout).toContain(`revoked key ${key.id}`);
       expect(await db.prisma.serviceApiKey.count({ where: { serviceId } })).toBe(1);
+
+      const rotated = await cli('--json', 'services', 'client-secret', serviceId);
+      const shown = JSON.parse(rotated.stdout) as { client_secret: string };
+      expect(shown).toStrictEqual({
+        client_id: serviceId,
+        client_secret: expect.stringMatching(/^tbs_/),
+        previous_expires_at: expect.any(String),
+      });
+      const row = await db.prisma.service.findUniqueOrThrow({ where: { id: serviceId } });
+      expect(row.previousClientSecretHash).not.toBeNull();
+      expect(row.previousClientSecretExpiresAt?.getTime()).toBeGreaterThan(
+        Date.now() + 23 * 3600_000,
+      );
     },
     CLI_TIMEOUT_MS,
   );

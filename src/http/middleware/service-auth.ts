@@ -2,7 +2,7 @@ import type { RequestHandler, Response } from 'express';
 import type { Container } from '../../container.js';
 import { BrokerError } from '../../errors/index.js';
 import type { ServicePrincipal } from '../../services/service-store.js';
-import { bearerToken } from './admin-auth.js';
+import { authenticateBearer } from '../service-request.js';
 
 /**
  * Authenticates an internal service by `Authorization: Bearer <API key or broker JWT>`
@@ -13,8 +13,7 @@ import { bearerToken } from './admin-auth.js';
  */
 export function authenticateService(c: Container): RequestHandler {
   return (req, res, next) => {
-    c.services
-      .requireBearer(bearerToken(req.headers.authorization), req.headers.authorization)
+    authenticateBearer(c, req)
       .then((service) => {
         res.locals.service = service;
         next();

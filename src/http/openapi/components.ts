@@ -24,9 +24,15 @@ import {
   apiKeySchema,
   createdApiKeySchema,
   createdServiceSchema,
+  rotatedClientSecretSchema,
   serviceSchema,
 } from '../../services/present.js';
-import { createKeyBody, createServiceBody, updateServiceBody } from '../../services/schema.js';
+import {
+  createKeyBody,
+  createServiceBody,
+  rotateClientSecretBody,
+  updateServiceBody,
+} from '../../services/schema.js';
 import { directConnectionSchema } from '../../static-credentials/present.js';
 import { directConnectionBody } from '../../static-credentials/schema.js';
 import { tokenSchema } from '../../tokens/present.js';
@@ -59,6 +65,7 @@ const requests = {
   CreateServiceRequest: createServiceBody,
   UpdateServiceRequest: updateServiceBody,
   CreateApiKeyRequest: createKeyBody,
+  RotateClientSecretRequest: rotateClientSecretBody,
   CreateWebhookEndpointRequest: createEndpointBody,
   UpdateWebhookEndpointRequest: updateEndpointBody,
 };
@@ -88,6 +95,7 @@ const responses = {
   ApiKey: apiKeySchema,
   ApiKeyPage: pageSchema(apiKeySchema),
   CreatedApiKey: createdApiKeySchema,
+  RotatedClientSecret: rotatedClientSecretSchema,
   WebhookEndpoint: endpointSchema,
   WebhookEndpointPage: pageSchema(endpointSchema),
   WebhookEndpointWithSecret: endpointWithSecretSchema,

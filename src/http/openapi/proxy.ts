@@ -1,4 +1,4 @@
-import { idParam } from '../../connections/schemas.js';
+import { serviceConnectionParams } from '../token-read.js';
 import { errorBodySchema } from '../../errors/schema.js';
 import { errorResponse, json, pathParameters, serviceAuth, type PathItems } from './shared.js';
 
@@ -25,7 +25,7 @@ const operation = (method: string) => ({
     "Forwards to `{api_base_url}/{path}?{query}` with the connection's credential injected (Bearer, the template's API-key header or parameter, or Basic). The caller's Authorization, Cookie, Host, Forwarded/X-Forwarded-*, hop-by-hop and Broker-* headers are not forwarded; bodies stream both ways. Upstream 401: one refresh and one retry. 429/502/503/504 and connection errors: retried with back-off honouring Retry-After for idempotent methods or with an Idempotency-Key, within PROXY_MAX_ATTEMPTS and PROXY_TIMEOUT_MS. A spent quota is answered 429 rate_limited without calling, on every replica.",
   security: serviceAuth,
   parameters: [
-    ...pathParameters(idParam),
+    ...pathParameters(serviceConnectionParams),
     {
       name: 'path',
       in: 'path',

@@ -1,5 +1,6 @@
 import { connectionSchema } from '../../connections/present.js';
-import { serviceConnectionFilters, serviceConnectionParams } from '../../connections/schemas.js';
+import { serviceConnectionFilters } from '../../connections/schemas.js';
+import { serviceConnectionParams } from '../token-read.js';
 import { tokenSchema } from '../../tokens/present.js';
 import { tokenQuery } from '../../tokens/schema.js';
 import { schemas } from './components.js';

@@ -1,11 +1,13 @@
 import {
   createdApiKeySchema,
   createdServiceSchema,
+  rotatedClientSecretSchema,
   serviceSchema,
 } from '../../services/present.js';
 import {
   createKeyBody,
   createServiceBody,
+  rotateClientSecretBody,
   serviceKeyParams,
   serviceParams,
   updateServiceBody,
@@ -100,6 +102,22 @@ export const servicePaths: PathItems = {
       parameters: idParameter,
       responses: {
         '200': json('every key (one page)', schemas.ApiKeyPage),
+        '401': errorResponse,
+        '404': errorResponse,
+      },
+    },
+  },
+  '/admin/services/{id}/client-secret': {
+    post: {
+      operationId: 'rotateServiceClientSecret',
+      summary:
+        'Rotate the client secret with an overlap; the new secret appears only here, the replaced one works until previous_expires_at (default 24 h; a past time ends it at once)',
+      security: adminAuth,
+      parameters: idParameter,
+      requestBody: { ...jsonBody(rotateClientSecretBody), required: false },
+      responses: {
+        '201': json('rotated', rotatedClientSecretSchema),
+        '400': errorResponse,
         '401': errorResponse,
         '404': errorResponse,
       },

@@ -52,7 +52,9 @@ function parameters(schema: z.ZodObject, where: 'path' | 'query') {
     required?: string[];
   };
   return Object.entries(object.properties).map(([param, property]) => {
-    const { description, ...rest } = property;
+    // A whole number is parsed from its digits (validate.ts); the digit pattern is not its type.
+    const { description, pattern, ...rest } = property;
+    if (pattern !== undefined && rest.type !== 'integer') rest.pattern = pattern;
     return {
       name: param,
       in: where,

@@ -4,11 +4,13 @@ import {
   presentApiKey,
   presentCreatedApiKey,
   presentCreatedService,
+  presentRotatedClientSecret,
   presentService,
 } from '../../services/present.js';
 import {
   createKeyBody,
   createServiceBody,
+  rotateClientSecretBody,
   serviceKeyParams,
   serviceParams,
   updateServiceBody,
@@ -100,5 +102,21 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
       adminAction(adminActorOf(c, req, res), 'service.key_revoke', { service_id: id, key_id }),
     );
     res.status(204).end();
+  });
+
+  routes.add('POST', '/admin/services/:id/client-secret', admin, async (req, res) => {
+    const { id } = parse(serviceParams, req.params);
+    const body = parse(rotateClientSecretBody, req.body ?? {});
+    const rotated = await c.services.clientSecrets.rotate(id, {
+      previousExpiresAt:
+        body.previous_expires_at === undefined ? undefined : new Date(body.previous_expires_at),
+    });
+    c.audit.record(
+      adminAction(adminActorOf(c, req, res), 'service.client_secret_rotate', {
+        service_id: id,
+        previous_expires_at: rotated.previousExpiresAt?.toISOString() ?? null,
+      }),
+    );
+    res.status(201).json(presentRotatedClientSecret(rotated));
   });
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createApp } from '../../src/http/app.js';
+import { createApp, preRouteStages } from '../../src/http/app.js';
 import { createFastPath } from '../../src/http/fast-path.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { buildConnection, buildProvider } from '../support/factories.js';
@@ -240,5 +240,18 @@ describe('the token read fast path answers exactly as the Express route', () => 
     } finally {
       await new Promise<void>((ok) => server.close(() => ok()));
     }
+  });
+
+  it('meets every middleware of the app: each one before the routes is a declared stage', () => {
+    const stages = preRouteStages(broker.container);
+    const app = createApp(broker.container, stages);
+    const layers = (app as unknown as { router: { stack: { handle: unknown; route?: unknown }[] } })
+      .router.stack;
+    const beforeRoutes = layers.slice(
+      0,
+      layers.findIndex((layer) => layer.route !== undefined),
+    );
+    expect(beforeRoutes.map((layer) => layer.handle)).toEqual(stages.map((s) => s.handler));
+    for (const stage of stages) expect(stage.rawRoutes.length).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,53 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Container } from '../container.js';
+import { rateLimited, toBrokerError } from '../errors/index.js';
+import type { ServicePrincipal } from '../services/service-store.js';
+import { bearerToken } from './middleware/admin-auth.js';
+import { answerError } from './middleware/errors.js';
+import { authFailureKeys, recordAuthFailure } from './middleware/rate-limit.js';
+
+/** What one service request does once its caller is known, and how its answer is written. */
+export interface ServiceRequest<A> {
+  /** The route pattern: errors are answered as this route's (JSON or a page). */
+  route: string;
+  serve(caller: ServicePrincipal): Promise<A>;
+  write(answer: A): void | Promise<void>;
+  /** Runs before the broker answers an error itself (its own headers are not sent yet). */
+  beforeError?(error: unknown): void;
+}
+
+/** The caller of `Authorization: Bearer <API key or broker JWT>`; 401 `invalid_token` otherwise. */
+export const authenticateBearer = (c: Container, req: IncomingMessage) =>
+  c.services.requireBearer(bearerToken(req.headers.authorization), req.headers.authorization);
+
+/**
+ * The one pipeline of the service routes answered outside Express's middleware — the token
+ * read (raw fast path and Express route alike) and the proxy: the failed-authentication
+ * guard (no I/O), authentication, serve, write, and a 401 counted before it is answered,
+ * so that the next guess already meets the block. Every error is answered here.
+ *
+ * @example
+ * await runServiceRequest(c, req, res, tokenRead(c, req, res, requestId, params, query));
+ */
+export async function runServiceRequest<A>(
+  c: Container,
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: ServiceRequest<A>,
+): Promise<void> {
+  const guard = c.rateLimits.authFailures;
+  try {
+    const keys = guard.blocking() ? authFailureKeys(c, req) : undefined;
+    const blocked = keys ? guard.blockedFor(keys.ip) : undefined;
+    if (blocked !== undefined) throw rateLimited(blocked);
+    const answer = await request.serve(await authenticateBearer(c, req));
+    await request.write(answer);
+  } catch (error) {
+    const instead =
+      toBrokerError(error).status === 401
+        ? await recordAuthFailure(c, authFailureKeys(c, req))
+        : undefined;
+    request.beforeError?.(instead ?? error);
+    answerError(c.logger, request.route, res, instead ?? error);
+  }
+}
