@@ -287,6 +287,16 @@ describe('every documented operation answers as /openapi.json says', () => {
       },
     });
 
+    await send(
+      'rotateServiceClientSecret',
+      `/admin/services/${String(app.id)}/client-secret`,
+      201,
+      {
+        token: admin,
+        body: {},
+      },
+    );
+
     // The service API: a connection holding real upstream tokens, one made without a browser.
     const issued = await upstream.issueTokens('broker', 'alice');
     const connection = await buildConnection(broker.db.prisma, broker.container.keyring, {
