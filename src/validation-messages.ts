@@ -66,15 +66,18 @@ const FORMAT_WORDS: Record<string, string> = {
   regex: 'has characters that are not allowed here',
 };
 
+const valueAt = (input: unknown, path: readonly PropertyKey[]) =>
+  path.reduce<unknown>(
+    (v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+    input,
+  );
+
 /** One issue in words a person can act on (without the field path). */
 function words(issue: Issue, input: unknown, schema: z.ZodType): string {
   if (!ZOD_DEFAULT.test(issue.message)) return issue.message;
   switch (issue.code) {
     case 'invalid_type': {
-      const value = issue.path.reduce<unknown>(
-        (v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined),
-        input,
-      );
+      const value = valueAt(input, issue.path);
       if (value === undefined) return 'is required';
       const got = value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value;
       return `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, not ${got}`;
@@ -124,4 +127,30 @@ export function describeIssues(
     return where ? `${where}: ${text}` : text;
   });
   return [...new Set(parts)].join('; ') || 'invalid input';
+}
+
+/**
+ * The first problem of each top-level field of a zod failure, in the same plain words, for
+ * forms that show a message next to its field (`""` holds problems of the whole input).
+ *
+ * @example
+ * issuesByField(result.error.issues, body, createServiceBody); // { name: 'must not be empty' }
+ */
+export function issuesByField(
+  issues: readonly Issue[],
+  input: unknown,
+  schema: z.ZodType,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const issue of issues) {
+    const field = issue.code === 'unrecognized_keys' ? '' : String(issue.path[0] ?? '');
+    const rest = issue.path.slice(1).map(String).join('.');
+    // An item of a list is named by what was typed, not by its index.
+    const item = issue.path.length === 2 ? valueAt(input, issue.path) : undefined;
+    const where = typeof item === 'string' ? `"${item}"` : rest;
+    const text = `${where ? `${where}: ` : ''}${words(issue, input, schema)}`;
+    // The first problem of a field is the one to fix first; the next shows after that.
+    out[field] ??= text;
+  }
+  return out;
 }

@@ -5,6 +5,8 @@ import {
   createKeyBody,
   createServiceBody,
   rotateClientSecretBody,
+  toNewService,
+  toServicePatch,
   updateServiceBody,
 } from '../services/schema.js';
 import { parse } from '../validate.js';
@@ -46,14 +48,7 @@ export function registerServiceCommands(program: Command, json: () => boolean): 
     .action((name: string, o: PolicyOptions) =>
       withContext(async (c) => {
         const body = parse(createServiceBody, { name, ...policyFields(o) });
-        const created = await c.container.services.create({
-          name: body.name,
-          displayName: body.display_name,
-          connectionAccess: body.connection_access,
-          allowedProviders: body.allowed_providers,
-          allowedReturnTo: body.allowed_return_to,
-          jwks: body.jwks,
-        });
+        const created = await c.container.services.create(toNewService(body));
         c.container.audit.record(
           adminAction(CLI_ACTOR, 'service.create', { service_id: created.service.id }),
         );
@@ -106,13 +101,7 @@ export function registerServiceCommands(program: Command, json: () => boolean): 
           ...(o.name === undefined ? {} : { name: o.name }),
           ...policyFields(o),
         });
-        const updated = await c.container.services.update(id, {
-          name: body.name,
-          displayName: body.display_name,
-          connectionAccess: body.connection_access,
-          allowedProviders: body.allowed_providers,
-          allowedReturnTo: body.allowed_return_to,
-        });
+        const updated = await c.container.services.update(id, toServicePatch(body));
         const fields = Object.keys(body).sort().join(',');
         c.container.audit.record(
           adminAction(CLI_ACTOR, 'service.update', { service_id: id, fields }),

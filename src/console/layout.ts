@@ -57,8 +57,17 @@ export function when(value: string | Date | null): SafeHtml {
 
 export const badge = (status: string) => html`<span class="badge ${status}">${status}</span>`;
 
-/** A signed-in page: navigation, sign-out, then the body. */
-export function layout(title: string, csrf: string, body: SafeHtml, current = ''): string {
+/** The console's one script: the copy buttons of `copyBox` (served from `/assets/`). */
+export const CONSOLE_SCRIPT = '/assets/console.js';
+
+/** A signed-in page: navigation, sign-out, then the body; `copy` loads the copy buttons' script. */
+export function layout(
+  title: string,
+  csrf: string,
+  body: SafeHtml,
+  current = '',
+  options: { copy?: boolean } = {},
+): string {
   return page(
     title,
     html`<header class="console">
@@ -68,6 +77,7 @@ export function layout(title: string, csrf: string, body: SafeHtml, current = ''
         </form>
       </header>
       ${body}`,
+    options.copy ? [CONSOLE_SCRIPT] : [],
   );
 }
 

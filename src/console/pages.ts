@@ -219,39 +219,29 @@ export function providersPage(input: { csrf: string; providers: ProviderSummary[
   );
 }
 
-/** Registered services (no credentials). */
+/** Registered services (no credentials), each linking to its page. */
 export function servicesPage(input: { csrf: string; services: ServiceSummary[] }): string {
   return layout(
     'Services',
     input.csrf,
-    html`<h1>Services</h1>
-      ${
-        input.services.length === 0
-          ? html`<p>No services registered.</p>`
-          : html`<table>
-              <thead>
-                <tr>
-                  <th>Id</th>
-                  <th>Name</th>
-                  <th>Allowed providers</th>
-                  <th>Allowed return_to</th>
-                  <th>Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${input.services.map(
-                  (s) =>
-                    html`<tr>
-                      <td><code>${s.id}</code></td>
-                      <td>${s.name}</td>
-                      <td>${s.allowedProviders.join(', ') || '—'}</td>
-                      <td>${s.allowedReturnTo.join(', ') || '—'}</td>
-                      <td>${when(s.createdAt.toISOString())}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-      }`,
+    html`<div class="title-row">
+        <h1>Services</h1>
+        <a class="btn primary" href="/console/services/new">New service</a>
+      </div>
+      ${table(
+        ['Name', 'Id', 'Allowed providers', 'Allowed return_to', 'Created'],
+        input.services.map(
+          (s) =>
+            html`<tr>
+              <td><a href="/console/services/${s.id}">${s.name}</a></td>
+              <td><code>${s.id}</code></td>
+              <td>${s.allowedProviders.join(', ') || '—'}</td>
+              <td>${s.allowedReturnTo.join(', ') || '—'}</td>
+              <td>${when(s.createdAt.toISOString())}</td>
+            </tr>`,
+        ),
+        'No services registered yet.',
+      )}`,
     '/console/services',
   );
 }

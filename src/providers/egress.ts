@@ -1,4 +1,4 @@
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent, getGlobalDispatcher, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { hostOf, isPrivateAddress, publicOnlyLookup } from '../webhooks/destination.js';
 import { invalidRequest } from '../errors/index.js';
 
@@ -26,6 +26,15 @@ export function providerFetch(allowPrivate: boolean): typeof fetch {
       dispatcher: pinned,
     })) as unknown as typeof fetch;
 }
+
+/**
+ * The dispatcher for provider calls made with undici's `request` (the token endpoint's):
+ * {@link pinned} where private destinations are refused, else undici's keep-alive agent.
+ *
+ * @example await request(tokenEndpoint, { method: 'POST', body, dispatcher: providerDispatcher(false) });
+ */
+export const providerDispatcher = (allowPrivate: boolean): Dispatcher =>
+  allowPrivate ? getGlobalDispatcher() : pinned;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 

@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
-import { providerFetch } from './egress.js';
+import { request, type Dispatcher } from 'undici';
+import { providerDispatcher, providerFetch } from './egress.js';
 import { findTemplate } from './templates/index.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 import type { ProviderRecord, TokenResult } from './types.js';
@@ -48,8 +49,8 @@ const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 /** A form-encoded token response (old GitHub, some Facebook-era APIs) as JSON; numbers as numbers. */
-async function formAsJson(response: Response): Promise<Record<string, unknown> | undefined> {
-  const form = new URLSearchParams(await response.clone().text());
+function formAsJson(text: string): Record<string, unknown> | undefined {
+  const form = new URLSearchParams(text);
   if (!form.has('access_token') && !form.has('error')) return undefined;
   const body: Record<string, unknown> = Object.fromEntries(form);
   if (typeof body.expires_in === 'string' && /^\d+$/.test(body.expires_in)) {
@@ -58,16 +59,61 @@ async function formAsJson(response: Response): Promise<Record<string, unknown> |
   return body;
 }
 
-async function responseBody(response: Response): Promise<Record<string, unknown> | undefined> {
-  const type = response.headers.get('content-type') ?? '';
-  if (/x-www-form-urlencoded|text\/plain/.test(type)) return formAsJson(response);
+function parsedBody(type: string, text: string): Record<string, unknown> | undefined {
+  if (/x-www-form-urlencoded|text\/plain/.test(type)) return formAsJson(text);
   if (!type.includes('json')) return undefined;
-  const body: unknown = await response
-    .clone()
-    .json()
-    .catch(() => undefined);
-  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined;
+  try {
+    const body: unknown = JSON.parse(text);
+    return typeof body === 'object' && body !== null
+      ? (body as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
+
+/** A token endpoint's answer, read whole (token responses are small). */
+interface TokenAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/**
+ * The token endpoint's call with undici's `request` rather than `fetch`: the refresher
+ * makes one per refresh, and `fetch`'s WHATWG streams, transferable bodies and the clone
+ * the dialects needed were about a third of a refresh's CPU (docs/PERFORMANCE.md).
+ * Redirects are not followed (openid-client asks for `redirect: 'manual'` anyway).
+ */
+async function callTokenEndpoint(
+  url: string,
+  init: client.CustomFetchOptions,
+  dispatcher: Dispatcher,
+): Promise<TokenAnswer> {
+  const body = init.body;
+  const answer = await request(url, {
+    method: 'POST',
+    headers: init.headers,
+    body:
+      body instanceof URLSearchParams ? body.toString() : ((body as string | undefined) ?? null),
+    ...(init.signal ? { signal: init.signal } : {}),
+    dispatcher,
+  });
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(answer.headers)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      headers.append(name, v);
+    }
+  }
+  return { status: answer.statusCode, headers, text: await answer.body.text() };
+}
+
+/** The answer as openid-client reads it (statuses without a body get none). */
+const asResponse = (a: TokenAnswer) =>
+  new Response(a.text === '' || a.status === 204 || a.status === 304 ? null : a.text, {
+    status: a.status,
+    headers: a.headers,
+  });
 
 /** Slack user tokens: `authed_user.{access_token,…}` lifted to the top, the rest kept as is. */
 function lift(body: Record<string, unknown>, tokenPath: string | undefined) {
@@ -88,32 +134,35 @@ function lift(body: Record<string, unknown>, tokenPath: string | undefined) {
  * of §5.2 (`bad_verification_code` → `invalid_grant`), form-encoded bodies become JSON,
  * a token nested under the template's `tokenPath` (Slack's `authed_user`) is lifted, and
  * a missing or unusual `token_type` (Slack's `bot`) is read as `Bearer`, which is how
- * those tokens are used.
+ * those tokens are used. The token endpoint is called with undici's `request`
+ * ({@link callTokenEndpoint}); every other endpoint with `fetch`.
  */
 function tokenDialects(
   tokenEndpoint: string | undefined,
   tokenPath: string | undefined,
   fetch: typeof globalThis.fetch,
+  dispatcher: Dispatcher,
 ): client.CustomFetch {
   const target = URL.canParse(tokenEndpoint ?? '')
     ? new URL(tokenEndpoint ?? '').href
     : tokenEndpoint;
   return async (url, init) => {
-    const response = await fetch(url, init as RequestInit);
-    if (url !== target || response.status !== 200) return response;
-    const parsed = await responseBody(response);
-    if (parsed === undefined) return response;
+    if (url !== target || init.method !== 'POST') return fetch(url, init as RequestInit);
+    const answer = await callTokenEndpoint(url, init, dispatcher);
+    if (answer.status !== 200) return asResponse(answer);
+    const type = answer.headers.get('content-type') ?? '';
+    const parsed = parsedBody(type, answer.text);
+    if (parsed === undefined) return asResponse(answer);
     const body = lift(parsed, tokenPath);
     if (typeof body.error === 'string' && body.access_token === undefined) {
       return json(400, { error: ERROR_ALIASES[body.error] ?? body.error });
     }
-    const type = typeof body.token_type === 'string' ? body.token_type.toLowerCase() : undefined;
-    if (typeof body.access_token === 'string' && type !== 'bearer' && type !== 'dpop') {
+    const tokenType =
+      typeof body.token_type === 'string' ? body.token_type.toLowerCase() : undefined;
+    if (typeof body.access_token === 'string' && tokenType !== 'bearer' && tokenType !== 'dpop') {
       return json(200, { ...body, token_type: 'Bearer' });
     }
-    return body === parsed && response.headers.get('content-type')?.includes('json')
-      ? response
-      : json(200, body);
+    return body === parsed && type.includes('json') ? asResponse(answer) : json(200, body);
   };
 }
 
@@ -131,6 +180,7 @@ export function createProviderOAuth(options: {
   allowPrivateUrls: boolean;
 }) {
   const fetch = providerFetch(options.allowPrivateUrls);
+  const dispatcher = providerDispatcher(options.allowPrivateUrls);
   const cache = new Map<string, { version: number; config: Promise<client.Configuration> }>();
   // Connection-level template placeholders give one provider several endpoint sets.
   const cacheKey = (p: ProviderRecord) =>
@@ -147,6 +197,7 @@ export function createProviderOAuth(options: {
         p.metadata.token_endpoint,
         p.template ? findTemplate(p.template)?.tokenPath : undefined,
         fetch,
+        dispatcher,
       );
       if (isLoopbackHttp(p.metadata)) client.allowInsecureRequests(c);
       // openid-client trusts TLS for ID tokens from the token endpoint unless told to

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_KEY } from '../providers/provider-key.js';
-import { CONNECTION_ACCESS } from './service-store.js';
+import { CONNECTION_ACCESS, type NewService, type ServicePatch } from './service-store.js';
 
 /** An origin exactly as browsers send it: scheme://host[:port], nothing after. */
 const origin = z
@@ -56,4 +56,24 @@ export const createKeyBody = z.strictObject({
 export const rotateClientSecretBody = z.strictObject({
   /** Until when the replaced secret keeps working; 24 h from now when absent. */
   previous_expires_at: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** A parsed `POST /admin/services` body in the service store's words. */
+export const toNewService = (b: z.output<typeof createServiceBody>): NewService => ({
+  name: b.name,
+  displayName: b.display_name,
+  connectionAccess: b.connection_access,
+  allowedProviders: b.allowed_providers,
+  allowedReturnTo: b.allowed_return_to,
+  jwks: b.jwks,
+});
+
+/** A parsed `PATCH /admin/services/{id}` body in the service store's words. */
+export const toServicePatch = (b: z.output<typeof updateServiceBody>): ServicePatch => ({
+  name: b.name,
+  displayName: b.display_name,
+  connectionAccess: b.connection_access,
+  allowedProviders: b.allowed_providers,
+  allowedReturnTo: b.allowed_return_to,
+  jwks: b.jwks,
 });

@@ -33,10 +33,10 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
 }
 
 /**
- * A complete, accessible page using only the broker's own stylesheet (no inline script or
- * style, so the strict CSP holds).
+ * A complete, accessible page using only the broker's own stylesheet and, where given, its
+ * own scripts (no inline script or style, so the strict CSP holds).
  */
-export function page(title: string, body: SafeHtml): string {
+export function page(title: string, body: SafeHtml, scripts: readonly string[] = []): string {
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -44,6 +44,7 @@ export function page(title: string, body: SafeHtml): string {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · Token Broker</title>
         <link rel="stylesheet" href="/assets/broker.css" />
+        ${scripts.map((src) => html`<script src="${src}" defer></script>`)}
       </head>
       <body class="console">
         <main>${body}</main>

@@ -6,6 +6,7 @@
 export const BROKER_CSS = `:root{color-scheme:light dark;--bg:#f4f5f7;--card:#fff;--text:#1b1f24;--muted:#57606a;--line:#d8dee4;--accent:#0b5cd6;--accent-text:#fff;--accent-hover:#0a4fb8;--danger:#b42318;--ok:#1a7f37;--warn:#8a5300;--focus:#0b5cd6;--radius:14px;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;line-height:1.5;-webkit-text-size-adjust:100%}
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--card:#161b22;--text:#e6edf3;--muted:#9da7b3;--line:#30363d;--accent:#4493f8;--accent-text:#0d1117;--accent-hover:#6cb0ff;--danger:#ff7b72;--ok:#3fb950;--warn:#d29922;--focus:#6cb0ff}}
 *,*::before,*::after{box-sizing:border-box}
+[hidden]{display:none!important}
 body{margin:0;background:var(--bg);color:var(--text);font-size:1rem}
 a{color:var(--accent)}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
@@ -85,6 +86,27 @@ dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}
 a.button{display:inline-block;padding:.3rem .6rem;border:1px solid currentColor;border-radius:.25rem;text-decoration:none}
 .danger{color:var(--danger)}
 button.danger{border:1px solid var(--danger);background:var(--danger);color:#fff}
+textarea{font:inherit;color:var(--text);background:var(--card);border:1px solid var(--muted);border-radius:8px;padding:.6rem .7rem;width:100%;resize:vertical}
+p.hint{color:var(--muted);font-size:.875rem}
+.field-error{color:var(--danger);font-size:.875rem;font-weight:600;margin:0}
+.field.invalid input,.field.invalid select,.field.invalid textarea{border:2px solid var(--danger)}
+.panel{max-width:42rem}
+h2.part{font-size:1.125rem;margin-top:2rem;padding-top:1.25rem;border-top:1px solid var(--line)}
+fieldset.checks{border:0;padding:0;margin:1rem 0 0;min-width:0}
+fieldset.checks legend{font-weight:600;padding:0;margin-bottom:.3rem}
+.check{display:flex;align-items:center;gap:.5rem;padding:.2rem 0}
+.check input{width:1.1rem;height:1.1rem;margin:0}
+.copy-row{display:flex;gap:.5rem}
+.copy-row input{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9rem;min-width:0}
+.copy-row button{flex:none}
+.copy-status:empty{display:none}
+.title-row{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;justify-content:space-between}
+.title-row h1{margin:0}
+.alert.warn{border-color:var(--warn)}
+body.console .actions{flex-direction:row;flex-wrap:wrap;margin-top:1rem}
+body.console .actions>*{flex:none}
+.row-actions{display:flex;flex-wrap:wrap;gap:.4rem}
+.choices.templates{grid-template-columns:repeat(auto-fill,minmax(13rem,1fr))}
 /* Last, so it wins over the console rules above on a phone. */
 @media (max-width:600px){body.console{padding:.75rem}body.console main{padding:1rem}form.filters{flex-direction:column;align-items:stretch}form.filters input,form.filters select{width:100%}}
 `;

@@ -140,7 +140,12 @@ describe('every documented operation answers as /openapi.json says', () => {
     operationId: string,
     path: string,
     expected: number,
-    init: { body?: unknown; form?: Record<string, string>; token?: string; cookie?: string } = {},
+    init: {
+      body?: unknown;
+      form?: Record<string, string> | [string, string][];
+      token?: string;
+      cookie?: string;
+    } = {},
     extra: RequestInit = {},
   ): Promise<{ res: Response; text: string; body: Record<string, unknown> }> {
     const entry = operations.get(operationId);
@@ -187,6 +192,7 @@ describe('every documented operation answers as /openapi.json says', () => {
     await send('getMetrics', '/metrics', 200);
     await send('getOpenApiDocument', '/openapi.json', 200);
     await send('getStylesheet', '/assets/broker.css', 200);
+    await send('getConsoleScript', '/assets/console.js', 200);
     await send('getAuthorizationServerMetadata', '/.well-known/oauth-authorization-server', 200);
     await send('getJwks', '/.well-known/jwks.json', 200);
 
@@ -491,6 +497,53 @@ describe('every documented operation answers as /openapi.json says', () => {
     ] as const) {
       await send(operationId, path, 200, signedInCookie);
     }
+    const consoleService = `/console/services/${String(app.id)}`;
+    await send('getConsoleNewService', '/console/services/new', 200, signedInCookie);
+    const serviceForm: [string, string][] = [
+      ['csrf', csrf],
+      ['name', 'App'],
+      ['connection_access', 'own'],
+      ['allowed_providers', 'idp'],
+      ['allowed_providers', 'hub'],
+      ['allowed_providers', 'hub2'],
+      ['allowed_return_to', APP_ORIGIN],
+    ];
+    await send('consoleCreateService', '/console/services/new', 201, {
+      ...signedInCookie,
+      form: serviceForm.map(([k, v]) => [k, k === 'name' ? 'Console app' : v]),
+    });
+    await send('getConsoleService', consoleService, 200, signedInCookie);
+    await send('consoleUpdateService', consoleService, 303, {
+      ...signedInCookie,
+      form: serviceForm,
+    });
+    await send('consoleCreateServiceKey', `${consoleService}/keys`, 201, {
+      ...signedInCookie,
+      form: { csrf },
+    });
+    const { body: keys } = await send(
+      'listServiceKeys',
+      `/admin/services/${String(app.id)}/keys`,
+      200,
+      {
+        token: admin,
+      },
+    );
+    const newest = (keys.data as { id: string; created_at: string }[]).sort((x, y) =>
+      y.created_at.localeCompare(x.created_at),
+    )[0]!;
+    await send('consoleRevokeServiceKey', `${consoleService}/keys/${newest.id}/revoke`, 303, {
+      ...signedInCookie,
+      form: { csrf },
+    });
+    await send('consoleRotateServiceClientSecret', `${consoleService}/client-secret`, 201, {
+      ...signedInCookie,
+      form: { csrf },
+    });
+    await send('consoleCreateConnectLink', `${consoleService}/connect-link`, 201, {
+      ...signedInCookie,
+      form: { csrf, subject: 'frank', provider: 'idp' },
+    });
     await send('consoleReplayDelivery', `/console/deliveries/${delivery.id}/replay`, 303, {
       ...signedInCookie,
       form: { csrf },

@@ -1,8 +1,10 @@
 import { idParam } from '../../connections/schemas.js';
+import { serviceKeyParams, serviceParams } from '../../services/schema.js';
 import { pathParameters, type PathItems } from './shared.js';
 
 const html = { 'text/html': { schema: { type: 'string' } } };
 const idParameter = pathParameters(idParam);
+const serviceParameter = pathParameters(serviceParams);
 
 const consolePage = (operationId: string, summary: string, parameters: object[] = []) => ({
   get: {
@@ -24,7 +26,9 @@ const consoleForm = (operationId: string, summary: string, parameters: object[] 
     tags: ['console'],
     parameters,
     responses: {
+      '201': { description: 'a result page (a secret or link shown once)', content: html },
       '303': { description: 'redirect' },
+      '400': { description: 'the form again, with a message next to each field', content: html },
       '403': { description: 'bad CSRF token', content: html },
     },
   },
@@ -47,6 +51,38 @@ export const consolePaths: PathItems = {
   },
   '/console/providers': consolePage('getConsoleProviders', 'Providers'),
   '/console/services': consolePage('getConsoleServices', 'Services'),
+  '/console/services/new': {
+    ...consolePage('getConsoleNewService', 'New service form'),
+    ...consoleForm('consoleCreateService', 'Create a service; its secrets are shown once'),
+  },
+  '/console/services/{id}': {
+    ...consolePage(
+      'getConsoleService',
+      'A service: settings, API keys, client secret',
+      serviceParameter,
+    ),
+    ...consoleForm('consoleUpdateService', "Change a service's settings", serviceParameter),
+  },
+  '/console/services/{id}/keys': consoleForm(
+    'consoleCreateServiceKey',
+    'Issue an API key',
+    serviceParameter,
+  ),
+  '/console/services/{id}/keys/{key_id}/revoke': consoleForm(
+    'consoleRevokeServiceKey',
+    'Revoke an API key',
+    pathParameters(serviceKeyParams),
+  ),
+  '/console/services/{id}/client-secret': consoleForm(
+    'consoleRotateServiceClientSecret',
+    'Rotate the client secret',
+    serviceParameter,
+  ),
+  '/console/services/{id}/connect-link': consoleForm(
+    'consoleCreateConnectLink',
+    'Make a connect link for a subject',
+    serviceParameter,
+  ),
   '/console/overview': consolePage('getConsoleOverview', 'Overview with counts'),
   '/console/audit': consolePage('getConsoleAudit', 'The audit log'),
   '/console/webhooks': consolePage('getConsoleWebhooks', 'Webhook endpoints'),

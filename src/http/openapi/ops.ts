@@ -51,4 +51,11 @@ export const opsPaths: PathItems = {
       responses: { '200': text('css', 'text/css') },
     },
   },
+  '/assets/console.js': {
+    get: {
+      operationId: 'getConsoleScript',
+      summary: "The console's copy buttons",
+      responses: { '200': text('javascript', 'text/javascript') },
+    },
+  },
 };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseCookies, serialize } from 'cookie';
 import type { Request, RequestHandler, Response } from 'express';
 import { listAuditEvents } from '../../audit/query.js';
-import { listProviderSummaries, listServiceSummaries } from '../../console/directory.js';
+import { listProviderSummaries } from '../../console/directory.js';
 import {
   auditPage,
   deliveriesPage,
@@ -27,7 +27,6 @@ import {
   connectionsPage,
   providersPage,
   revokeConfirmPage,
-  servicesPage,
   signInPage,
 } from '../../console/pages.js';
 import {
@@ -42,6 +41,7 @@ import { secretEquals } from '../../services/credentials.js';
 import { adminAction } from '../../audit/admin-action.js';
 import { adminActorOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
+import { registerConsoleServiceRoutes } from './console-services.js';
 import { parse } from '../../validate.js';
 
 const SESSION_COOKIE = 'tb_console';
@@ -110,6 +110,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
       return;
     }
     res.locals.session = session;
+    res.locals.csrf = sessions.csrfToken(session);
     next();
   };
   const csrf = (res: Response) => res.locals.csrf as string;
@@ -256,8 +257,6 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
     res.type('html').send(providersPage({ csrf: csrf(res), providers }));
   });
 
-  routes.add('GET', '/console/services', signedIn, async (_req, res) => {
-    const services = await listServiceSummaries(c.db.prisma);
-    res.type('html').send(servicesPage({ csrf: csrf(res), services }));
-  });
+  const guards = { signedIn, csrfChecked };
+  registerConsoleServiceRoutes(routes, c, guards);
 }

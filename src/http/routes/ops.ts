@@ -7,6 +7,7 @@ import {
   type readinessSchema,
 } from '../../db/readiness.js';
 import { registry } from '../../observability/metrics.js';
+import { CONSOLE_JS } from '../../console/script.js';
 import { BROKER_CSS } from '../../views/styles.js';
 import { buildOpenApi } from '../openapi/index.js';
 import type { RouteTable } from '../router.js';
@@ -47,5 +48,9 @@ export function registerOpsRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('GET', '/assets/broker.css', (_req, res) => {
     res.type('text/css').set('Cache-Control', 'public, max-age=3600').send(BROKER_CSS);
+  });
+
+  routes.add('GET', '/assets/console.js', (_req, res) => {
+    res.type('text/javascript').set('Cache-Control', 'public, max-age=3600').send(CONSOLE_JS);
   });
 }

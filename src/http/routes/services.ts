@@ -13,6 +13,8 @@ import {
   rotateClientSecretBody,
   serviceKeyParams,
   serviceParams,
+  toNewService,
+  toServicePatch,
   updateServiceBody,
 } from '../../services/schema.js';
 import { adminActorOf } from '../audit-origin.js';
@@ -26,14 +28,7 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
 
   routes.add('POST', '/admin/services', admin, async (req, res) => {
     const body = parse(createServiceBody, req.body);
-    const { service, apiKey, clientSecret } = await c.services.create({
-      name: body.name,
-      displayName: body.display_name,
-      connectionAccess: body.connection_access,
-      allowedProviders: body.allowed_providers,
-      allowedReturnTo: body.allowed_return_to,
-      jwks: body.jwks,
-    });
+    const { service, apiKey, clientSecret } = await c.services.create(toNewService(body));
     c.audit.record(
       adminAction(adminActorOf(c, req, res), 'service.create', { service_id: service.id }),
     );
@@ -51,14 +46,7 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
   routes.add('PATCH', '/admin/services/:id', admin, async (req, res) => {
     const { id } = parse(serviceParams, req.params);
     const body = parse(updateServiceBody, req.body);
-    const updated = await c.services.update(id, {
-      name: body.name,
-      displayName: body.display_name,
-      connectionAccess: body.connection_access,
-      allowedProviders: body.allowed_providers,
-      allowedReturnTo: body.allowed_return_to,
-      jwks: body.jwks,
-    });
+    const updated = await c.services.update(id, toServicePatch(body));
     const fields = Object.keys(body).sort().join(',');
     c.audit.record(
       adminAction(adminActorOf(c, req, res), 'service.update', { service_id: id, fields }),
