@@ -510,7 +510,7 @@ describe('every documented operation answers as /openapi.json says', () => {
     ];
     await send('consoleCreateService', '/console/services/new', 201, {
       ...signedInCookie,
-      form: serviceForm.map(([k, v]) => [k, k === 'name' ? 'Console app' : v]),
+      form: serviceForm.map(([k, v]): [string, string] => [k, k === 'name' ? 'Console app' : v]),
     });
     await send('getConsoleService', consoleService, 200, signedInCookie);
     await send('consoleUpdateService', consoleService, 303, {
