@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { timestamp } from '../validate.js';
+import type { ChainedRow } from './chain.js';
 
 /** An audit event as `GET /admin/audit` answers it. */
 export const auditEntrySchema = z.object({
@@ -22,19 +23,9 @@ export type PresentedAuditEvent = z.output<typeof auditEntrySchema>;
  * @example
  * presentAuditEvent(row) // { id: '42', at: '2026-…', actor_type: 'admin', action: 'connection.revoke', … }
  */
-export function presentAuditEvent(row: {
-  id: bigint;
-  at: Date;
-  actorType: string;
-  actorId: string | null;
-  action: string;
-  connectionId: string | null;
-  providerKey: string | null;
-  outcome: string;
-  detail: unknown;
-  requestId: string | null;
-  clientIp: string | null;
-}): PresentedAuditEvent {
+export function presentAuditEvent(
+  row: Omit<ChainedRow, 'seq'> & { id: bigint },
+): PresentedAuditEvent {
   return {
     id: row.id.toString(),
     at: row.at.toISOString(),

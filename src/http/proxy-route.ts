@@ -25,8 +25,8 @@ const hasBody = (req: IncomingMessage) =>
 
 /**
  * Writes the provider's answer as it streams in; a broken upstream stream ends the
- * response abruptly. (`pipe`, not `pipeline`: the caller leaving is handled by the call's
- * signal, and `pipeline` costs an AbortController and a DOMException per answer.)
+ * response abruptly. (`pipe`, not `pipeline`: the caller leaving is handled by the call
+ * (`onCallerGone`), and `pipeline` costs an AbortController and a DOMException per answer.)
  */
 function relay(res: ServerResponse, answer: ProxyAnswer, requestId: string): void {
   res.writeHead(answer.status, [
@@ -39,13 +39,22 @@ function relay(res: ServerResponse, answer: ProxyAnswer, requestId: string): voi
   answer.body.on('error', () => res.destroy()).pipe(res);
 }
 
-/** Aborted when the caller's connection closes before its answer was written in full. */
-function callerSignal(res: ServerResponse): AbortSignal {
-  const gone = new AbortController();
+/**
+ * Tells the proxy when the caller's connection closes before its answer was written in
+ * full; watched from the request's start, so a caller gone before the proxy asks is told at once.
+ */
+function callerPresence(res: ServerResponse): (leave: () => void) => void {
+  let gone = false;
+  let onGone: (() => void) | undefined;
   res.once('close', () => {
-    if (!res.writableFinished) gone.abort();
+    if (res.writableFinished) return;
+    gone = true;
+    onGone?.();
   });
-  return gone.signal;
+  return (leave) => {
+    if (gone) leave();
+    else onGone = leave;
+  };
 }
 
 /**
@@ -72,7 +81,7 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
     const requestId = requestIdOf(req);
     // Summed up at info like the token read's 200s: each proxied call is audited already.
     observeRequest(c.logger, req, res, requestId, () => PROXY_ROUTE, { summarise: true });
-    const signal = callerSignal(res);
+    const onCallerGone = callerPresence(res);
     void runServiceRequest(c, req, res, {
       route: PROXY_ROUTE,
       serve: (caller) => {
@@ -86,7 +95,7 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
           headers: req.headers,
           body: hasBody(req) ? req : undefined,
           origin: auditOrigin(c, req, requestId),
-          signal,
+          onCallerGone,
         });
       },
       write: async (answer) => {

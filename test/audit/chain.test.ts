@@ -10,10 +10,10 @@ import {
 } from '../support/broker.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, createService, type CreatedService } from '../tokens/support.js';
-import { waitFor } from '../webhooks/receiver.js';
+import { brokerClient, createService, type CreatedService } from '../tokens/support.js';
+import { waitFor } from '../support/wait.js';
 
 const silent = () => createLogger({ level: 'silent', destination: new LogCapture() });
 const entry = (i: number, replica: string): AuditEntry => ({

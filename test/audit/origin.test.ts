@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { bearer } from '../tokens/support.js';
+import { bearer } from '../support/factories.js';
 
 /**
  * Issue 19 item 5: every audit entry a request causes carries its request id and the client

@@ -1,3 +1,4 @@
+import { waitFor } from '../support/wait.js';
 import { createChangeFeed } from '../../src/cache/change-feed.js';
 import { createReadCache } from '../../src/cache/read-cache.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -12,11 +13,6 @@ async function lookups(cache: string): Promise<Record<string, number>> {
   return Object.fromEntries(mine.map((v) => [String(v.labels.result), v.value]));
 }
 
-const until = async (ok: () => boolean) => {
-  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
-  expect(ok()).toBe(true);
-};
-
 describe('read cache over the Postgres change feed', () => {
   let db: TestDatabase;
   let feed: ReturnType<typeof createChangeFeed>;
@@ -27,7 +23,7 @@ describe('read cache over the Postgres change feed', () => {
       logger: createLogger({ level: 'silent', destination: new LogCapture() }),
     });
     feed.start();
-    await until(() => feed.fresh());
+    await waitFor(() => feed.fresh());
   });
   afterAll(async () => {
     await feed.stop();

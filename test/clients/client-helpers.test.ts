@@ -7,10 +7,10 @@ import {
   type TokenBrokerClientOptions,
 } from '../../clients/typescript/src/index.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection } from '../support/factories.js';
+import { bearer, buildConnection, closedPortUrl, registerProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { createService, registerProvider } from '../connect/helpers.js';
-import { bearer, brokerClient, buildProviderAt, closedPortUrl } from '../tokens/support.js';
+import { createService } from '../connect/helpers.js';
+import { brokerClient, buildProviderAt } from '../tokens/support.js';
 import { json, startFakeApi, type FakeApi } from '../proxy/support.js';
 
 /**

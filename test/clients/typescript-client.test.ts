@@ -9,15 +9,11 @@ import { createWebhookWorker } from '../../src/webhooks/worker.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { createService, registerProvider } from '../connect/helpers.js';
+import { createService } from '../connect/helpers.js';
 import { connectByConsent } from '../proxy/support.js';
-import {
-  createEndpoint,
-  fastWorker,
-  startReceiver,
-  waitFor,
-  type Receiver,
-} from '../webhooks/receiver.js';
+import { createEndpoint, fastWorker, startReceiver, type Receiver } from '../webhooks/receiver.js';
+import { waitFor } from '../support/wait.js';
+import { registerProvider } from '../support/factories.js';
 
 const run = promisify(execFile);
 const CLIENT_DIR = join(PROJECT_ROOT, 'clients/typescript');

@@ -5,7 +5,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { APP_ORIGIN, createService, registerProvider } from './helpers.js';
+import { APP_ORIGIN, createService } from './helpers.js';
+import { registerProvider } from '../support/factories.js';
 
 /** Where screenshots go (gitignored): looked at by people, never compared by tests. */
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'connect');

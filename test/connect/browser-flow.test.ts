@@ -3,7 +3,8 @@ import { launchChromium } from '../support/browser.js';
 import { openTokenSet } from '../../src/vault/token-set.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { APP_ORIGIN, connectSession, createService, registerProvider } from './helpers.js';
+import { APP_ORIGIN, connectSession, createService } from './helpers.js';
+import { registerProvider } from '../support/factories.js';
 
 describe('consent flow in headless Chromium against oidc-provider', () => {
   let broker: TestBroker;

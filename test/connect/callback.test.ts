@@ -11,10 +11,10 @@ import {
   connectSession,
   createService,
   flowUntilCallback,
-  registerProvider,
   returned,
   pressContinue,
 } from './helpers.js';
+import { registerProvider } from '../support/factories.js';
 
 describe('consent flow over HTTP (GitHub dialect and OIDC fakes)', () => {
   let broker: TestBroker;

@@ -7,13 +7,8 @@ import {
   startConnectFixture,
   type ConnectFixture,
 } from './browser-fixture.js';
-import {
-  APP_ORIGIN,
-  connectSession,
-  openConnectPage,
-  postConnectForm,
-  registerProvider,
-} from './helpers.js';
+import { APP_ORIGIN, connectSession, openConnectPage, postConnectForm } from './helpers.js';
+import { registerProvider } from '../support/factories.js';
 
 /** The connect page in Chromium: what it shows, Continue, Cancel, the picker, the static form. */
 describe('the connect page (Chromium, oidc-provider upstream)', () => {

@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { sha256 } from '../../src/connect/secrets.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { APP_ORIGIN, createService, registerProvider } from './helpers.js';
+import { APP_ORIGIN, createService } from './helpers.js';
+import { registerProvider } from '../support/factories.js';
 
 describe('POST /v1/connect-sessions', () => {
   let broker: TestBroker;

@@ -12,9 +12,9 @@ import {
   connectSession,
   createService,
   flowUntilCallback,
-  registerProvider,
   returned,
 } from './helpers.js';
+import { registerProvider } from '../support/factories.js';
 
 /** An app's side of the handshake: a verifier kept in its own user session, and its S256 challenge. */
 const appVerifier = () => {

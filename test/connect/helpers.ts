@@ -19,15 +19,6 @@ export async function createService(
   return { id: res.body.id, apiKey: res.body.api_key };
 }
 
-/** Registers a provider through the admin API. */
-export async function registerProvider(broker: TestBroker, body: object): Promise<void> {
-  await request(broker.url)
-    .post('/admin/providers')
-    .set('Authorization', `Bearer ${broker.adminToken}`)
-    .send(body)
-    .expect(201);
-}
-
 /** Mints a connect session; returns the 201 body. */
 export async function connectSession(
   broker: TestBroker,

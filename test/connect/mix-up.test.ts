@@ -10,9 +10,9 @@ import {
   connectSession,
   createService,
   flowUntilCallback,
-  registerProvider,
   returned,
 } from './helpers.js';
+import { registerProvider } from '../support/factories.js';
 
 /**
  * Issue 19, item 12: providers that send no RFC 9207 `iss` (GitHub's dialect here) can be

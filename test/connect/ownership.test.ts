@@ -1,19 +1,13 @@
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { bearer, createService } from '../tokens/support.js';
+import { createService } from '../tokens/support.js';
 import { openTokenSet } from '../../src/vault/token-set.js';
 import {
   startFakeAuthorizationServer,
   type FakeAuthorizationServer,
 } from './fake-authorization-server.js';
-import {
-  APP_ORIGIN,
-  callback,
-  connectSession,
-  flowUntilCallback,
-  registerProvider,
-  returned,
-} from './helpers.js';
+import { APP_ORIGIN, callback, connectSession, flowUntilCallback, returned } from './helpers.js';
+import { bearer, registerProvider } from '../support/factories.js';
 
 /** Connections belong to the service that created them (issue 16). */
 describe('connection ownership', () => {

@@ -1,11 +1,6 @@
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import {
-  APP_ORIGIN,
-  connectSession,
-  createService,
-  registerProvider,
-  pressContinue,
-} from './helpers.js';
+import { APP_ORIGIN, connectSession, createService, pressContinue } from './helpers.js';
+import { registerProvider } from '../support/factories.js';
 
 describe('starting consent at template providers behind an https PUBLIC_URL', () => {
   let broker: TestBroker;

@@ -4,7 +4,8 @@ import request from 'supertest';
 import { openTokenSet } from '../../src/vault/token-set.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, createService } from '../tokens/support.js';
+import { createService } from '../tokens/support.js';
+import { bearer } from '../support/factories.js';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { bearer, createService } from '../tokens/support.js';
+import { createService } from '../tokens/support.js';
+import { bearer } from '../support/factories.js';
 
 /**
  * A device authorization server answering a scripted sequence at its token endpoint:

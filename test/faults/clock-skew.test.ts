@@ -2,9 +2,9 @@ import request from 'supertest';
 import type { Clock } from '../../src/clock.js';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, createService, type CreatedService } from '../tokens/support.js';
+import { brokerClient, createService, type CreatedService } from '../tokens/support.js';
 import { createTally } from './tally.js';
 
 const SKEW_MS = 30_000;

@@ -3,7 +3,7 @@ import { openTokenSet } from '../../src/vault/token-set.js';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
 import { startChildBroker } from '../support/child-broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { buildConnection } from '../support/factories.js';
+import { bearer, buildConnection } from '../support/factories.js';
 import { hang, okTokens, startFakeProvider, type FakeHandler } from '../support/fake-provider.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import {
@@ -11,9 +11,9 @@ import {
   type FakeAuthorizationServer,
 } from '../connect/fake-authorization-server.js';
 import { callback, cookieOf } from '../connect/helpers.js';
-import { bearer, brokerClient, buildProviderAt, createService } from '../tokens/support.js';
+import { brokerClient, buildProviderAt, createService } from '../tokens/support.js';
 import { pressContinue } from '../connect/helpers.js';
-import { waitFor } from '../webhooks/receiver.js';
+import { waitFor } from '../support/wait.js';
 import { createTally, refreshTokenWorks } from './tally.js';
 
 const PUBLIC_URL = 'http://broker.test';

@@ -3,9 +3,9 @@ import { rm } from 'node:fs/promises';
 import request from 'supertest';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, createService, type CreatedService } from '../tokens/support.js';
+import { brokerClient, createService, type CreatedService } from '../tokens/support.js';
 import { createTally } from './tally.js';
 
 const WORKERS = 6;

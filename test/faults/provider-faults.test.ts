@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { openTokenSet } from '../../src/vault/token-set.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection } from '../support/factories.js';
+import { bearer, buildConnection } from '../support/factories.js';
 import {
   garbage,
   hang,
@@ -12,7 +12,6 @@ import {
 } from '../support/fake-provider.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import {
-  bearer,
   brokerClient,
   buildProviderAt,
   createService,

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, createService, type CreatedService } from '../tokens/support.js';
+import { brokerClient, createService, type CreatedService } from '../tokens/support.js';
 import { operationsOf, requestArb, type FuzzContext, type Operation } from './arbitraries.js';
 import { createRawClient, pool, type FuzzRequest, type FuzzResponse } from './http-client.js';
 

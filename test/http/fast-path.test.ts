@@ -4,13 +4,11 @@ import request from 'supertest';
 import { createApp, preRouteStages } from '../../src/http/app.js';
 import { createFastPath } from '../../src/http/fast-path.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider, closedPortUrl } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import {
-  bearer,
   brokerClient,
   buildProviderAt,
-  closedPortUrl,
   createService,
   type CreatedService,
 } from '../tokens/support.js';

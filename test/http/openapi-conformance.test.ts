@@ -497,6 +497,21 @@ describe('every documented operation answers as /openapi.json says', () => {
     ] as const) {
       await send(operationId, path, 200, signedInCookie);
     }
+    await send(
+      'getConsoleNewProvider',
+      '/console/providers/new?template=github',
+      200,
+      signedInCookie,
+    );
+    await send('consoleCreateProvider', '/console/providers/new', 303, {
+      ...signedInCookie,
+      form: { csrf, template: 'github', key: 'gh2', client_id: 'client', client_secret: 's' },
+    });
+    await send('getConsoleProvider', '/console/providers/gh', 200, signedInCookie);
+    await send('consoleUpdateProvider', '/console/providers/gh', 303, {
+      ...signedInCookie,
+      form: { csrf, display_name: 'GitHub', client_id: 'client' },
+    });
     const consoleService = `/console/services/${String(app.id)}`;
     await send('getConsoleNewService', '/console/services/new', 200, signedInCookie);
     const serviceForm: [string, string][] = [

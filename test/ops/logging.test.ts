@@ -9,8 +9,8 @@ import {
   testEncryptionKey,
   type TestBroker,
 } from '../support/broker.js';
-import { buildConnection } from '../support/factories.js';
-import { bearer, createService } from '../tokens/support.js';
+import { bearer, buildConnection } from '../support/factories.js';
+import { createService } from '../tokens/support.js';
 import { startChildBroker } from '../support/child-broker.js';
 import { createEmptyDatabase } from '../support/db.js';
 

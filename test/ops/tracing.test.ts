@@ -1,3 +1,4 @@
+import { waitFor } from '../support/wait.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,10 +8,10 @@ import request from 'supertest';
 import { traceProviderCalls, withSpan } from '../../src/observability/spans.js';
 import { redactPath, redactQuery, tracingEnabled } from '../../src/observability/tracing-config.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
-import { bearer, brokerClient, createService } from '../tokens/support.js';
+import { brokerClient, createService } from '../tokens/support.js';
 import { startTestBroker, testEncryptionKey } from '../support/broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream } from '../support/upstream.js';
 
 interface OtlpSpan {
@@ -214,13 +215,3 @@ describe('tracing on with OTEL_* variables', () => {
 
 const attr = (span: OtlpSpan, key: string) =>
   span.attributes.find((a) => a.key === key)?.value.stringValue;
-
-async function waitFor<T>(probe: () => T | undefined, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
-}

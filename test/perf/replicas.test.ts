@@ -3,9 +3,9 @@ import request from 'supertest';
 import { CHANGE_FEED_APPLICATION } from '../../src/cache/change-feed.js';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, createService, type CreatedService } from '../tokens/support.js';
+import { brokerClient, createService, type CreatedService } from '../tokens/support.js';
 
 /** API.md: no replica serves a revoked connection's token later than 1 s after the revoke returned. */
 const PROMISE_MS = 1_000;

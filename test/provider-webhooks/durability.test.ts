@@ -1,16 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createWebhookWorker } from '../../src/webhooks/worker.js';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
 import { startChildBroker } from '../support/child-broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import {
-  createEndpoint,
-  fastWorker,
-  sleep,
-  startReceiver,
-  waitFor,
-  type Receiver,
-} from '../webhooks/receiver.js';
-import { githubDelivery, registerProvider } from './support.js';
+import { createEndpoint, fastWorker, startReceiver, type Receiver } from '../webhooks/receiver.js';
+import { githubDelivery, registerFromTemplate } from './support.js';
+import { waitFor } from '../support/wait.js';
 
 describe('provider webhook durability', () => {
   let db: TestDatabase;
@@ -31,7 +26,7 @@ describe('provider webhook durability', () => {
     const env = { TOKEN_ENCRYPTION_KEYS: testEncryptionKey() };
     const admin = await startTestBroker({ db, env, jobs: () => [] });
     brokers.push(admin);
-    await registerProvider(admin, 'gh', 'github', 'kill-secret');
+    await registerFromTemplate(admin, 'gh', 'github', 'kill-secret');
     await createEndpoint(admin, { url: receiver.url, events: ['provider.webhook'] });
     const child = await startChildBroker(
       { ...env, DATABASE_URL: db.url, ADMIN_API_TOKEN: admin.adminToken },

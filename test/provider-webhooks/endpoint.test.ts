@@ -1,18 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { createWebhookWorker } from '../../src/webhooks/worker.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection } from '../support/factories.js';
-import {
-  createEndpoint,
-  fastWorker,
-  sleep,
-  startReceiver,
-  waitFor,
-  type Receiver,
-} from '../webhooks/receiver.js';
-import { bearer, githubDelivery, registerProvider, stored } from './support.js';
+import { bearer, buildConnection } from '../support/factories.js';
+import { createEndpoint, fastWorker, startReceiver, type Receiver } from '../webhooks/receiver.js';
+import { githubDelivery, registerFromTemplate, stored } from './support.js';
+import { waitFor } from '../support/wait.js';
 
 const SECRET = 'gh-webhook-secret';
 
@@ -29,10 +24,10 @@ describe('POST /webhooks/providers/{key}', () => {
     endpointSecret = (
       await createEndpoint(broker, { url: receiver.url, events: ['provider.webhook'] })
     ).secret;
-    await registerProvider(broker, 'gh', 'github', SECRET);
-    await registerProvider(broker, 'gh-plain', 'github');
-    await registerProvider(broker, 'sl', 'slack', 'slack-signing-secret');
-    await registerProvider(broker, 'dbx', 'dropbox', 'dropbox-app-secret');
+    await registerFromTemplate(broker, 'gh', 'github', SECRET);
+    await registerFromTemplate(broker, 'gh-plain', 'github');
+    await registerFromTemplate(broker, 'sl', 'slack', 'slack-signing-secret');
+    await registerFromTemplate(broker, 'dbx', 'dropbox', 'dropbox-app-secret');
   });
   afterAll(async () => {
     await receiver.close();
@@ -301,7 +296,7 @@ describe('POST /webhooks/providers/{key}', () => {
   });
 
   it('Asana: keeps the X-Hook-Secret of a handshake carrying the provider token, then verifies X-Hook-Signature with it', async () => {
-    await registerProvider(broker, 'asn', 'asana', 'asana-enroll-token');
+    await registerFromTemplate(broker, 'asn', 'asana', 'asana-enroll-token');
     const url = '/webhooks/providers/asn';
     // Without the token, a handshake could plant an attacker's secret: refused.
     await request(broker.url).post(url).set('x-hook-secret', 'planted').send('').expect(401);
@@ -329,7 +324,7 @@ describe('POST /webhooks/providers/{key}', () => {
   });
 
   it('rotates webhook_secret with an overlap: the replaced secret keeps verifying, and is never shown', async () => {
-    await registerProvider(broker, 'gh-rot', 'github', 'old-secret');
+    await registerFromTemplate(broker, 'gh-rot', 'github', 'old-secret');
     const put = await request(broker.url)
       .put('/admin/providers/gh-rot')
       .set(bearer(broker.adminToken))
@@ -364,7 +359,7 @@ describe('provider webhook rate limit', () => {
       env: { RATE_LIMIT_PROVIDER_WEBHOOKS_PER_MINUTE: '3' },
       jobs: () => [],
     });
-    await registerProvider(broker, 'gh', 'github', SECRET);
+    await registerFromTemplate(broker, 'gh', 'github', SECRET);
   });
   afterAll(() => broker.close());
 

@@ -1,28 +1,22 @@
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import type { TestBroker } from '../support/broker.js';
-
-export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+import { registerProvider } from '../support/factories.js';
 
 /** Registers a provider from a built-in template through the admin API. */
-export async function registerProvider(
+export const registerFromTemplate = (
   broker: TestBroker,
   key: string,
   template: string,
   webhookSecret?: string,
-) {
-  await request(broker.url)
-    .post('/admin/providers')
-    .set(bearer(broker.adminToken))
-    .send({
-      key,
-      template,
-      client_id: 'client',
-      client_secret: 'client-secret',
-      ...(webhookSecret === undefined ? {} : { webhook_secret: webhookSecret }),
-    })
-    .expect(201);
-}
+) =>
+  registerProvider(broker, {
+    key,
+    template,
+    client_id: 'client',
+    client_secret: 'client-secret',
+    ...(webhookSecret === undefined ? {} : { webhook_secret: webhookSecret }),
+  });
 
 /** A GitHub delivery as GitHub sends it: `X-Hub-Signature-256` over the exact body. */
 export function githubDelivery(

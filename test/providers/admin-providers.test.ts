@@ -1,20 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { generateKeyPair, exportJWK } from 'jose';
 import request from 'supertest';
 import { startFakeAuthorizationServer } from '../connect/fake-authorization-server.js';
-import { buildConnection } from '../support/factories.js';
+import { buildConnection, closedPortUrl } from '../support/factories.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-
-/** A loopback URL on which nothing listens. */
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((ok) => server.close(ok));
-  return `http://127.0.0.1:${port}`;
-}
 
 describe('admin providers API', () => {
   let broker: TestBroker;
@@ -258,7 +247,7 @@ describe('admin providers API', () => {
   it('answers 502 for an unreachable issuer and 400 for one without metadata', async () => {
     const down = await create({
       key: 'down',
-      issuer: await closedPortUrl(),
+      issuer: new URL(await closedPortUrl()).origin,
       client_id: 'a',
       client_secret: 's',
     });

@@ -8,11 +8,11 @@ import {
   connectSession,
   createService,
   flowUntilCallback,
-  registerProvider,
   returned,
   APP_ORIGIN,
 } from '../connect/helpers.js';
 import { dialectTemplates, startDialectProvider } from './dialect-provider.js';
+import { registerProvider } from '../support/factories.js';
 
 type Fake = Awaited<ReturnType<typeof startDialectProvider>>;
 

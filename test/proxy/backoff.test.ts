@@ -2,9 +2,9 @@ import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { proxyRequests } from '../../src/proxy/metrics.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { createService, registerProvider } from '../connect/helpers.js';
-import { bearer } from '../tokens/support.js';
+import { createService } from '../connect/helpers.js';
 import { json, startFakeApi, type FakeApi } from './support.js';
+import { bearer, registerProvider } from '../support/factories.js';
 
 /**
  * Longer than the suite's timeout and within the call's deadline: a broker that sat out

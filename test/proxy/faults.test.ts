@@ -1,10 +1,9 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection } from '../support/factories.js';
+import { bearer, buildConnection, registerProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { createService, registerProvider } from '../connect/helpers.js';
-import { bearer } from '../tokens/support.js';
+import { createService } from '../connect/helpers.js';
 import { echo, hang, json, reset, startFakeApi, type ApiHandler, type FakeApi } from './support.js';
 
 // Generous: the first calls of a cold broker on a busy machine pay discovery and a refresh.

@@ -2,9 +2,9 @@ import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { createService, registerProvider } from '../connect/helpers.js';
-import { bearer } from '../tokens/support.js';
+import { createService } from '../connect/helpers.js';
 import { connectByConsent, echo, json, startFakeApi, type FakeApi } from './support.js';
+import { bearer, registerProvider } from '../support/factories.js';
 
 /** A GET with the request target exactly as given (fetch and supertest normalise it). */
 const rawGet = (base: string, target: string, apiKey: string) =>

@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { createService, registerProvider } from '../connect/helpers.js';
-import { bearer } from '../tokens/support.js';
+import { createService } from '../connect/helpers.js';
 import { json, startFakeApi, type FakeApi } from './support.js';
+import { bearer, registerProvider } from '../support/factories.js';
 
 /** API.md: a spent quota holds on every replica within 1 s. */
 const PROMISE_MS = 1_000;

@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { claimDue } from '../../src/refresh/claims.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, createService, type CreatedService } from '../tokens/support.js';
+import { brokerClient, createService, type CreatedService } from '../tokens/support.js';
 
 /**
  * Issue 19, item 3: the admin rotated the client secret at the provider before updating

@@ -2,14 +2,11 @@ import { retryPendingRevocations } from '../../src/connections/revocation-retry.
 import { revokeConnection } from '../../src/connections/revoke.js';
 import { defaultSweepOptions } from '../../src/refresh/job.js';
 import { exec } from '../../src/refresh/sweep.js';
+import { waitFor } from '../support/wait.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { brokerClient, buildProviderAt } from '../tokens/support.js';
 import { seedConnections, startHoldingProxy } from './support.js';
-
-const waitFor = async (what: () => boolean) => {
-  while (!what()) await new Promise((ok) => setTimeout(ok, 20));
-};
 
 describe('a revocation landing while the sweep refreshes the connection', () => {
   let upstream: Upstream;

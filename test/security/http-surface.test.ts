@@ -2,9 +2,9 @@ import { secretEquals } from '../../src/services/credentials.js';
 import { matchesHash, sha256 } from '../../src/services/credentials.js';
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, createService, type CreatedService } from '../tokens/support.js';
+import { brokerClient, createService, type CreatedService } from '../tokens/support.js';
 
 /**
  * The attack surface over HTTP. State/PKCE/nonce/iss tampering is covered by

@@ -2,7 +2,8 @@ import { clientIpOf } from '../../src/http/client-ip.js';
 import type { IncomingMessage } from 'node:http';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { fromIp } from '../support/from-ip.js';
-import { bearer, createService, type CreatedService } from '../tokens/support.js';
+import { createService, type CreatedService } from '../tokens/support.js';
+import { bearer } from '../support/factories.js';
 
 const LIMIT = 3;
 const basic = (id: string, secret: string) => ({

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { loadConfig } from '../../src/config/index.js';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
-import { bearer } from '../tokens/support.js';
+import { bearer } from '../support/factories.js';
 
 const production = {
   NODE_ENV: 'production',

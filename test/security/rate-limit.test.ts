@@ -1,10 +1,10 @@
 import request from 'supertest';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, createService, type CreatedService } from '../tokens/support.js';
-import { waitFor } from '../webhooks/receiver.js';
+import { brokerClient, createService, type CreatedService } from '../tokens/support.js';
+import { waitFor } from '../support/wait.js';
 
 const LIMIT = 3;
 

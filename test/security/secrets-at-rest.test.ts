@@ -10,22 +10,17 @@ import {
   startFakeAuthorizationServer,
   type FakeAuthorizationServer,
 } from '../connect/fake-authorization-server.js';
-import {
-  callback,
-  connectSession,
-  flowUntilCallback,
-  registerProvider,
-  returned,
-} from '../connect/helpers.js';
+import { callback, connectSession, flowUntilCallback, returned } from '../connect/helpers.js';
 import {
   createEndpoint,
   fastWorker,
   startReceiver,
-  waitFor,
   type Receiver,
   verifySignature,
 } from '../webhooks/receiver.js';
-import { bearer, createService } from '../tokens/support.js';
+import { createService } from '../tokens/support.js';
+import { bearer, registerProvider } from '../support/factories.js';
+import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
 

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection, buildProvider, CONNECTION_FIELDS } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider, CONNECTION_FIELDS } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, createService, type CreatedService } from '../tokens/support.js';
+import { brokerClient, createService, type CreatedService } from '../tokens/support.js';
 
 describe('service API: connections under the service policy', () => {
   let upstream: Upstream;

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection } from '../support/factories.js';
+import { bearer, buildConnection } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, createService } from '../tokens/support.js';
+import { createService } from '../tokens/support.js';
 
 describe('connections without a browser: client credentials and static credentials', () => {
   let broker: TestBroker;

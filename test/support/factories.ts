@@ -1,9 +1,13 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ServerMetadata } from 'openid-client';
+import request from 'supertest';
 import type { ProviderRecord } from '../../src/providers/types.js';
 import type { PrismaClient } from '../../src/db/client.js';
 import { newId } from '../../src/ids.js';
 import type { Keyring } from '../../src/vault/keyring.js';
 import { sealTokenSet } from '../../src/vault/token-set.js';
+import type { TestBroker } from './broker.js';
 import type { Upstream } from './upstream.js';
 
 /**
@@ -125,3 +129,23 @@ export const CONNECTION_FIELDS = [
   'subject',
   'updated_at',
 ];
+
+export const bearer = (credential: string) => ({ Authorization: `Bearer ${credential}` });
+
+/** Registers a provider through the admin API. */
+export async function registerProvider(broker: TestBroker, body: object): Promise<void> {
+  await request(broker.url)
+    .post('/admin/providers')
+    .set(bearer(broker.adminToken))
+    .send(body)
+    .expect(201);
+}
+
+/** A loopback URL nothing listens on. */
+export async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((ok) => server.close(() => ok()));
+  return `http://127.0.0.1:${port}/token`;
+}

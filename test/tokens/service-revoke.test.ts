@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, createService, type CreatedService } from './support.js';
+import { brokerClient, createService, type CreatedService } from './support.js';
 
 describe('DELETE /v1/connections/:id (a service revokes)', () => {
   let upstream: Upstream;

@@ -2,9 +2,9 @@ import request from 'supertest';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
 import { startChildBroker, type ChildBroker } from '../support/child-broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, createService } from './support.js';
+import { brokerClient, createService } from './support.js';
 
 const CALLERS = 50;
 

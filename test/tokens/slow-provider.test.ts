@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection } from '../support/factories.js';
+import { bearer, buildConnection } from '../support/factories.js';
 import { okTokens, startFakeProvider, status, type FakeHandler } from '../support/fake-provider.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, buildProviderAt, createService } from './support.js';
+import { brokerClient, buildProviderAt, createService } from './support.js';
 
 const SLOW_MS = 8_000;
 /** A provider that answers after 8 s: a fault a real one cannot produce on demand. */

@@ -1,8 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { TestBroker } from '../support/broker.js';
-import { buildProvider } from '../support/factories.js';
+import { bearer, buildProvider } from '../support/factories.js';
 import type { Upstream } from '../support/upstream.js';
 
 export interface CreatedService {
@@ -11,8 +9,6 @@ export interface CreatedService {
   client_secret: string;
   api_key: string;
 }
-
-export const bearer = (credential: string) => ({ Authorization: `Bearer ${credential}` });
 
 /** A service created through the admin API, with its once-shown credentials. */
 export async function createService(
@@ -51,13 +47,4 @@ export async function buildProviderAt(
   const p = await buildProvider(broker.db.prisma, broker.container.keyring, upstream);
   const metadata = { ...(p.metadata as Record<string, unknown>), token_endpoint: tokenEndpoint };
   return broker.db.prisma.provider.update({ where: { key: p.key }, data: { metadata } });
-}
-
-/** A loopback URL nothing listens on. */
-export async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return `http://127.0.0.1:${port}/token`;
 }

@@ -2,16 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { openTokenSet } from '../../src/vault/token-set.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { buildConnection, buildProvider } from '../support/factories.js';
+import { bearer, buildConnection, buildProvider, closedPortUrl } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import {
-  bearer,
-  brokerClient,
-  buildProviderAt,
-  closedPortUrl,
-  createService,
-  type CreatedService,
-} from './support.js';
+import { brokerClient, buildProviderAt, createService, type CreatedService } from './support.js';
 import { okTokens, startFakeProvider, status } from '../support/fake-provider.js';
 
 const ACCESS_TOKEN_TTL = 30;

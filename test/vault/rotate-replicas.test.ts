@@ -4,9 +4,9 @@ import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/
 import { startChildBroker, type ChildBroker } from '../support/child-broker.js';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { buildProvider } from '../support/factories.js';
+import { bearer, buildProvider } from '../support/factories.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
-import { bearer, brokerClient, createService } from '../tokens/support.js';
+import { brokerClient, createService } from '../tokens/support.js';
 
 const CONNECTIONS = 60;
 const WORKERS = 6;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { createWebhookWorker } from '../../src/webhooks/worker.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
@@ -6,12 +7,11 @@ import {
   deliveriesOf,
   emit,
   fastWorker,
-  sleep,
   startReceiver,
   verifySignature,
-  waitFor,
   type Receiver,
 } from './receiver.js';
+import { waitFor } from '../support/wait.js';
 
 describe('webhook delivery', () => {
   let broker: TestBroker;

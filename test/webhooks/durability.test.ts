@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createWebhookWorker } from '../../src/webhooks/worker.js';
 import { startTestBroker, testEncryptionKey, type TestBroker } from '../support/broker.js';
 import { startChildBroker } from '../support/child-broker.js';
@@ -7,12 +8,11 @@ import {
   deliveriesOf,
   emit,
   fastWorker,
-  sleep,
   startReceiver,
   verifySignature,
-  waitFor,
   type Receiver,
 } from './receiver.js';
+import { waitFor } from '../support/wait.js';
 
 /** Brokers sharing one database must share its encryption key to read endpoint secrets. */
 const shared = () => ({ TOKEN_ENCRYPTION_KEYS: testEncryptionKey() });

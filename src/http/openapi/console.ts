@@ -1,4 +1,5 @@
 import { idParam } from '../../connections/schemas.js';
+import { providerParams } from '../../providers/schema.js';
 import { serviceKeyParams, serviceParams } from '../../services/schema.js';
 import { pathParameters, type PathItems } from './shared.js';
 
@@ -50,6 +51,24 @@ export const consolePaths: PathItems = {
     ...consoleForm('consoleRevokeConnection', 'Revoke', idParameter),
   },
   '/console/providers': consolePage('getConsoleProviders', 'Providers'),
+  '/console/providers/new': {
+    ...consolePage('getConsoleNewProvider', 'Add a provider: templates, then its form', [
+      { name: 'template', in: 'query', schema: { type: 'string' } },
+    ]),
+    ...consoleForm('consoleCreateProvider', 'Add a provider'),
+  },
+  '/console/providers/{key}': {
+    ...consolePage(
+      'getConsoleProvider',
+      'A provider: redirect URI, webhook URL, settings',
+      pathParameters(providerParams),
+    ),
+    ...consoleForm(
+      'consoleUpdateProvider',
+      "Change a provider's settings",
+      pathParameters(providerParams),
+    ),
+  },
   '/console/services': consolePage('getConsoleServices', 'Services'),
   '/console/services/new': {
     ...consolePage('getConsoleNewService', 'New service form'),

@@ -37,6 +37,19 @@ function timestamped(
 
 const h = (req: InboundRequest, name: string) => req.headers[name];
 
+/** Slack's and Zoom's scheme: `v0=<hex HMAC of "v0:{ts}:{body}">`, the timestamp in seconds. */
+const v0Signature =
+  (signatureHeader: string, timestampHeader: string): WebhookScheme['verify'] =>
+  (req, secrets, now) =>
+    timestamped(
+      h(req, signatureHeader),
+      h(req, timestampHeader),
+      seconds,
+      now,
+      (s, ts) => `v0=${hmac(s, `v0:${ts}:`, req.body).toString('hex')}`,
+      secrets,
+    );
+
 /**
  * Slack: `X-Slack-Signature: v0=<hex HMAC of "v0:{ts}:{body}">` with
  * `X-Slack-Request-Timestamp`. The Events API `url_verification` is signed and answered
@@ -45,15 +58,7 @@ const h = (req: InboundRequest, name: string) => req.headers[name];
 export const slack: WebhookScheme = {
   name: 'slack',
   body: 'json_or_form',
-  verify: (req, secrets, now) =>
-    timestamped(
-      h(req, 'x-slack-signature'),
-      h(req, 'x-slack-request-timestamp'),
-      seconds,
-      now,
-      (s, ts) => `v0=${hmac(s, `v0:${ts}:`, req.body).toString('hex')}`,
-      secrets,
-    ),
+  verify: v0Signature('x-slack-signature', 'x-slack-request-timestamp'),
   handshake: (_req, payload) =>
     stringAt(payload, 'type') === 'url_verification'
       ? { status: 200, json: { challenge: stringAt(payload, 'challenge') ?? '' } }
@@ -73,15 +78,7 @@ export const slack: WebhookScheme = {
 export const zoom: WebhookScheme = {
   name: 'zoom',
   body: 'json',
-  verify: (req, secrets, now) =>
-    timestamped(
-      h(req, 'x-zm-signature'),
-      h(req, 'x-zm-request-timestamp'),
-      seconds,
-      now,
-      (s, ts) => `v0=${hmac(s, `v0:${ts}:`, req.body).toString('hex')}`,
-      secrets,
-    ),
+  verify: v0Signature('x-zm-signature', 'x-zm-request-timestamp'),
   handshake: (_req, payload, secrets) => {
     if (stringAt(payload, 'event') !== 'endpoint.url_validation') return undefined;
     const plainToken = stringAt(payload, 'payload.plainToken') ?? '';
