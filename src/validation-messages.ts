@@ -147,7 +147,7 @@ export function issuesByField(
     const rest = issue.path.slice(1).map(String).join('.');
     // An item of a list is named by what was typed, not by its index.
     const item = issue.path.length === 2 ? valueAt(input, issue.path) : undefined;
-    const where = typeof item === 'string' ? `"${item}"` : rest;
+    const where = typeof item === 'string' ? `“${item}”` : rest;
     const text = `${where ? `${where}: ` : ''}${words(issue, input, schema)}`;
     // The first problem of a field is the one to fix first; the next shows after that.
     out[field] ??= text;

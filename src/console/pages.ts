@@ -174,47 +174,35 @@ export function revokeConfirmPage(input: {
   );
 }
 
-/** Registered providers (no secrets). */
+/** Registered providers (no secrets), each linking to its page. */
 export function providersPage(input: { csrf: string; providers: ProviderSummary[] }): string {
   return layout(
     'Providers',
     input.csrf,
-    html`<h1>Providers</h1>
-      ${
-        input.providers.length === 0
-          ? html`<p>No providers registered.</p>`
-          : html`<table>
-              <thead>
-                <tr>
-                  <th>Key</th>
-                  <th>Name</th>
-                  <th>Issuer</th>
-                  <th>Client id</th>
-                  <th>Auth</th>
-                  <th>Revocation</th>
-                  <th>Connections</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${input.providers.map(
-                  (p) =>
-                    html`<tr>
-                      <td>
-                        <a href="/console/connections?provider=${encodeURIComponent(p.key)}"
-                          >${p.key}</a
-                        >
-                      </td>
-                      <td>${p.displayName}</td>
-                      <td>${p.issuer ?? '—'}</td>
-                      <td><code>${p.clientId}</code></td>
-                      <td>${p.clientAuthMethod}</td>
-                      <td>${p.revocationSupported ? 'RFC 7009' : 'none'}</td>
-                      <td>${p.connections}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-      }`,
+    html`<div class="title-row">
+        <h1>Providers</h1>
+        <a class="btn primary" href="/console/providers/new">Add provider</a>
+      </div>
+      ${table(
+        ['Key', 'Name', 'Issuer', 'Client id', 'Auth', 'Revocation', 'Connections'],
+        input.providers.map(
+          (p) =>
+            html`<tr>
+              <td><a href="/console/providers/${encodeURIComponent(p.key)}">${p.key}</a></td>
+              <td>${p.displayName}</td>
+              <td>${p.issuer ?? '—'}</td>
+              <td><code>${p.clientId}</code></td>
+              <td>${p.clientAuthMethod}</td>
+              <td>${p.revocationSupported ? 'RFC 7009' : 'none'}</td>
+              <td>
+                <a href="/console/connections?provider=${encodeURIComponent(p.key)}"
+                  >${p.connections}</a
+                >
+              </td>
+            </tr>`,
+        ),
+        'No providers registered yet.',
+      )}`,
     '/console/providers',
   );
 }

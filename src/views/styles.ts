@@ -107,6 +107,7 @@ body.console .actions{flex-direction:row;flex-wrap:wrap;margin-top:1rem}
 body.console .actions>*{flex:none}
 .row-actions{display:flex;flex-wrap:wrap;gap:.4rem}
 .choices.templates{grid-template-columns:repeat(auto-fill,minmax(13rem,1fr))}
+.choices.templates a{height:100%}
 /* Last, so it wins over the console rules above on a phone. */
 @media (max-width:600px){body.console{padding:.75rem}body.console main{padding:1rem}form.filters{flex-direction:column;align-items:stretch}form.filters input,form.filters select{width:100%}}
 `;

@@ -63,7 +63,7 @@ describe('console: creating and changing services', () => {
     expect(res.status()).toBe(400);
     expect(await page.textContent('#f-name-error')).toBe('must not be empty');
     expect(await page.textContent('#f-allowed_return_to-error')).toBe(
-      '"billing.example.com": must be an origin such as https://app.example.com',
+      '“billing.example.com”: must be an origin such as https://app.example.com',
     );
     expect(await page.getAttribute('#f-name', 'aria-invalid')).toBe('true');
     expect(await value('#f-display_name')).toBe('Acme Billing');

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseCookies, serialize } from 'cookie';
 import type { Request, RequestHandler, Response } from 'express';
 import { listAuditEvents } from '../../audit/query.js';
-import { listProviderSummaries } from '../../console/directory.js';
 import {
   auditPage,
   deliveriesPage,
@@ -25,7 +24,6 @@ import { CONNECTION_STATUSES, idParam } from '../../connections/schemas.js';
 import {
   connectionPage,
   connectionsPage,
-  providersPage,
   revokeConfirmPage,
   signInPage,
 } from '../../console/pages.js';
@@ -41,6 +39,7 @@ import { secretEquals } from '../../services/credentials.js';
 import { adminAction } from '../../audit/admin-action.js';
 import { adminActorOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
+import { registerConsoleProviderRoutes } from './console-providers.js';
 import { registerConsoleServiceRoutes } from './console-services.js';
 import { parse } from '../../validate.js';
 
@@ -252,11 +251,7 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
     res.redirect(303, `/console/connections/${encodeURIComponent(id)}?revoked=1`);
   });
 
-  routes.add('GET', '/console/providers', signedIn, async (_req, res) => {
-    const providers = await listProviderSummaries(c.db.prisma);
-    res.type('html').send(providersPage({ csrf: csrf(res), providers }));
-  });
-
   const guards = { signedIn, csrfChecked };
   registerConsoleServiceRoutes(routes, c, guards);
+  registerConsoleProviderRoutes(routes, c, guards);
 }
