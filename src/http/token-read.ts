@@ -60,10 +60,17 @@ export function tokenRead(
   c: Container,
   req: IncomingMessage,
   res: ServerResponse,
-  input: { requestId: string; params: unknown; query: unknown; headers?: string[] },
+  input: {
+    requestId: string;
+    params: unknown;
+    query: unknown;
+    headers?: string[];
+    beforeError?: ServiceRequest<TokenRead>['beforeError'];
+  },
 ): ServiceRequest<TokenRead> {
   return {
     route: TOKEN_ROUTE,
+    beforeError: input.beforeError,
     serve: (caller) => {
       const id = serviceConnectionId(input.params);
       const query = typeof input.query === 'string' ? parseQuery(input.query) : input.query;
