@@ -18,6 +18,9 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
 /** A filter value: a non-empty string of at most 255 characters. */
 export const text = z.string().min(1).max(255);
 
+/** An instant in a response: ISO 8601 in UTC, as `Date.toISOString()` writes it. */
+export const timestamp = z.string().meta({ format: 'date-time' });
+
 /** A list's `limit`: 1 to 100, 50 when absent. */
 export const limit = z.coerce.number().int().min(1).max(100).default(50);
 
@@ -28,4 +31,6 @@ export const wholeNumber = (min: number, max: number, fallback: number) =>
     .regex(/^\d{1,6}$/, 'must be a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max))
-    .default(fallback);
+    .default(fallback)
+    // Described as what it means, not as the digits that carry it.
+    .meta({ type: 'integer', minimum: min, maximum: max, default: fallback });

@@ -1,19 +1,23 @@
+import { z } from 'zod';
+import { timestamp } from '../validate.js';
 import type { ChainedRow } from './chain.js';
+
 /** An audit event as `GET /admin/audit` answers it. */
-export interface PresentedAuditEvent {
-  id: string;
-  at: string;
-  actor_type: string;
-  actor_id: string | null;
-  action: string;
-  connection_id: string | null;
-  provider: string | null;
-  outcome: string;
-  detail: unknown;
-  /** The request it came from and its client IP; null for background work. */
-  request_id: string | null;
-  client_ip: string | null;
-}
+export const auditEntrySchema = z.object({
+  id: z.string(),
+  at: timestamp,
+  actor_type: z.string().describe('admin, service or system'),
+  actor_id: z.string().nullable(),
+  action: z.string().describe('e.g. token.read, connection.revoke, service.create'),
+  connection_id: z.string().nullable(),
+  provider: z.string().nullable(),
+  outcome: z.string(),
+  detail: z.unknown().describe('what the action concerned (never a secret)'),
+  request_id: z.string().nullable().describe('the request it came from; null for background work'),
+  client_ip: z.string().nullable(),
+});
+
+export type PresentedAuditEvent = z.output<typeof auditEntrySchema>;
 
 /**
  * @example

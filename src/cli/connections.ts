@@ -12,6 +12,13 @@ import { parse } from '../validate.js';
 import { withContext } from './context.js';
 import { print, table } from './output.js';
 
+/** A field's value on one line: lists joined, objects (metadata) as JSON, null as `-`. */
+const shown = (v: unknown): string => {
+  if (Array.isArray(v)) return v.join(' ');
+  if (v === null || v === undefined) return '-';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+};
+
 /** The CLI acts as the admin; the audit trail says it came from the command line. */
 const CLI_ACTOR: Actor = { type: 'admin', id: 'cli' };
 
@@ -69,7 +76,7 @@ export function registerConnectionCommands(program: Command, json: () => boolean
       withContext(async (c) => {
         const cn = presentAdminConnection(await c.container.connections.get(id, 'admin'));
         const text = Object.entries(cn)
-          .map(([k, v]) => `${k.padEnd(20)} ${Array.isArray(v) ? v.join(' ') : (v ?? '-')}`)
+          .map(([k, v]) => `${k.padEnd(20)} ${shown(v)}`)
           .join('\n');
         print(json(), cn, text);
       }),

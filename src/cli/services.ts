@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { adminAction } from '../audit/admin-action.js';
-import { presentApiKey } from '../services/api-keys.js';
-import { presentRotatedClientSecret, presentService } from '../services/present.js';
+import { presentApiKey, presentRotatedClientSecret, presentService } from '../services/present.js';
 import {
   createKeyBody,
   createServiceBody,

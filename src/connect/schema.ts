@@ -65,9 +65,26 @@ export const completeBody = z.strictObject({
 
 export type CompleteBody = z.output<typeof completeBody>;
 
+/** The id in `POST /v1/connect-sessions/{id}/complete`. */
+export const connectSessionParams = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'invalid id'),
+});
+
+/** The session token in `/connect/{token}`. */
+export const connectPageParams = z.object({ token: z.string().max(200) });
+
+/** The provider key in `/oauth/callback/{key}`. */
+export const callbackParams = z.object({ key: z.string().max(64) });
+
 /** `?display=` on the connect link: `popup` ends the flow by messaging `window.opener`. */
 export const DISPLAY = z.enum(['page', 'popup']).catch('page');
 export type Display = z.output<typeof DISPLAY>;
+
+/** The query of `GET /connect/{token}`: a pre-picked provider, and how the flow ends. */
+export const connectPageQuery = z.object({
+  provider: z.string().max(100).optional().catch(undefined),
+  display: DISPLAY.default('page'),
+});
 
 /** What the connect page's forms post (Continue, Cancel, the static-credential form). */
 export const connectForm = z.object({

@@ -8,6 +8,7 @@ import { notFound } from '../errors/index.js';
 import { openTokenSet } from '../vault/token-set.js';
 import { enqueueEvent } from '../webhooks/outbox.js';
 import { settleOwedRevocation } from './owed-revocations.js';
+import type { RevokedConnections } from './present.js';
 import type { BulkRevokeFilter } from './schemas.js';
 import {
   inFlightRevocationColumns,
@@ -181,7 +182,7 @@ export async function revokeConnections(
   c: RevokeDeps,
   filter: BulkRevokeFilter,
   actor: Actor,
-): Promise<{ revoked: number; upstream_failed: number; connection_ids: string[] }> {
+): Promise<RevokedConnections> {
   const targets = await c.db.prisma.connection.findMany({
     where: {
       status: { not: 'revoked' },

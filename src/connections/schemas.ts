@@ -3,6 +3,7 @@ import { PROVIDER_KEY } from '../providers/provider-key.js';
 import { limit, text, wholeNumber } from '../validate.js';
 
 export const CONNECTION_STATUSES = ['active', 'reauthorization_required', 'revoked'] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 /** Filters of `GET /admin/connections` and `token-broker connections list`. */
 export const connectionFilters = z.object({

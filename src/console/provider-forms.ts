@@ -4,9 +4,6 @@ import { optional, type FormValues } from './forms.js';
 
 type Provider = ReturnType<typeof presentProvider>;
 
-/** A provider's stored placeholder values (`config`). */
-const storedConfig = (p: Provider) => (p.config ?? {}) as Record<string, string>;
-
 /** How a provider's endpoints are known: a template, OIDC discovery, or typed by hand. */
 export type ProviderKind = 'template' | 'issuer' | 'endpoints';
 
@@ -101,7 +98,7 @@ export function updatedProviderBody(
     ...present(values, ['display_name', 'client_id', 'client_auth_method', 'api_base_url']),
     ...present(values, SECRETS),
     ...(kind === 'template'
-      ? { template: p.template, config: { ...storedConfig(p), ...configOf(values, t).config } }
+      ? { template: p.template, config: { ...p.config, ...configOf(values, t).config } }
       : kind === 'issuer'
         ? present(values, ['issuer'])
         : present(values, ENDPOINTS)),
@@ -120,5 +117,5 @@ export const providerValues = (p: Provider): FormValues => ({
   authorization_endpoint: p.authorization_endpoint ?? '',
   token_endpoint: p.token_endpoint ?? '',
   revocation_endpoint: p.revocation_endpoint ?? '',
-  ...Object.fromEntries(Object.entries(storedConfig(p)).map(([k, v]) => [configField(k), v])),
+  ...Object.fromEntries(Object.entries(p.config).map(([k, v]) => [configField(k), v])),
 });

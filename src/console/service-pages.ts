@@ -1,4 +1,4 @@
-import type { presentApiKey } from '../services/api-keys.js';
+import type { presentApiKey } from '../services/present.js';
 import type { presentService } from '../services/present.js';
 import { CONNECTION_ACCESS } from '../services/service-store.js';
 import { html, type SafeHtml } from '../views/html.js';

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { invalidRequest } from '../errors/index.js';
 
 /**
@@ -87,6 +88,17 @@ export function createdAtAfter(cursor: string | undefined, order: Order) {
   const idAfter = order === 'asc' ? { gt: id } : { lt: id };
   return { OR: [{ createdAt: after }, { createdAt, id: idAfter }] };
 }
+
+/**
+ * The schema of a page of `item`, as {@link presentPage} answers it.
+ *
+ * @example const connectionPageSchema = pageSchema(connectionSchema);
+ */
+export const pageSchema = <T extends z.ZodType>(item: T) =>
+  z.object({
+    data: z.array(item),
+    next_cursor: z.string().nullable().describe('the cursor of the next page; null on the last'),
+  });
 
 /**
  * A page as every list answers it: `{ data, next_cursor }`.

@@ -11,7 +11,8 @@ import { connectionMetadata } from '../providers/connection-metadata.js';
 import type { ProviderRecord, TokenResult } from '../providers/types.js';
 import { classifyUpstreamError } from '../providers/upstream-errors.js';
 import type { ServicePrincipal } from '../services/service-store.js';
-import type { DeviceSessionBody } from './schema.js';
+import type { z } from 'zod';
+import type { DEVICE_SESSION_STATUSES, DeviceSessionBody, deviceSessionSchema } from './schema.js';
 
 /** RFC 8628 §3.5: poll every 5 s unless the provider says otherwise. */
 const DEFAULT_INTERVAL_SECONDS = 5;
@@ -215,11 +216,14 @@ export type DeviceSessions = ReturnType<typeof createDeviceSessions>;
  *
  * @example res.status(201).json(presentDeviceSession(row))
  */
-export const presentDeviceSession = (r: DeviceSessionRow) => ({
+export const presentDeviceSession = (
+  r: DeviceSessionRow,
+): z.output<typeof deviceSessionSchema> => ({
   id: r.id,
   provider: r.providerKey,
   subject: r.subject,
-  status: r.status,
+  // The column holds only these (this module writes every status).
+  status: r.status as (typeof DEVICE_SESSION_STATUSES)[number],
   user_code: r.userCode,
   verification_uri: r.verificationUri,
   ...(r.verificationUriComplete ? { verification_uri_complete: r.verificationUriComplete } : {}),

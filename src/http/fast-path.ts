@@ -37,10 +37,8 @@ export function createFastPath(c: Container, next: RequestListener): RequestList
       params: { id: match[1] },
       query: match[2] ?? '',
       headers: responseHeaders(requestId),
-    });
-    void runServiceRequest(c, req, res, {
-      ...read,
       beforeError: () => setResponseHeaders(res, requestId),
     });
+    void runServiceRequest(c, req, res, read);
   };
 }

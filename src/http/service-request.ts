@@ -10,10 +10,10 @@ import { authFailureKeys, recordAuthFailure } from './middleware/rate-limit.js';
 export interface ServiceRequest<A> {
   /** The route pattern: errors are answered as this route's (JSON or a page). */
   route: string;
-  serve(caller: ServicePrincipal): Promise<A>;
-  write(answer: A): void | Promise<void>;
+  serve: (caller: ServicePrincipal) => Promise<A>;
+  write: (answer: A) => void | Promise<void>;
   /** Runs before the broker answers an error itself (its own headers are not sent yet). */
-  beforeError?(error: unknown): void;
+  beforeError?: ((error: unknown) => void) | undefined;
 }
 
 /** The caller of `Authorization: Bearer <API key or broker JWT>`; 401 `invalid_token` otherwise. */
@@ -29,25 +29,30 @@ export const authenticateBearer = (c: Container, req: IncomingMessage) =>
  * @example
  * await runServiceRequest(c, req, res, tokenRead(c, req, res, requestId, params, query));
  */
-export async function runServiceRequest<A>(
+export function runServiceRequest<A>(
   c: Container,
   req: IncomingMessage,
   res: ServerResponse,
   request: ServiceRequest<A>,
 ): Promise<void> {
+  const fail = (error: unknown) => {
+    request.beforeError?.(error);
+    answerError(c.logger, request.route, res, error);
+  };
   const guard = c.rateLimits.authFailures;
-  try {
-    const keys = guard.blocking() ? authFailureKeys(c, req) : undefined;
-    const blocked = keys ? guard.blockedFor(keys.ip) : undefined;
-    if (blocked !== undefined) throw rateLimited(blocked);
-    const answer = await request.serve(await authenticateBearer(c, req));
-    await request.write(answer);
-  } catch (error) {
-    const instead =
-      toBrokerError(error).status === 401
-        ? await recordAuthFailure(c, authFailureKeys(c, req))
-        : undefined;
-    request.beforeError?.(instead ?? error);
-    answerError(c.logger, request.route, res, instead ?? error);
+  const keys = guard.blocking() ? authFailureKeys(c, req) : undefined;
+  const blocked = keys ? guard.blockedFor(keys.ip) : undefined;
+  if (blocked !== undefined) {
+    fail(rateLimited(blocked));
+    return Promise.resolve();
   }
+  // A chain rather than an async function with try/await: fewer promises per read.
+  return authenticateBearer(c, req)
+    .then(request.serve)
+    .then(request.write)
+    .catch(async (error: unknown) => {
+      if (toBrokerError(error).status !== 401) throw error;
+      throw (await recordAuthFailure(c, authFailureKeys(c, req))) ?? error;
+    })
+    .catch(fail);
 }

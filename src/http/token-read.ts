@@ -26,14 +26,17 @@ export const TOKEN_URL = new RegExp(
 );
 
 /**
+ * The path of a service API connection route: any id, since a malformed one is 404 below.
  * Made once: a zod schema built per call is compiled on its first parse, which was a
  * quarter of the broker's CPU per token read (docs/PERFORMANCE.md).
  */
-const SERVICE_PATH = z.object({ id: z.string() });
+export const serviceConnectionParams = z.object({
+  id: z.string().describe('a connection id (conn_…); one the broker cannot have made is 404'),
+});
 
 /** A connection id in a service path: one the broker cannot have made names no connection. */
 export function serviceConnectionId(params: unknown): string {
-  const { id } = parse(SERVICE_PATH, params);
+  const { id } = parse(serviceConnectionParams, params);
   if (!CONNECTION_ID.test(id)) throw notFound('connection');
   return id;
 }
@@ -57,10 +60,17 @@ export function tokenRead(
   c: Container,
   req: IncomingMessage,
   res: ServerResponse,
-  input: { requestId: string; params: unknown; query: unknown; headers?: string[] },
+  input: {
+    requestId: string;
+    params: unknown;
+    query: unknown;
+    headers?: string[];
+    beforeError?: ServiceRequest<TokenRead>['beforeError'];
+  },
 ): ServiceRequest<TokenRead> {
   return {
     route: TOKEN_ROUTE,
+    beforeError: input.beforeError,
     serve: (caller) => {
       const id = serviceConnectionId(input.params);
       const query = typeof input.query === 'string' ? parseQuery(input.query) : input.query;

@@ -103,3 +103,14 @@ export type ProviderBody = z.output<typeof providerBody>;
 export const providerUpdateBody = providerBody.extend({ key: providerBody.shape.key.optional() });
 
 export type ProviderUpdateBody = z.output<typeof providerUpdateBody>;
+
+/** The key in `/admin/providers/{key}` and `/webhooks/providers/{key}`. */
+export const providerParams = z.object({
+  key: z.string().regex(PROVIDER_KEY, 'must be a provider key'),
+});
+
+/** The query of `GET /admin/providers`. */
+export const providerListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(200).optional(),
+});

@@ -14,14 +14,6 @@ export interface ApiKeyRow {
   lastUsedAt: Date | null;
 }
 
-/** The admin API's shape of an API key. */
-export const presentApiKey = (k: ApiKeyRow) => ({
-  id: k.id,
-  created_at: k.createdAt.toISOString(),
-  expires_at: k.expiresAt?.toISOString() ?? null,
-  last_used_at: k.lastUsedAt?.toISOString() ?? null,
-});
-
 /**
  * A service's API keys: several may be valid at once so that a key can be rotated with an
  * overlap (issue a new one, move the callers, revoke the old one), each with an optional

@@ -41,6 +41,12 @@ export const updateServiceBody = z
   })
   .refine((b) => Object.keys(b).length > 0, 'the body must change at least one field');
 
+/** The service id in `/admin/services/{id}…` paths. */
+export const serviceParams = z.object({ id: z.string().min(1).max(64) });
+
+/** The path of `DELETE /admin/services/{id}/keys/{key_id}`. */
+export const serviceKeyParams = serviceParams.extend({ key_id: z.string().min(1).max(64) });
+
 /** The body of `POST /admin/services/{id}/keys`. */
 export const createKeyBody = z.strictObject({
   expires_at: z.iso.datetime({ offset: true }).optional(),

@@ -11,6 +11,8 @@ import { isStaticTokenType } from '../static-credentials/token-types.js';
 import type { ServicePolicy } from '../services/service-store.js';
 import type { BrokerJwt } from './broker-jwt.js';
 import type { TokenService } from './token-service.js';
+import type { z } from 'zod';
+import type { authorizationServerMetadataSchema, TokenEndpointResponse } from './schema.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -29,7 +31,7 @@ export interface TokenParams extends Omit<ClientCredentials, 'authorization'> {
 }
 
 export interface TokenEndpointAnswer {
-  body: Record<string, string | number>;
+  body: TokenEndpointResponse;
   headers: Record<string, string>;
 }
 
@@ -38,7 +40,9 @@ export interface TokenEndpointAnswer {
  *
  * @example res.json(authorizationServerMetadata('https://broker.example.com'))
  */
-export const authorizationServerMetadata = (issuer: string) => ({
+export const authorizationServerMetadata = (
+  issuer: string,
+): z.output<typeof authorizationServerMetadataSchema> => ({
   issuer,
   token_endpoint: `${issuer}/oauth/token`,
   jwks_uri: `${issuer}/.well-known/jwks.json`,
@@ -100,7 +104,7 @@ export function createTokenEndpoint(deps: {
         throw asTokenEndpointError(error);
       });
     const { token } = read;
-    const body: Record<string, string | number> = {
+    const body: TokenEndpointResponse = {
       access_token: token.accessToken,
       issued_token_type: ACCESS_TOKEN_TYPE,
       // Static credentials keep their own scheme (ApiKey, Basic); OAuth tokens are Bearer.

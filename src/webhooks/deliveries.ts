@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
 import { conflict, notFound } from '../errors/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { WEBHOOK_CHANNEL } from './outbox.js';
+import { WEBHOOK_CHANNEL, WEBHOOK_EVENT_TYPES, type WebhookEventType } from './outbox.js';
+import { timestamp } from '../validate.js';
 import { createdAtAfter, createdAtKey, createdAtOrder, keysetPage, type Page } from '../db/page.js';
 
 /** Delivery states: waiting (or in flight), done, or given up. */
@@ -10,20 +12,22 @@ export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** A delivery as the admin API shows it. */
-export interface DeliveryView {
-  id: string;
-  event_id: string;
-  type: string;
-  endpoint_id: string;
-  status: string;
-  attempts: number;
-  last_status_code: number | null;
-  last_latency_ms: number | null;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export const deliverySchema = z.object({
+  id: z.string(),
+  event_id: z.string().describe('also the webhook-id header of every attempt'),
+  type: z.enum(WEBHOOK_EVENT_TYPES),
+  endpoint_id: z.string(),
+  status: z.enum(DELIVERY_STATUSES),
+  attempts: z.number().int(),
+  last_status_code: z.number().int().nullable(),
+  last_latency_ms: z.number().int().nullable(),
+  last_error: z.string().nullable(),
+  next_attempt_at: timestamp.nullable().describe('null once the delivery is settled'),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+
+export type DeliveryView = z.output<typeof deliverySchema>;
 
 type DeliveryRow = Prisma.WebhookDeliveryGetPayload<{
   include: { event: { select: { type: true } } };
@@ -34,9 +38,10 @@ export function presentDelivery(row: DeliveryRow): DeliveryView {
   return {
     id: row.id,
     event_id: row.eventId,
-    type: row.event.type,
+    // Both columns are written only from these lists (outbox.ts, this module).
+    type: row.event.type as WebhookEventType,
     endpoint_id: row.endpointId,
-    status: row.status,
+    status: row.status as DeliveryStatus,
     attempts: row.attempts,
     last_status_code: row.lastStatusCode,
     last_latency_ms: row.lastLatencyMs,

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { PrismaClient } from '../db/client.js';
 import { invalidRequest, notFound } from '../errors/index.js';
@@ -8,7 +9,8 @@ import type { Keyring } from '../vault/keyring.js';
 import { createdAtAfter, createdAtKey, createdAtOrder, keysetPage, type Page } from '../db/page.js';
 import { assertHttpsInProduction } from '../net/https-only.js';
 import { hostOf, isPrivateAddress } from './destination.js';
-import type { WebhookEventType } from './outbox.js';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './outbox.js';
+import { timestamp } from '../validate.js';
 import { generateSecret } from './signing.js';
 
 /** How long the secret replaced by a rotation keeps signing beside the new one. */
@@ -21,16 +23,27 @@ export interface EndpointInput {
 }
 
 /** An endpoint as the admin API shows it: never its secret. */
-export interface EndpointView {
-  id: string;
-  url: string;
-  events: string[];
-  enabled: boolean;
-  disabled_reason: string | null;
-  previous_secret_expires_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export const endpointSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z
+    .array(z.enum(WEBHOOK_EVENT_TYPES))
+    .describe('event types sent to this endpoint; empty means all'),
+  enabled: z.boolean(),
+  disabled_reason: z.string().nullable(),
+  previous_secret_expires_at: timestamp
+    .nullable()
+    .describe('until then the secret replaced by the last rotation signs too'),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+
+export type EndpointView = z.output<typeof endpointSchema>;
+
+/** An endpoint with its signing secret: the answer of creation and rotation only. */
+export const endpointWithSecretSchema = endpointSchema.extend({
+  secret: z.string().describe('whsec_<base64>; shown in this response only'),
+});
 
 /** The secrets an endpoint signs with right now: current first, then the one in overlap. */
 export interface SigningSecrets {
@@ -43,7 +56,8 @@ export function presentEndpoint(row: WebhookEndpoint): EndpointView {
   return {
     id: row.id,
     url: row.url,
-    events: row.events,
+    // Written only from bodies whose events were checked against WEBHOOK_EVENT_TYPES.
+    events: row.events as WebhookEventType[],
     enabled: row.enabled,
     disabled_reason: row.disabledReason,
     previous_secret_expires_at: row.previousSecretExpiresAt?.toISOString() ?? null,
@@ -51,6 +65,12 @@ export function presentEndpoint(row: WebhookEndpoint): EndpointView {
     updated_at: row.updatedAt.toISOString(),
   };
 }
+
+/** @example res.status(201).json(presentEndpointWithSecret(endpoint, secret)) */
+export const presentEndpointWithSecret = (
+  row: WebhookEndpoint,
+  secret: string,
+): z.output<typeof endpointWithSecretSchema> => ({ ...presentEndpoint(row), secret });
 
 const ctx = (id: string, field: 'secret' | 'previous_secret') => ({
   table: 'webhook_endpoints',

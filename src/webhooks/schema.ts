@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DELIVERY_STATUSES } from './deliveries.js';
 import { WEBHOOK_EVENT_TYPES } from './outbox.js';
 
 const url = z
@@ -9,16 +10,34 @@ const events = z
   .max(WEBHOOK_EVENT_TYPES.length)
   .transform((list) => [...new Set(list)]);
 
-/** The body of `POST /admin/webhooks` (and the console's form); no events: every event. */
+/** The body of `POST /admin/webhooks`. */
 export const createEndpointBody = z.strictObject({
   url,
-  events: events.default([]),
+  events: events.default([]).describe('event types to send; empty (the default) means all'),
   enabled: z.boolean().default(true),
 });
 
-/** The body of `PATCH /admin/webhooks/{id}`. */
-export const patchEndpointBody = z.strictObject({
+/** The body of `PATCH /admin/webhooks/{id}`: enabling clears `disabled_reason`. */
+export const updateEndpointBody = z.strictObject({
   url: url.optional(),
   events: events.optional(),
   enabled: z.boolean().optional(),
+});
+
+/** The id in `/admin/webhooks/{id}…` and `/admin/webhook-deliveries/{id}/replay`. */
+export const webhookParams = z.object({ id: z.string().min(1).max(64) });
+
+const limit = z.coerce.number().int().min(1).max(100).default(50);
+const cursor = z.string().min(1).max(512).optional();
+
+/** The query of `GET /admin/webhooks`. */
+export const endpointListQuery = z.object({ limit, cursor });
+
+/** The query of `GET /admin/webhook-deliveries`. */
+export const deliveryListQuery = z.object({
+  status: z.enum(DELIVERY_STATUSES).optional(),
+  endpoint_id: z.string().min(1).max(64).optional(),
+  type: z.enum(WEBHOOK_EVENT_TYPES).optional(),
+  limit,
+  cursor,
 });

@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import request from 'supertest';
+import { PROXY_ROUTE } from '../../src/http/proxy-route.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 import { createService } from '../connect/helpers.js';
@@ -101,6 +102,27 @@ describe('the proxy', () => {
     expect(res.body).toStrictEqual({ sub: 'alice' });
     expect(res.headers['broker-attempts']).toBe('1');
     expect(res.headers['broker-error']).toBeUndefined();
+  });
+
+  it('sums up proxied 200s in the access log at info; any other answer keeps its own line', async () => {
+    api.script([echo]);
+    await request(broker.url)
+      .get(proxy(keyConnection, '/ok'))
+      .set(bearer(a.apiKey))
+      .set('X-Request-Id', 'proxied-ok')
+      .expect(200);
+    await request(broker.url)
+      .get(proxy('conn_doesnotexist', '/ok'))
+      .set(bearer(a.apiKey))
+      .set('X-Request-Id', 'proxied-404')
+      .expect(404);
+    const lines = broker.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.req_id === 'proxied-ok')).toEqual([]);
+    expect(lines.find((l) => l.req_id === 'proxied-404')).toMatchObject({
+      msg: 'request',
+      route: PROXY_ROUTE,
+      status: 404,
+    });
   });
 
   it("is 404 for another service's connection, exactly like an unknown one", async () => {

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { BrokerError, toBrokerError } from '../../errors/index.js';
+import type { ErrorBody } from '../../errors/schema.js';
 import type { Logger } from '../../observability/logger.js';
 import { consoleErrorPage } from '../../console/manage-pages.js';
 import { html, page } from '../../views/html.js';
@@ -75,13 +76,10 @@ export function writeJsonText(
 /** Writes a BrokerError as `{error, error_description}` with its headers. */
 export function sendJsonError(res: ServerResponse, error: BrokerError): void {
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-  writeJson(
-    res,
-    error.status,
-    error.expose
-      ? { error: error.code, error_description: error.message, ...error.details }
-      : { error: 'server_error', error_description: 'internal error' },
-  );
+  const body: ErrorBody = error.expose
+    ? { error: error.code, error_description: error.message, ...error.details }
+    : { error: 'server_error', error_description: 'internal error' };
+  writeJson(res, error.status, body);
 }
 
 /** The HTML form of an error for the browser pages (the console's with its navigation). */

@@ -1,21 +1,40 @@
-import { z } from 'zod';
-import { completeBody, connectSessionBody } from '../../connect/schema.js';
-import { connectionSchema, errorResponse, type PathItems } from './shared.js';
+import { connectionSchema } from '../../connections/present.js';
+import { connectSessionSchema } from '../../connect/present.js';
+import {
+  callbackParams,
+  completeBody,
+  connectForm,
+  connectPageParams,
+  connectPageQuery,
+  connectSessionBody,
+  connectSessionParams,
+} from '../../connect/schema.js';
+import {
+  errorResponse,
+  json,
+  jsonBody,
+  pathParameters,
+  queryParameters,
+  serviceAuth,
+  type PathItems,
+} from './shared.js';
 
-/** A request body straight from the zod schema the route parses it with. */
-const jsonBody = (schema: z.ZodType) => ({
-  required: true,
-  content: {
-    'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) },
-  },
-});
 const javascript = (description: string) => ({
   description,
-  content: { 'text/javascript': {} },
+  content: { 'text/javascript': { schema: { type: 'string' } } },
 });
-const tokenParameter = { name: 'token', in: 'path', required: true, schema: { type: 'string' } };
-
-const htmlPage = (description: string) => ({ description, content: { 'text/html': {} } });
+const htmlPage = (description: string) => ({
+  description,
+  content: { 'text/html': { schema: { type: 'string' } } },
+});
+const tokenParameter = pathParameters(connectPageParams);
+const callbackAnswers = {
+  '302': {
+    description: 'to return_to with connection_id & status=success, or status=error&error=…',
+  },
+  '200': htmlPage('connected (no return_to)'),
+  '400': htmlPage('the flow failed'),
+};
 
 /** Connect sessions (service API) and the browser consent flow. */
 export const connectPaths: PathItems = {
@@ -23,10 +42,10 @@ export const connectPaths: PathItems = {
     post: {
       operationId: 'createConnectSession',
       summary: 'Mint a single-use connect link for one (provider, subject), valid 10 minutes',
-      security: [{ service: [] }],
+      security: serviceAuth,
       requestBody: jsonBody(connectSessionBody),
       responses: {
-        '201': { description: '{id, token, connect_url, expires_at}' },
+        '201': json('the link to send the user to', connectSessionSchema),
         '400': errorResponse,
         '401': errorResponse,
         '403': errorResponse,
@@ -39,14 +58,11 @@ export const connectPaths: PathItems = {
       operationId: 'completeConnectSession',
       summary:
         'App handshake: exchange the code of the success redirect and the app’s code_verifier for the connection',
-      security: [{ service: [] }],
-      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      security: serviceAuth,
+      parameters: pathParameters(connectSessionParams),
       requestBody: jsonBody(completeBody),
       responses: {
-        '200': {
-          description: 'the connection, now stored under the service',
-          content: { 'application/json': { schema: connectionSchema } },
-        },
+        '200': json('the connection, now stored under the service', connectionSchema),
         '400': errorResponse,
         '401': errorResponse,
         '404': errorResponse,
@@ -58,11 +74,7 @@ export const connectPaths: PathItems = {
       operationId: 'getConnectPage',
       summary:
         'The connect page: names the service, provider and scopes; never spends the link (GET/HEAD)',
-      parameters: [
-        tokenParameter,
-        { name: 'provider', in: 'query', schema: { type: 'string' } },
-        { name: 'display', in: 'query', schema: { type: 'string', enum: ['page', 'popup'] } },
-      ],
+      parameters: [...tokenParameter, ...queryParameters(connectPageQuery)],
       responses: {
         '200': htmlPage(
           'the page with Continue and Cancel, a provider picker or a credential form',
@@ -75,8 +87,8 @@ export const connectPaths: PathItems = {
       operationId: 'submitConnectPage',
       summary:
         'Continue, Cancel or the credential form: spends the link and binds it to this browser',
-      parameters: [tokenParameter],
-      requestBody: { content: { 'application/x-www-form-urlencoded': {} } },
+      parameters: tokenParameter,
+      requestBody: jsonBody(connectForm, 'application/x-www-form-urlencoded'),
       responses: {
         '303': { description: 'to the provider’s authorization endpoint, or back to return_to' },
         '400': htmlPage('bad CSRF token or credentials; the link is not spent'),
@@ -103,13 +115,7 @@ export const connectPaths: PathItems = {
     get: {
       operationId: 'handleOAuthCallback',
       summary: 'The redirect URI of every provider',
-      responses: {
-        '302': {
-          description: 'to return_to with connection_id & status=success, or status=error&error=…',
-        },
-        '200': htmlPage('connected (no return_to)'),
-        '400': htmlPage('the flow failed'),
-      },
+      responses: callbackAnswers,
     },
   },
   '/oauth/callback/{key}': {
@@ -117,14 +123,8 @@ export const connectPaths: PathItems = {
       operationId: 'handleProviderOAuthCallback',
       summary:
         'The redirect URI of a provider with distinct_redirect_uri (its answers arrive only here)',
-      parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
-      responses: {
-        '302': {
-          description: 'to return_to with connection_id & status=success, or status=error&error=…',
-        },
-        '200': htmlPage('connected (no return_to)'),
-        '400': htmlPage('the flow failed'),
-      },
+      parameters: pathParameters(callbackParams),
+      responses: callbackAnswers,
     },
   },
 };

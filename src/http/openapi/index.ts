@@ -1,14 +1,16 @@
-import { adminPaths, adminSchemas, consolePaths } from './admin.js';
-import { catalogPaths, catalogSchemas } from './catalog.js';
+import { adminConnectionPaths } from './admin-connections.js';
 import { connectPaths } from './connect.js';
+import { consolePaths } from './console.js';
+import { oauthTokenPaths } from './oauth-token.js';
 import { opsPaths } from './ops.js';
 import { providerWebhookPaths } from './provider-webhooks.js';
 import { providerPaths } from './providers.js';
 import { proxyPaths } from './proxy.js';
-import { serviceSchemas, servicePaths } from './services.js';
-import type { PathItems } from './shared.js';
-import { tokenPaths, tokenSchemas } from './tokens.js';
-import { webhookPaths, webhookSchemas } from './webhooks.js';
+import { serviceApiPaths } from './service-api.js';
+import { serviceConnectPaths } from './service-connect.js';
+import { servicePaths } from './services.js';
+import { componentSchemas, errorAnswer, type PathItems } from './shared.js';
+import { webhookPaths } from './webhooks.js';
 
 /** Joins path sets; two sets describing different methods of one path are merged. */
 const mergePaths = (...sets: PathItems[]): PathItems => {
@@ -20,9 +22,11 @@ const mergePaths = (...sets: PathItems[]): PathItems => {
 };
 
 /**
- * The OpenAPI 3.1 description of the HTTP contract, served at /openapi.json. Each domain
- * keeps its paths in a file of its own here; test/http/openapi.test.ts fails when a
- * mounted route is missing.
+ * The OpenAPI 3.1 description of the HTTP contract, served at /openapi.json. Bodies,
+ * parameters and answers are the zod schemas the routes parse with and the presenters
+ * are typed by (components.ts names them); each route file has its operations in a file
+ * of the same name here. test/http/openapi.test.ts fails when a mounted route is missing,
+ * test/http/openapi-conformance.test.ts when an answer differs from its schema.
  */
 export function buildOpenApi(publicUrl: string) {
   return {
@@ -38,35 +42,20 @@ export function buildOpenApi(publicUrl: string) {
         service: { type: 'http', scheme: 'bearer', description: 'API key or broker JWT' },
         admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_TOKEN' },
       },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['error', 'error_description'],
-          properties: { error: { type: 'string' }, error_description: { type: 'string' } },
-        },
-        ...tokenSchemas,
-        ...adminSchemas,
-        ...catalogSchemas,
-        ...serviceSchemas,
-        ...webhookSchemas,
-      },
-      responses: {
-        Error: {
-          description: 'Error',
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-        },
-      },
+      schemas: componentSchemas(),
+      responses: { Error: errorAnswer('Error') },
     },
     paths: mergePaths(
       opsPaths,
       servicePaths,
-      adminPaths,
+      adminConnectionPaths,
       consolePaths,
       webhookPaths,
       providerPaths,
       connectPaths,
-      tokenPaths,
-      catalogPaths,
+      serviceApiPaths,
+      serviceConnectPaths,
+      oauthTokenPaths,
       providerWebhookPaths,
       proxyPaths,
     ),

@@ -1,4 +1,6 @@
-import { errorResponse, type PathItems } from './shared.js';
+import { serviceConnectionParams } from '../token-read.js';
+import { errorBodySchema } from '../../errors/schema.js';
+import { errorResponse, json, pathParameters, serviceAuth, type PathItems } from './shared.js';
 
 const brokerHeaders = {
   'Broker-Attempts': {
@@ -6,14 +8,14 @@ const brokerHeaders = {
     schema: { type: 'integer' },
   },
 };
-const brokerError = {
-  description: 'an answer the broker made itself; `Broker-Error` names its code',
+/** An answer the broker made itself; `Broker-Error` names its code. */
+const brokerError = (description: string) => ({
+  ...json(description, errorBodySchema),
   headers: {
     ...brokerHeaders,
     'Broker-Error': { description: 'the error code of the JSON body', schema: { type: 'string' } },
   },
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-};
+});
 
 /** One method of the proxy: every method has the same contract (API.md "Proxy"). */
 const operation = (method: string) => ({
@@ -21,9 +23,9 @@ const operation = (method: string) => ({
   summary: `${method} to the provider's API through the broker`,
   description:
     "Forwards to `{api_base_url}/{path}?{query}` with the connection's credential injected (Bearer, the template's API-key header or parameter, or Basic). The caller's Authorization, Cookie, Host, Forwarded/X-Forwarded-*, hop-by-hop and Broker-* headers are not forwarded; bodies stream both ways. Upstream 401: one refresh and one retry. 429/502/503/504 and connection errors: retried with back-off honouring Retry-After for idempotent methods or with an Idempotency-Key, within PROXY_MAX_ATTEMPTS and PROXY_TIMEOUT_MS. A spent quota is answered 429 rate_limited without calling, on every replica.",
-  security: [{ service: [] }],
+  security: serviceAuth,
   parameters: [
-    { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+    ...pathParameters(serviceConnectionParams),
     {
       name: 'path',
       in: 'path',
@@ -45,32 +47,18 @@ const operation = (method: string) => ({
         "the provider's status, headers (less hop-by-hop, Set-Cookie and Broker-*) and body, streamed",
       headers: brokerHeaders,
     },
-    '400': {
-      ...brokerError,
-      description:
-        'invalid_request: a path leaving api_base_url, or a provider without api_base_url',
-    },
+    '400': brokerError(
+      'invalid_request: a path leaving api_base_url, or a provider without api_base_url',
+    ),
     '401': errorResponse,
-    '404': { ...brokerError, description: 'not_found: unknown, or outside the service policy' },
-    '409': { ...brokerError, description: 'reauthorization_required' },
-    '410': { ...brokerError, description: 'revoked' },
-    '413': { ...brokerError, description: 'payload_too_large: over PROXY_BODY_LIMIT_BYTES' },
-    '429': {
-      ...brokerError,
-      description: "rate_limited with Retry-After: the provider's quota is spent",
-    },
-    '502': {
-      ...brokerError,
-      description: 'upstream_unavailable: the provider could not be reached',
-    },
-    '503': {
-      ...brokerError,
-      description: "upstream_unavailable: the provider's circuit is open (Retry-After)",
-    },
-    '504': {
-      ...brokerError,
-      description: 'upstream_unavailable: no answer within PROXY_TIMEOUT_MS',
-    },
+    '404': brokerError('not_found: unknown, or outside the service policy'),
+    '409': brokerError('reauthorization_required'),
+    '410': brokerError('revoked'),
+    '413': brokerError('payload_too_large: over PROXY_BODY_LIMIT_BYTES'),
+    '429': brokerError("rate_limited with Retry-After: the provider's quota is spent"),
+    '502': brokerError('upstream_unavailable: the provider could not be reached'),
+    '503': brokerError("upstream_unavailable: the provider's circuit is open (Retry-After)"),
+    '504': brokerError('upstream_unavailable: no answer within PROXY_TIMEOUT_MS'),
   },
 });
 

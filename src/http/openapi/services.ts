@@ -1,94 +1,28 @@
-import { errorResponse, page, ref, type PathItems } from './shared.js';
+import {
+  createdApiKeySchema,
+  createdServiceSchema,
+  rotatedClientSecretSchema,
+  serviceSchema,
+} from '../../services/present.js';
+import {
+  createKeyBody,
+  createServiceBody,
+  rotateClientSecretBody,
+  serviceKeyParams,
+  serviceParams,
+  updateServiceBody,
+} from '../../services/schema.js';
+import { schemas } from './components.js';
+import {
+  adminAuth,
+  errorResponse,
+  json,
+  jsonBody,
+  pathParameters,
+  type PathItems,
+} from './shared.js';
 
-const admin = [{ admin: [] }];
-const str = { type: 'string' };
-const time = { type: 'string', format: 'date-time' };
-const nullableTime = { type: ['string', 'null'], format: 'date-time' };
-const idPath = { name: 'id', in: 'path', required: true, schema: str };
-const keyIdPath = { name: 'key_id', in: 'path', required: true, schema: str };
-const json = (schema: object) => ({ content: { 'application/json': { schema } } });
-
-const policy = {
-  name: str,
-  display_name: { type: 'string', description: 'what end users read on the connect page' },
-  connection_access: {
-    enum: ['own', 'provider'],
-    default: 'own',
-    description:
-      'own: only the connections this service created; provider: every connection of its allowed providers',
-  },
-  allowed_providers: {
-    type: 'array',
-    items: str,
-    description: 'keys of registered providers; an unknown key is 400',
-  },
-  allowed_return_to: { type: 'array', items: { type: 'string', format: 'uri' } },
-  jwks: { type: 'object', description: 'public keys for private_key_jwt at /oauth/token' },
-};
-
-/** Named component schemas of this file (joined into `components.schemas`). */
-export const serviceSchemas = {
-  CreateServiceRequest: { type: 'object', required: ['name'], properties: policy },
-  UpdateServiceRequest: {
-    type: 'object',
-    minProperties: 1,
-    properties: {
-      ...policy,
-      display_name: { type: ['string', 'null'] },
-      jwks: { type: ['object', 'null'] },
-    },
-  },
-  Service: {
-    type: 'object',
-    required: [
-      'id',
-      'name',
-      'display_name',
-      'allowed_providers',
-      'allowed_return_to',
-      'connection_access',
-      'client_id',
-      'jwks',
-      'created_at',
-    ],
-    properties: {
-      id: str,
-      ...policy,
-      display_name: { type: ['string', 'null'] },
-      client_id: str,
-      jwks: { type: ['object', 'null'] },
-      created_at: time,
-    },
-  },
-  CreateApiKeyRequest: { type: 'object', properties: { expires_at: time } },
-  ApiKey: {
-    type: 'object',
-    required: ['id', 'created_at', 'expires_at', 'last_used_at'],
-    properties: {
-      id: { type: 'string', description: "the key's non-secret part (tbk_<id>_…)" },
-      created_at: time,
-      expires_at: nullableTime,
-      last_used_at: { ...nullableTime, description: 'written at most ~30 s late' },
-    },
-  },
-  ServicePage: page(ref('Service')),
-  ApiKeyPage: page(ref('ApiKey')),
-  CreatedService: {
-    allOf: [
-      ref('Service'),
-      {
-        type: 'object',
-        required: ['api_key', 'client_secret'],
-        properties: { api_key: str, client_secret: str },
-      },
-    ],
-  },
-  CreatedApiKey: {
-    type: 'object',
-    required: ['id', 'api_key', 'created_at', 'expires_at'],
-    properties: { id: str, api_key: str, created_at: time, expires_at: nullableTime },
-  },
-};
+const idParameter = pathParameters(serviceParams);
 
 /** Admin management of internal services (callers of the broker) and their API keys. */
 export const servicePaths: PathItems = {
@@ -96,10 +30,10 @@ export const servicePaths: PathItems = {
     post: {
       operationId: 'createService',
       summary: 'Create a service; the API key and client secret appear in this response only',
-      security: admin,
-      requestBody: json(ref('CreateServiceRequest')),
+      security: adminAuth,
+      requestBody: jsonBody(createServiceBody),
       responses: {
-        '201': { description: 'created', ...json(ref('CreatedService')) },
+        '201': json('created', createdServiceSchema),
         '400': errorResponse,
         '401': errorResponse,
       },
@@ -107,9 +41,9 @@ export const servicePaths: PathItems = {
     get: {
       operationId: 'listServices',
       summary: 'List services',
-      security: admin,
+      security: adminAuth,
       responses: {
-        '200': { description: '{data, next_cursor}', ...json(ref('ServicePage')) },
+        '200': json('every service (one page)', schemas.ServicePage),
         '401': errorResponse,
       },
     },
@@ -118,10 +52,10 @@ export const servicePaths: PathItems = {
     get: {
       operationId: 'getService',
       summary: 'One service',
-      security: admin,
-      parameters: [idPath],
+      security: adminAuth,
+      parameters: idParameter,
       responses: {
-        '200': { description: 'service', ...json(ref('Service')) },
+        '200': json('service', serviceSchema),
         '401': errorResponse,
         '404': errorResponse,
       },
@@ -129,11 +63,11 @@ export const servicePaths: PathItems = {
     patch: {
       operationId: 'updateService',
       summary: "Change a service's name or policy (never returns secrets)",
-      security: admin,
-      parameters: [idPath],
-      requestBody: json(ref('UpdateServiceRequest')),
+      security: adminAuth,
+      parameters: idParameter,
+      requestBody: jsonBody(updateServiceBody),
       responses: {
-        '200': { description: 'service', ...json(ref('Service')) },
+        '200': json('service', serviceSchema),
         '400': errorResponse,
         '401': errorResponse,
         '404': errorResponse,
@@ -142,8 +76,8 @@ export const servicePaths: PathItems = {
     delete: {
       operationId: 'deleteService',
       summary: 'Delete a service; its credentials stop working at once',
-      security: admin,
-      parameters: [idPath],
+      security: adminAuth,
+      parameters: idParameter,
       responses: { '204': { description: 'deleted' }, '401': errorResponse, '404': errorResponse },
     },
   },
@@ -151,11 +85,11 @@ export const servicePaths: PathItems = {
     post: {
       operationId: 'createServiceKey',
       summary: 'Issue another API key (rotation with an overlap); the key appears only here',
-      security: admin,
-      parameters: [idPath],
-      requestBody: json(ref('CreateApiKeyRequest')),
+      security: adminAuth,
+      parameters: idParameter,
+      requestBody: { ...jsonBody(createKeyBody), required: false },
       responses: {
-        '201': { description: 'created', ...json(ref('CreatedApiKey')) },
+        '201': json('created', createdApiKeySchema),
         '400': errorResponse,
         '401': errorResponse,
         '404': errorResponse,
@@ -164,10 +98,10 @@ export const servicePaths: PathItems = {
     get: {
       operationId: 'listServiceKeys',
       summary: "A service's API keys (never the keys themselves)",
-      security: admin,
-      parameters: [idPath],
+      security: adminAuth,
+      parameters: idParameter,
       responses: {
-        '200': { description: '{data, next_cursor}', ...json(ref('ApiKeyPage')) },
+        '200': json('every key (one page)', schemas.ApiKeyPage),
         '401': errorResponse,
         '404': errorResponse,
       },
@@ -178,18 +112,11 @@ export const servicePaths: PathItems = {
       operationId: 'rotateServiceClientSecret',
       summary:
         'Rotate the client secret with an overlap; the new secret appears only here, the replaced one works until previous_expires_at (default 24 h; a past time ends it at once)',
-      security: admin,
-      parameters: [idPath],
-      requestBody: json({ type: 'object', properties: { previous_expires_at: time } }),
+      security: adminAuth,
+      parameters: idParameter,
+      requestBody: { ...jsonBody(rotateClientSecretBody), required: false },
       responses: {
-        '201': {
-          description: 'rotated',
-          ...json({
-            type: 'object',
-            required: ['client_id', 'client_secret', 'previous_expires_at'],
-            properties: { client_id: str, client_secret: str, previous_expires_at: nullableTime },
-          }),
-        },
+        '201': json('rotated', rotatedClientSecretSchema),
         '400': errorResponse,
         '401': errorResponse,
         '404': errorResponse,
@@ -200,8 +127,8 @@ export const servicePaths: PathItems = {
     delete: {
       operationId: 'revokeServiceKey',
       summary: 'Revoke one API key; it is 401 from then on',
-      security: admin,
-      parameters: [idPath, keyIdPath],
+      security: adminAuth,
+      parameters: pathParameters(serviceKeyParams),
       responses: { '204': { description: 'revoked' }, '401': errorResponse, '404': errorResponse },
     },
   },

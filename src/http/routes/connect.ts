@@ -1,23 +1,23 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { Request, Response } from 'express';
-import { z } from 'zod';
 import { CONNECT_JS, POPUP_JS } from '../../connect/browser-scripts.js';
 import type { FlowOutcome } from '../../connect/index.js';
-import { completeBody, connectForm, connectSessionBody, DISPLAY } from '../../connect/schema.js';
+import { presentConnectSession } from '../../connect/present.js';
+import {
+  callbackParams,
+  completeBody,
+  connectForm,
+  connectPageParams,
+  connectPageQuery,
+  connectSessionBody,
+  connectSessionParams,
+} from '../../connect/schema.js';
 import type { Container } from '../../container.js';
 import { presentConnection } from '../../connections/present.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import { originOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
-
-const sessionToken = z.object({ token: z.string().max(200) });
-const callbackKey = z.object({ key: z.string().max(64) });
-const sessionId = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'invalid id') });
-const pageQuery = z.object({
-  provider: z.string().max(100).optional().catch(undefined),
-  display: DISPLAY.default('page'),
-});
 
 /** The raw query string: the callback's parameters exactly as the provider sent them. */
 const rawQuery = (req: Request) => {
@@ -79,16 +79,11 @@ export function registerConnectRoutes(routes: RouteTable, c: Container): void {
   routes.add('POST', '/v1/connect-sessions', service, async (req, res) => {
     const body = parse(connectSessionBody, req.body);
     const s = await c.connect.createSession(currentService(res), body);
-    res.status(201).json({
-      id: s.id,
-      token: s.token,
-      connect_url: s.connectUrl,
-      expires_at: s.expiresAt.toISOString(),
-    });
+    res.status(201).json(presentConnectSession(s));
   });
 
   routes.add('POST', '/v1/connect-sessions/:id/complete', service, async (req, res) => {
-    const { id } = parse(sessionId, req.params);
+    const { id } = parse(connectSessionParams, req.params);
     const body = parse(completeBody, req.body);
     res.json(
       presentConnection(
@@ -101,13 +96,13 @@ export function registerConnectRoutes(routes: RouteTable, c: Container): void {
   routes.add('GET', '/connect/popup.js', (_req, res) => script(res, POPUP_JS, false));
 
   routes.add('GET', '/connect/:token', async (req, res) => {
-    const { token } = parse(sessionToken, req.params);
-    const query = pageQuery.parse(req.query);
+    const { token } = parse(connectPageParams, req.params);
+    const query = connectPageQuery.parse(req.query);
     send(req, res, await c.connect.show(token, query, cookiesOf(req)), secure);
   });
 
   routes.add('POST', '/connect/:token', async (req, res) => {
-    const { token } = parse(sessionToken, req.params);
+    const { token } = parse(connectPageParams, req.params);
     // Any body that is not a form (a JSON array, a string) is an empty form: CSRF refuses it.
     const form = connectForm.catch(connectForm.parse({})).parse(req.body);
     send(
@@ -130,6 +125,6 @@ export function registerConnectRoutes(routes: RouteTable, c: Container): void {
   routes.add('GET', '/oauth/callback', (req, res) => callback(req, res));
   // A provider's own redirect URI (distinct_redirect_uri): RFC 9700 §4.4.2 mix-up defence.
   routes.add('GET', '/oauth/callback/:key', (req, res) =>
-    callback(req, res, parse(callbackKey, req.params).key),
+    callback(req, res, parse(callbackParams, req.params).key),
   );
 }

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { adminAction } from '../../audit/admin-action.js';
 import { listProviderSummaries } from '../../console/directory.js';
 import { formValues, parseForm, type FieldErrors, type FormValues } from '../../console/forms.js';
@@ -15,16 +14,14 @@ import {
   providerTemplatesPage,
 } from '../../console/provider-pages.js';
 import type { Container } from '../../container.js';
-import { PROVIDER_KEY } from '../../providers/provider-key.js';
 import { presentProvider } from '../../providers/present.js';
-import { providerBody, providerUpdateBody } from '../../providers/schema.js';
+import { providerBody, providerParams, providerUpdateBody } from '../../providers/schema.js';
 import { findTemplate, TEMPLATES } from '../../providers/templates/index.js';
 import { parse } from '../../validate.js';
 import { adminActorOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
 import { csrfOf, sendPage, submitted, type ConsoleGuards } from './console-forms.js';
 
-const providerKey = z.object({ key: z.string().regex(PROVIDER_KEY, 'must be a provider key') });
 const NOTICES: Record<string, string> = {
   created: 'Provider added. Register the redirect URI below at the provider.',
   saved: 'Changes saved.',
@@ -97,13 +94,13 @@ export function registerConsoleProviderRoutes(
   });
 
   routes.add('GET', '/console/providers/:key', signedIn, async (req, res) => {
-    const { key } = parse(providerKey, req.params);
+    const { key } = parse(providerParams, req.params);
     const notice = NOTICES[typeof req.query.done === 'string' ? req.query.done : ''];
     sendPage(res, await pageOf(csrfOf(res), key, undefined, notice));
   });
 
   routes.add('POST', '/console/providers/:key', csrfChecked, async (req, res) => {
-    const { key } = parse(providerKey, req.params);
+    const { key } = parse(providerParams, req.params);
     const { values } = formValues(req.body);
     const current = await presented(key);
     await submitted(

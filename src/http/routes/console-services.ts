@@ -1,5 +1,4 @@
 import type { Request, Response } from 'express';
-import { z } from 'zod';
 import { adminAction } from '../../audit/admin-action.js';
 import { connectSessionBody } from '../../connect/schema.js';
 import { listServiceSummaries } from '../../console/directory.js';
@@ -16,12 +15,13 @@ import {
   type ServicePageForm,
 } from '../../console/service-pages.js';
 import type { Container } from '../../container.js';
-import { presentApiKey } from '../../services/api-keys.js';
-import { presentService } from '../../services/present.js';
+import { presentApiKey, presentService } from '../../services/present.js';
 import {
   createKeyBody,
   createServiceBody,
   rotateClientSecretBody,
+  serviceKeyParams,
+  serviceParams,
   toNewService,
   toServicePatch,
   updateServiceBody,
@@ -33,8 +33,6 @@ import { adminActorOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
 import { csrfOf, sendPage, submitted, type ConsoleGuards } from './console-forms.js';
 
-const serviceId = z.object({ id: z.string().min(1).max(64) });
-const keyPath = serviceId.extend({ key_id: z.string().min(1).max(64) });
 const CONNECT_FIELDS = ['provider', 'subject', 'return_to'];
 
 /** A refused form of the service page: which one, what was typed, and its messages. */
@@ -125,7 +123,7 @@ export function registerConsoleServiceRoutes(
   });
 
   routes.add('GET', '/console/services/:id', signedIn, async (req, res) => {
-    const { id } = parse(serviceId, req.params);
+    const { id } = parse(serviceParams, req.params);
     const notice = { saved: 'Changes saved.', revoked: 'API key revoked.' }[
       typeof req.query.done === 'string' ? req.query.done : ''
     ];
@@ -133,7 +131,7 @@ export function registerConsoleServiceRoutes(
   });
 
   routes.add('POST', '/console/services/:id', csrfChecked, async (req, res) => {
-    const { id } = parse(serviceId, req.params);
+    const { id } = parse(serviceParams, req.params);
     const form = serviceForm(req.body);
     const refused = (errors: FieldErrors): Refused => ({
       form: 'service',
@@ -158,7 +156,7 @@ export function registerConsoleServiceRoutes(
   });
 
   routes.add('POST', '/console/services/:id/keys', csrfChecked, async (req, res) => {
-    const { id } = parse(serviceId, req.params);
+    const { id } = parse(serviceParams, req.params);
     const { values } = formValues(req.body);
     await submitted(
       res,
@@ -183,14 +181,14 @@ export function registerConsoleServiceRoutes(
   });
 
   routes.add('POST', '/console/services/:id/keys/:key_id/revoke', csrfChecked, async (req, res) => {
-    const { id, key_id } = parse(keyPath, req.params);
+    const { id, key_id } = parse(serviceKeyParams, req.params);
     await c.services.keys.revoke(id, key_id);
     audit(req, res, 'service.key_revoke', { service_id: id, key_id });
     res.redirect(303, `/console/services/${encodeURIComponent(id)}?done=revoked#keys`);
   });
 
   routes.add('POST', '/console/services/:id/client-secret', csrfChecked, async (req, res) => {
-    const { id } = parse(serviceId, req.params);
+    const { id } = parse(serviceParams, req.params);
     const { values } = formValues(req.body);
     await submitted(
       res,
@@ -225,7 +223,7 @@ export function registerConsoleServiceRoutes(
   });
 
   routes.add('POST', '/console/services/:id/connect-link', csrfChecked, async (req, res) => {
-    const { id } = parse(serviceId, req.params);
+    const { id } = parse(serviceParams, req.params);
     const { values } = formValues(req.body);
     await submitted(
       res,

@@ -1,25 +1,10 @@
-import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { invalidRequest } from '../../errors/index.js';
+import { tokenForm } from '../../tokens/schema.js';
 import { authorizationServerMetadata } from '../../tokens/token-endpoint.js';
 import { originOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
-
-/** Form parameters; a repeated one arrives as an array and is refused (RFC 6749 §3.2). */
-const param = z.string().max(8192).optional();
-const tokenForm = z.object({
-  grant_type: z.string({ error: 'grant_type is required' }).min(1).max(256),
-  scope: param,
-  resource: param,
-  subject_token: param,
-  subject_token_type: param,
-  requested_token_type: param,
-  client_id: param,
-  client_secret: param,
-  client_assertion_type: param,
-  client_assertion: param,
-});
 
 /** How long clients may cache the JWKS and the metadata. */
 const DISCOVERY_MAX_AGE_SECONDS = 60;

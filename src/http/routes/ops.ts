@@ -1,30 +1,33 @@
 import type { Container } from '../../container.js';
-import { pendingMigrations } from '../../db/migrator.js';
+import type { z } from 'zod';
+import {
+  readinessChecks,
+  type healthSchema,
+  type notReadySchema,
+  type readinessSchema,
+} from '../../db/readiness.js';
 import { registry } from '../../observability/metrics.js';
 import { CONSOLE_JS } from '../../console/script.js';
 import { BROKER_CSS } from '../../views/styles.js';
 import { buildOpenApi } from '../openapi/index.js';
 import type { RouteTable } from '../router.js';
 
+type Health = z.output<typeof healthSchema>;
+type Readiness = z.output<typeof readinessSchema>;
+type NotReady = z.output<typeof notReadySchema>;
+
 /** Health, readiness, metrics, the OpenAPI document and static assets. */
 export function registerOpsRoutes(routes: RouteTable, c: Container): void {
   const openapi = JSON.stringify(buildOpenApi(c.config.publicUrl));
 
   routes.add('GET', '/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok' } satisfies Health);
   });
 
   routes.add('GET', '/readyz', async (_req, res) => {
-    const checks = { database: 'ok', migrations: 'ok' };
-    try {
-      await c.db.pool.query('SELECT 1');
-      if ((await pendingMigrations(c.db.pool)).length > 0) checks.migrations = 'pending';
-    } catch {
-      checks.database = 'unreachable';
-      checks.migrations = 'unknown';
-    }
+    const checks = await readinessChecks(c.db.pool);
     if (checks.database === 'ok' && checks.migrations === 'ok') {
-      res.json({ status: 'ready', checks });
+      res.json({ status: 'ready', checks } satisfies Readiness);
       return;
     }
     res.status(503).json({
@@ -32,7 +35,7 @@ export function registerOpsRoutes(routes: RouteTable, c: Container): void {
       error_description:
         checks.database === 'ok' ? 'database schema is not current' : 'database unreachable',
       checks,
-    });
+    } satisfies NotReady);
   });
 
   routes.add('GET', '/metrics', async (_req, res) => {

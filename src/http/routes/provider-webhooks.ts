@@ -1,15 +1,12 @@
 import express, { type RequestHandler } from 'express';
-import { z } from 'zod';
 import type { Container } from '../../container.js';
-import { PROVIDER_KEY } from '../../providers/provider-key.js';
+import { providerParams } from '../../providers/schema.js';
 import type { InboundRequest } from '../../provider-webhooks/types.js';
 import { originOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
 
 export const PROVIDER_WEBHOOK_PREFIX = '/webhooks/providers';
-
-const params = z.object({ key: z.string().regex(PROVIDER_KEY, 'must be a provider key') });
 
 /**
  * The raw body of provider webhooks, mounted before the app's JSON parser (which then
@@ -47,7 +44,7 @@ function inbound(c: Container, req: express.Request, res: express.Response): Inb
 /** `POST /webhooks/providers/{key}` and the GET challenge some providers send (Dropbox). */
 export function registerProviderWebhookRoutes(routes: RouteTable, c: Container): void {
   const receive: RequestHandler = async (req, res) => {
-    const { key } = parse(params, req.params);
+    const { key } = parse(providerParams, req.params);
     const answer = await c.providerWebhooks.receive(key, inbound(c, req, res));
     res.status(answer.status).set(answer.headers ?? {});
     if (answer.json !== undefined) res.json(answer.json);

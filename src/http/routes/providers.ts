@@ -1,23 +1,19 @@
-import { z } from 'zod';
 import type { Container } from '../../container.js';
 import { presentPage } from '../../db/page.js';
-import { PROVIDER_KEY } from '../../providers/provider-key.js';
 import { presentProvider, presentTemplate } from '../../providers/present.js';
 import type { ProviderRow } from '../../providers/registry.js';
-import { providerBody, providerUpdateBody } from '../../providers/schema.js';
+import {
+  providerBody,
+  providerListQuery,
+  providerParams,
+  providerUpdateBody,
+} from '../../providers/schema.js';
 import { TEMPLATES } from '../../providers/templates/index.js';
 import { adminAction } from '../../audit/admin-action.js';
 import { adminActorOf } from '../audit-origin.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
-
-const providerKey = z.object({ key: z.string().regex(PROVIDER_KEY, 'must be a provider key') });
-
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().max(200).optional(),
-});
 
 /** `/admin/providers` and `/admin/providers/templates` (registered before `/:key`). */
 export function registerProviderRoutes(routes: RouteTable, c: Container): void {
@@ -35,16 +31,16 @@ export function registerProviderRoutes(routes: RouteTable, c: Container): void {
   });
 
   routes.add('GET', '/admin/providers', admin, async (req, res) => {
-    const q = parse(listQuery, req.query);
+    const q = parse(providerListQuery, req.query);
     res.json(presentPage(await c.providerRegistry.list(q.limit, q.cursor), present));
   });
 
   routes.add('GET', '/admin/providers/:key', admin, async (req, res) => {
-    res.json(present(await c.providerRegistry.get(parse(providerKey, req.params).key)));
+    res.json(present(await c.providerRegistry.get(parse(providerParams, req.params).key)));
   });
 
   routes.add('PUT', '/admin/providers/:key', admin, async (req, res) => {
-    const { key } = parse(providerKey, req.params);
+    const { key } = parse(providerParams, req.params);
     const body = parse(providerUpdateBody, req.body);
     const row = await c.providerRegistry.update(key, body);
     const fields = Object.keys(body).sort().join(',');
@@ -53,7 +49,7 @@ export function registerProviderRoutes(routes: RouteTable, c: Container): void {
   });
 
   routes.add('DELETE', '/admin/providers/:key', admin, async (req, res) => {
-    const { key } = parse(providerKey, req.params);
+    const { key } = parse(providerParams, req.params);
     await c.providerRegistry.remove(key);
     c.audit.record(adminAction(adminActorOf(c, req, res), 'provider.delete', {}, key));
     res.status(204).end();

@@ -1,17 +1,14 @@
-import { z } from 'zod';
 import type { Container } from '../../container.js';
-import { presentConnection } from '../../connections/present.js';
 import { presentDeviceSession } from '../../device/device-sessions.js';
-import { deviceSessionBody } from '../../device/schema.js';
+import { deviceSessionBody, deviceSessionParams } from '../../device/schema.js';
 import { presentServiceProvider } from '../../providers/present.js';
 import type { ProviderRecord } from '../../providers/types.js';
+import { presentDirectConnection } from '../../static-credentials/present.js';
 import { directConnectionBody } from '../../static-credentials/schema.js';
 import { authenticateService, currentService } from '../middleware/service-auth.js';
 import { originOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
-
-const deviceSessionId = z.object({ id: z.string().min(1).max(64) });
 
 /**
  * The service API's ways to connect besides the browser flow, and the providers a
@@ -38,7 +35,7 @@ export function registerServiceConnectRoutes(routes: RouteTable, c: Container): 
       body,
       originOf(c, req, res),
     );
-    res.status(created ? 201 : 200).json({ ...presentConnection(connection), type: body.type });
+    res.status(created ? 201 : 200).json(presentDirectConnection(connection, body.type));
   });
 
   routes.add('POST', '/v1/device-sessions', service, async (req, res) => {
@@ -49,7 +46,7 @@ export function registerServiceConnectRoutes(routes: RouteTable, c: Container): 
   });
 
   routes.add('GET', '/v1/device-sessions/:id', service, async (req, res) => {
-    const { id } = parse(deviceSessionId, req.params);
+    const { id } = parse(deviceSessionParams, req.params);
     res.json(presentDeviceSession(await c.deviceSessions.get(currentService(res), id)));
   });
 }

@@ -1,12 +1,18 @@
-import { z } from 'zod';
 import { adminAction } from '../../audit/admin-action.js';
 import type { Container } from '../../container.js';
-import { presentApiKey } from '../../services/api-keys.js';
-import { presentRotatedClientSecret, presentService } from '../../services/present.js';
+import {
+  presentApiKey,
+  presentCreatedApiKey,
+  presentCreatedService,
+  presentRotatedClientSecret,
+  presentService,
+} from '../../services/present.js';
 import {
   createKeyBody,
   createServiceBody,
   rotateClientSecretBody,
+  serviceKeyParams,
+  serviceParams,
   toNewService,
   toServicePatch,
   updateServiceBody,
@@ -15,9 +21,6 @@ import { adminActorOf } from '../audit-origin.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
-
-const serviceId = z.object({ id: z.string().min(1).max(64) });
-const keyPath = serviceId.extend({ key_id: z.string().min(1).max(64) });
 
 /** `/admin/services`, `/admin/services/:id` and the service's API keys. */
 export function registerServiceRoutes(routes: RouteTable, c: Container): void {
@@ -29,9 +32,7 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
     c.audit.record(
       adminAction(adminActorOf(c, req, res), 'service.create', { service_id: service.id }),
     );
-    res
-      .status(201)
-      .json({ ...presentService(service), api_key: apiKey, client_secret: clientSecret });
+    res.status(201).json(presentCreatedService(service, apiKey, clientSecret));
   });
 
   routes.add('GET', '/admin/services', admin, async (_req, res) => {
@@ -39,11 +40,11 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
   });
 
   routes.add('GET', '/admin/services/:id', admin, async (req, res) => {
-    res.json(presentService(await c.services.get(parse(serviceId, req.params).id)));
+    res.json(presentService(await c.services.get(parse(serviceParams, req.params).id)));
   });
 
   routes.add('PATCH', '/admin/services/:id', admin, async (req, res) => {
-    const { id } = parse(serviceId, req.params);
+    const { id } = parse(serviceParams, req.params);
     const body = parse(updateServiceBody, req.body);
     const updated = await c.services.update(id, toServicePatch(body));
     const fields = Object.keys(body).sort().join(',');
@@ -54,14 +55,14 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
   });
 
   routes.add('DELETE', '/admin/services/:id', admin, async (req, res) => {
-    const { id } = parse(serviceId, req.params);
+    const { id } = parse(serviceParams, req.params);
     await c.services.remove(id);
     c.audit.record(adminAction(adminActorOf(c, req, res), 'service.delete', { service_id: id }));
     res.status(204).end();
   });
 
   routes.add('POST', '/admin/services/:id/keys', admin, async (req, res) => {
-    const { id } = parse(serviceId, req.params);
+    const { id } = parse(serviceParams, req.params);
     const body = parse(createKeyBody, req.body ?? {});
     const expiresAt = body.expires_at === undefined ? undefined : new Date(body.expires_at);
     const { row, apiKey } = await c.services.keys.issue(id, { expiresAt });
@@ -71,12 +72,11 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
         key_id: row.id,
       }),
     );
-    const { id: keyId, created_at, expires_at } = presentApiKey(row);
-    res.status(201).json({ id: keyId, api_key: apiKey, created_at, expires_at });
+    res.status(201).json(presentCreatedApiKey(row, apiKey));
   });
 
   routes.add('GET', '/admin/services/:id/keys', admin, async (req, res) => {
-    const { id } = parse(serviceId, req.params);
+    const { id } = parse(serviceParams, req.params);
     // This replica's uses are written first, so `last_used_at` is current here.
     await c.services.keys.flush();
     const keys = await c.services.keys.list(id);
@@ -84,7 +84,7 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
   });
 
   routes.add('DELETE', '/admin/services/:id/keys/:key_id', admin, async (req, res) => {
-    const { id, key_id } = parse(keyPath, req.params);
+    const { id, key_id } = parse(serviceKeyParams, req.params);
     await c.services.keys.revoke(id, key_id);
     c.audit.record(
       adminAction(adminActorOf(c, req, res), 'service.key_revoke', { service_id: id, key_id }),
@@ -93,7 +93,7 @@ export function registerServiceRoutes(routes: RouteTable, c: Container): void {
   });
 
   routes.add('POST', '/admin/services/:id/client-secret', admin, async (req, res) => {
-    const { id } = parse(serviceId, req.params);
+    const { id } = parse(serviceParams, req.params);
     const body = parse(rotateClientSecretBody, req.body ?? {});
     const rotated = await c.services.clientSecrets.rotate(id, {
       previousExpiresAt:

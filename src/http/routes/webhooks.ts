@@ -1,29 +1,20 @@
 import type { Request, Response } from 'express';
-import { z } from 'zod';
 import type { Container } from '../../container.js';
-import { DELIVERY_STATUSES } from '../../webhooks/deliveries.js';
 import { presentPage } from '../../db/page.js';
 import { presentDelivery } from '../../webhooks/deliveries.js';
-import { presentEndpoint } from '../../webhooks/endpoints.js';
-import { WEBHOOK_EVENT_TYPES } from '../../webhooks/outbox.js';
-import { createEndpointBody, patchEndpointBody } from '../../webhooks/schema.js';
+import { presentEndpoint, presentEndpointWithSecret } from '../../webhooks/endpoints.js';
+import {
+  createEndpointBody,
+  deliveryListQuery,
+  endpointListQuery,
+  updateEndpointBody,
+  webhookParams,
+} from '../../webhooks/schema.js';
 import { adminAction } from '../../audit/admin-action.js';
 import { adminActorOf } from '../audit-origin.js';
 import { requireAdmin } from '../middleware/admin-auth.js';
 import type { RouteTable } from '../router.js';
 import { parse } from '../../validate.js';
-
-const id = z.object({ id: z.string().min(1).max(64) });
-const limit = z.coerce.number().int().min(1).max(100).default(50);
-const cursor = z.string().min(1).max(512).optional();
-const listQuery = z.object({ limit, cursor });
-const deliveryQuery = z.object({
-  status: z.enum(DELIVERY_STATUSES).optional(),
-  endpoint_id: z.string().min(1).max(64).optional(),
-  type: z.enum(WEBHOOK_EVENT_TYPES).optional(),
-  limit,
-  cursor,
-});
 
 /** Webhook endpoints, the delivery log and replay (admin). */
 export function registerWebhookRoutes(routes: RouteTable, c: Container): void {
@@ -36,20 +27,22 @@ export function registerWebhookRoutes(routes: RouteTable, c: Container): void {
     const body = parse(createEndpointBody, req.body ?? {});
     const { endpoint, secret } = await endpoints.create(body);
     audited(req, res, 'webhook.create', endpoint.id);
-    res.status(201).json({ ...presentEndpoint(endpoint), secret });
+    res.status(201).json(presentEndpointWithSecret(endpoint, secret));
   });
 
   routes.add('GET', '/admin/webhooks', admin, async (req, res) => {
-    res.json(presentPage(await endpoints.list(parse(listQuery, req.query)), presentEndpoint));
+    res.json(
+      presentPage(await endpoints.list(parse(endpointListQuery, req.query)), presentEndpoint),
+    );
   });
 
   routes.add('GET', '/admin/webhooks/:id', admin, async (req, res) => {
-    res.json(presentEndpoint(await endpoints.get(parse(id, req.params).id)));
+    res.json(presentEndpoint(await endpoints.get(parse(webhookParams, req.params).id)));
   });
 
   routes.add('PATCH', '/admin/webhooks/:id', admin, async (req, res) => {
-    const patch = parse(patchEndpointBody, req.body ?? {});
-    const endpointId = parse(id, req.params).id;
+    const patch = parse(updateEndpointBody, req.body ?? {});
+    const endpointId = parse(webhookParams, req.params).id;
     const updated = await endpoints.update(endpointId, {
       ...(patch.url === undefined ? {} : { url: patch.url }),
       ...(patch.events === undefined ? {} : { events: patch.events }),
@@ -60,20 +53,20 @@ export function registerWebhookRoutes(routes: RouteTable, c: Container): void {
   });
 
   routes.add('DELETE', '/admin/webhooks/:id', admin, async (req, res) => {
-    const endpointId = parse(id, req.params).id;
+    const endpointId = parse(webhookParams, req.params).id;
     await endpoints.remove(endpointId);
     audited(req, res, 'webhook.delete', endpointId);
     res.status(204).end();
   });
 
   routes.add('POST', '/admin/webhooks/:id/rotate-secret', admin, async (req, res) => {
-    const { endpoint, secret } = await endpoints.rotateSecret(parse(id, req.params).id);
+    const { endpoint, secret } = await endpoints.rotateSecret(parse(webhookParams, req.params).id);
     audited(req, res, 'webhook.rotate_secret', endpoint.id);
-    res.json({ ...presentEndpoint(endpoint), secret });
+    res.json(presentEndpointWithSecret(endpoint, secret));
   });
 
   routes.add('GET', '/admin/webhook-deliveries', admin, async (req, res) => {
-    const q = parse(deliveryQuery, req.query);
+    const q = parse(deliveryListQuery, req.query);
     const page = await deliveries.list({
       status: q.status,
       endpointId: q.endpoint_id,
@@ -85,7 +78,7 @@ export function registerWebhookRoutes(routes: RouteTable, c: Container): void {
   });
 
   routes.add('POST', '/admin/webhook-deliveries/:id/replay', admin, async (req, res) => {
-    const deliveryId = parse(id, req.params).id;
+    const deliveryId = parse(webhookParams, req.params).id;
     const replayed = await deliveries.replay(deliveryId);
     c.audit.record(
       adminAction(adminActorOf(c, req, res), 'webhook.replay', { delivery_id: deliveryId }),

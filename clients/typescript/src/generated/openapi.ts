@@ -251,7 +251,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Who read, refreshed or revoked which connection, when (newest first) */
+    /** Who read, refreshed, proxied or revoked which connection, and every admin change */
     get: operations['listAuditEntries'];
     put?: never;
     post?: never;
@@ -808,7 +808,10 @@ export interface paths {
     /** List providers */
     get: operations['listProviders'];
     put?: never;
-    /** Register a provider */
+    /**
+     * Register a provider
+     * @description Exactly one source: `template`, `issuer` (OIDC / RFC 8414 discovery), or `authorization_endpoint` + `token_endpoint` (plain OAuth 2.0; `issuer` then only names it). `client_secret`, `client_key` and `webhook_secret` are write-only.
+     */
     post: operations['createProvider'];
     delete?: never;
     options?: never;
@@ -823,7 +826,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The built-in provider catalog */
+    /** The built-in provider templates */
     get: operations['listProviderTemplates'];
     put?: never;
     post?: never;
@@ -842,7 +845,10 @@ export interface paths {
     };
     /** One provider */
     get: operations['getProvider'];
-    /** Replace a provider’s configuration */
+    /**
+     * Replace a provider’s configuration
+     * @description Exactly one source: `template`, `issuer` (OIDC / RFC 8414 discovery), or `authorization_endpoint` + `token_endpoint` (plain OAuth 2.0; `issuer` then only names it). `client_secret`, `client_key` and `webhook_secret` are write-only. Left out on PUT, a write-only secret is kept; null removes it.
+     */
     put: operations['updateProvider'];
     post?: never;
     /** Delete a provider; 409 while it has connections that are not revoked */
@@ -980,7 +986,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Connections of the service's allowed providers
+     * The connections this service may see, newest first
      * @description A `provider` filter naming a provider outside the policy answers 403.
      */
     get: operations['listConnections'];
@@ -1048,6 +1054,57 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/providers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The providers this service may use (no secrets) */
+    get: operations['listAvailableProviders'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/device-sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start an RFC 8628 device authorization; show user_code at verification_uri */
+    post: operations['createDeviceSession'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/device-sessions/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The device session, polled at the provider first when a poll is due */
+    get: operations['getDeviceSession'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/oauth/token': {
     parameters: {
       query?: never;
@@ -1094,57 +1151,6 @@ export interface paths {
     };
     /** Public keys of broker JWTs (current and retired-but-valid) */
     get: operations['getJwks'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/providers': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** The providers this service may use (no secrets) */
-    get: operations['listAvailableProviders'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/device-sessions': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** Start an RFC 8628 device authorization; show user_code at verification_uri */
-    post: operations['createDeviceSession'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/device-sessions/{id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** The device session, polled at the provider first when a poll is due */
-    get: operations['getDeviceSession'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1222,98 +1228,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
-    Error: {
-      error: string;
-      error_description: string;
-    };
-    Connection: {
-      id: string;
-      /** @description the owning service; null for an older connection no service could be found for */
-      service_id: string | null;
-      provider: string;
-      subject: string;
-      /** @enum {unknown} */
-      status: 'active' | 'reauthorization_required' | 'revoked';
-      scopes: string[];
-      /** Format: date-time */
-      expires_at: string | null;
-      /** Format: date-time */
-      created_at: string;
-      /** Format: date-time */
-      updated_at: string;
-      /** Format: date-time */
-      last_refreshed_at: string | null;
-      last_error: string | null;
-      /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
-      metadata: {
-        [key: string]: string | number | boolean;
-      };
-    };
-    ConnectionPage: {
-      data: components['schemas']['Connection'][];
-      next_cursor: string | null;
-    };
-    Token: {
-      access_token: string;
-      token_type: string;
-      /**
-       * Format: date-time
-       * @description the provider's expiry, reported up to 60 s early, never later
-       */
-      expires_at: string | null;
-      scopes: string[];
-      connection_id: string;
-      provider: string;
-      id_token?: string;
-      /** @description the connection metadata, only when it holds some */
-      metadata?: {
-        [key: string]: string | number | boolean;
-      };
-    };
-    AdminConnection: {
-      id: string;
-      /** @description the owning service; null for an older connection no service could be found for */
-      service_id: string | null;
-      provider: string;
-      subject: string;
-      /** @enum {unknown} */
-      status: 'active' | 'reauthorization_required' | 'revoked';
-      scopes: string[];
-      /** Format: date-time */
-      expires_at: string | null;
-      /** Format: date-time */
-      created_at: string;
-      /** Format: date-time */
-      updated_at: string;
-      /** Format: date-time */
-      last_refreshed_at: string | null;
-      last_error: string | null;
-      /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
-      metadata: {
-        [key: string]: string | number | boolean;
-      };
-      /** Format: date-time */
-      revoked_at?: string | null;
-      /** @enum {unknown} */
-      upstream_revocation?: 'succeeded' | 'failed' | 'not_supported' | null;
-    };
-    AvailableProvider: {
-      key?: string;
-      display_name?: string;
-      template?: string | null;
+    CreateConnectSessionRequest: {
+      provider?: string;
+      subject?: string;
+      connection_id?: string;
       scopes?: string[];
-      grant_types?: string[];
-      /** @description values a connect session must give in connection_config */
+      return_to?: string;
       connection_config?: {
-        name?: string;
-        description?: string;
-        pattern?: string;
-      }[];
-      /** @description extras kept as the Token metadata */
-      metadata_fields?: string[];
+        [key: string]: string;
+      };
+      code_challenge?: string;
+      /** @constant */
+      code_challenge_method?: 'S256';
     };
-    AvailableProviderList: {
-      data: components['schemas']['AvailableProvider'][];
+    CompleteConnectSessionRequest: {
+      code: string;
+      code_verifier: string;
     };
     CreateConnectionRequest:
       | {
@@ -1328,132 +1258,162 @@ export interface components {
           type: 'api_key';
           provider: string;
           subject: string;
-          scopes?: string[];
           api_key: string;
+          scopes?: string[];
         }
       | {
           /** @constant */
           type: 'basic';
           provider: string;
           subject: string;
-          scopes?: string[];
           username: string;
           password: string;
+          scopes?: string[];
         };
     CreateDeviceSessionRequest: {
       provider: string;
       subject: string;
       scopes?: string[];
     };
-    DeviceSession: {
-      id: string;
-      provider: string;
-      subject: string;
-      /** @enum {unknown} */
-      status: 'pending' | 'completed' | 'denied' | 'expired' | 'failed';
-      user_code: string;
-      verification_uri: string;
-      verification_uri_complete?: string;
-      /** @description seconds between polls (grows on slow_down) */
-      interval: number;
-      /** Format: date-time */
-      expires_at: string;
-      /** @description set once completed */
-      connection_id?: string | null;
-      /** @description access_denied, expired_token, … */
-      error?: string | null;
+    OAuthTokenRequest: {
+      grant_type: string;
+      scope?: string;
+      resource?: string;
+      subject_token?: string;
+      subject_token_type?: string;
+      requested_token_type?: string;
+      client_id?: string;
+      client_secret?: string;
+      client_assertion_type?: string;
+      client_assertion?: string;
+    };
+    RevokeConnectionsRequest: {
+      provider?: string;
+      subject?: string;
+    };
+    CreateProviderRequest: {
+      key: string;
+      display_name?: string;
+      template?: string;
+      issuer?: string;
+      authorization_endpoint?: string;
+      token_endpoint?: string;
+      revocation_endpoint?: string;
+      /** @enum {string} */
+      auth_mode?: 'oauth2' | 'api_key' | 'basic';
+      client_id?: string;
+      client_secret?: string | null;
+      client_key?:
+        | ({
+            /** @enum {string} */
+            kty: 'RSA' | 'EC' | 'OKP';
+            d: string;
+          } & {
+            [key: string]: unknown;
+          })
+        | null;
+      /** @enum {string} */
+      client_auth_method?:
+        'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+      scopes?: string[];
+      /** @enum {string} */
+      scope_separator?: ' ' | ',' | '+';
+      authorization_params?: {
+        [key: string]: string;
+      };
+      token_params?: {
+        [key: string]: string;
+      };
+      webhook_secret?: string | null;
+      api_base_url?: string | null;
+      distinct_redirect_uri?: boolean;
+      config?: {
+        [key: string]: string;
+      };
+    };
+    UpdateProviderRequest: {
+      key?: string;
+      display_name?: string;
+      template?: string;
+      issuer?: string;
+      authorization_endpoint?: string;
+      token_endpoint?: string;
+      revocation_endpoint?: string;
+      /** @enum {string} */
+      auth_mode?: 'oauth2' | 'api_key' | 'basic';
+      client_id?: string;
+      client_secret?: string | null;
+      client_key?:
+        | ({
+            /** @enum {string} */
+            kty: 'RSA' | 'EC' | 'OKP';
+            d: string;
+          } & {
+            [key: string]: unknown;
+          })
+        | null;
+      /** @enum {string} */
+      client_auth_method?:
+        'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+      scopes?: string[];
+      /** @enum {string} */
+      scope_separator?: ' ' | ',' | '+';
+      authorization_params?: {
+        [key: string]: string;
+      };
+      token_params?: {
+        [key: string]: string;
+      };
+      webhook_secret?: string | null;
+      api_base_url?: string | null;
+      distinct_redirect_uri?: boolean;
+      config?: {
+        [key: string]: string;
+      };
     };
     CreateServiceRequest: {
       name: string;
-      /** @description what end users read on the connect page */
       display_name?: string;
       /**
-       * @description own: only the connections this service created; provider: every connection of its allowed providers
        * @default own
-       * @enum {unknown}
+       * @enum {string}
        */
       connection_access: 'own' | 'provider';
-      /** @description keys of registered providers; an unknown key is 400 */
-      allowed_providers?: string[];
-      allowed_return_to?: string[];
-      /** @description public keys for private_key_jwt at /oauth/token */
-      jwks?: Record<string, never>;
+      /** @default [] */
+      allowed_providers: string[];
+      /** @default [] */
+      allowed_return_to: string[];
+      jwks?: {
+        keys: {
+          [key: string]: unknown;
+        }[];
+      };
     };
     UpdateServiceRequest: {
       name?: string;
       display_name?: string | null;
-      /**
-       * @description own: only the connections this service created; provider: every connection of its allowed providers
-       * @default own
-       * @enum {unknown}
-       */
-      connection_access: 'own' | 'provider';
-      /** @description keys of registered providers; an unknown key is 400 */
+      /** @enum {string} */
+      connection_access?: 'own' | 'provider';
       allowed_providers?: string[];
       allowed_return_to?: string[];
-      jwks?: Record<string, never> | null;
-    };
-    Service: {
-      id: string;
-      name: string;
-      display_name: string | null;
-      /**
-       * @description own: only the connections this service created; provider: every connection of its allowed providers
-       * @default own
-       * @enum {unknown}
-       */
-      connection_access: 'own' | 'provider';
-      /** @description keys of registered providers; an unknown key is 400 */
-      allowed_providers: string[];
-      allowed_return_to: string[];
-      jwks: Record<string, never> | null;
-      client_id: string;
-      /** Format: date-time */
-      created_at: string;
+      jwks?: {
+        keys: {
+          [key: string]: unknown;
+        }[];
+      } | null;
     };
     CreateApiKeyRequest: {
       /** Format: date-time */
       expires_at?: string;
     };
-    ApiKey: {
-      /** @description the key's non-secret part (tbk_<id>_…) */
-      id: string;
+    RotateClientSecretRequest: {
       /** Format: date-time */
-      created_at: string;
-      /** Format: date-time */
-      expires_at: string | null;
-      /**
-       * Format: date-time
-       * @description written at most ~30 s late
-       */
-      last_used_at: string | null;
-    };
-    ServicePage: {
-      data: components['schemas']['Service'][];
-      next_cursor: string | null;
-    };
-    ApiKeyPage: {
-      data: components['schemas']['ApiKey'][];
-      next_cursor: string | null;
-    };
-    CreatedService: components['schemas']['Service'] & {
-      api_key: string;
-      client_secret: string;
-    };
-    CreatedApiKey: {
-      id: string;
-      api_key: string;
-      /** Format: date-time */
-      created_at: string;
-      /** Format: date-time */
-      expires_at: string | null;
+      previous_expires_at?: string;
     };
     CreateWebhookEndpointRequest: {
-      /**
-       * Format: uri
-       * @description http(s) URL
-       */
+      /** Format: uri */
       url: string;
+      /** @description event types to send; empty (the default) means all */
       events?: (
         | 'connection.created'
         | 'connection.refreshed'
@@ -1464,13 +1424,11 @@ export interface components {
         | 'provider.misconfigured'
         | 'provider.recovered'
       )[];
-      enabled?: boolean;
+      /** @default true */
+      enabled: boolean;
     };
     UpdateWebhookEndpointRequest: {
-      /**
-       * Format: uri
-       * @description http(s) URL
-       */
+      /** Format: uri */
       url?: string;
       events?: (
         | 'connection.created'
@@ -1484,11 +1442,352 @@ export interface components {
       )[];
       enabled?: boolean;
     };
+    Error: {
+      /** @description invalid_request, invalid_token, not_found, … (API.md) */
+      error: string;
+      error_description: string;
+      /** @description reauthorization_required: reconnect this one */
+      connection_id?: string;
+    } & {
+      [key: string]: string;
+    };
+    Connection: {
+      id: string;
+      /** @description the owning service; null for an older connection no service could be found for */
+      service_id: string | null;
+      provider: string;
+      subject: string;
+      /** @enum {string} */
+      status: 'active' | 'reauthorization_required' | 'revoked';
+      scopes: string[];
+      /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
+      metadata: {
+        [key: string]: unknown;
+      };
+      expires_at: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+      last_refreshed_at: string | null;
+      last_error: string | null;
+    };
+    ConnectionPage: {
+      data: components['schemas']['Connection'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
+    };
+    AdminConnection: {
+      id: string;
+      /** @description the owning service; null for an older connection no service could be found for */
+      service_id: string | null;
+      provider: string;
+      subject: string;
+      /** @enum {string} */
+      status: 'active' | 'reauthorization_required' | 'revoked';
+      scopes: string[];
+      /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
+      metadata: {
+        [key: string]: unknown;
+      };
+      expires_at: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+      last_refreshed_at: string | null;
+      last_error: string | null;
+      revoked_at: string | null;
+      /** @description succeeded, failed (retried in the background), not_supported, or null */
+      upstream_revocation: string | null;
+    };
+    DirectConnection: {
+      id: string;
+      /** @description the owning service; null for an older connection no service could be found for */
+      service_id: string | null;
+      provider: string;
+      subject: string;
+      /** @enum {string} */
+      status: 'active' | 'reauthorization_required' | 'revoked';
+      scopes: string[];
+      /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
+      metadata: {
+        [key: string]: unknown;
+      };
+      expires_at: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+      last_refreshed_at: string | null;
+      last_error: string | null;
+      /** @enum {string} */
+      type: 'client_credentials' | 'api_key' | 'basic';
+    };
+    RevokedConnections: {
+      revoked: number;
+      /** @description revoked here; the provider call is retried */
+      upstream_failed: number;
+      connection_ids: string[];
+    };
+    Token: {
+      access_token: string;
+      /** @description Bearer, or ApiKey / Basic for static credentials */
+      token_type: string;
+      /** @description the provider's expiry, reported up to 60 s early, never later */
+      expires_at: string | null;
+      scopes: string[];
+      connection_id: string;
+      provider: string;
+      /** @description when the provider issued one */
+      id_token?: string;
+      /** @description the connection metadata, only when it holds some */
+      metadata?: {
+        [key: string]: unknown;
+      };
+    };
+    ConnectSession: {
+      /** @description the connect_session_id of the handshake redirect */
+      id: string;
+      token: string;
+      /** @description single use; GET and HEAD never spend it */
+      connect_url: string;
+      /** Format: date-time */
+      expires_at: string;
+    };
+    DeviceSession: {
+      id: string;
+      provider: string;
+      subject: string;
+      /** @enum {string} */
+      status: 'pending' | 'completed' | 'denied' | 'expired' | 'failed';
+      user_code: string;
+      verification_uri: string;
+      verification_uri_complete?: string;
+      /** @description seconds between polls (grows on slow_down) */
+      interval: number;
+      /** Format: date-time */
+      expires_at: string;
+      /** @description set once completed */
+      connection_id: string | null;
+      /** @description access_denied, expired_token, … */
+      error: string | null;
+    };
+    OAuthTokenResponse: {
+      access_token: string;
+      token_type: string;
+      expires_in?: number;
+      /** @description token exchange only */
+      issued_token_type?: string;
+      scope?: string;
+    };
+    AuthorizationServerMetadata: {
+      issuer: string;
+      token_endpoint: string;
+      jwks_uri: string;
+      grant_types_supported: string[];
+      token_endpoint_auth_methods_supported: string[];
+      token_endpoint_auth_signing_alg_values_supported: string[];
+      response_types_supported: string[];
+    };
+    Jwks: {
+      keys: ({
+        kty: string;
+        kid?: string;
+      } & {
+        [key: string]: unknown;
+      })[];
+    };
+    AvailableProvider: {
+      key: string;
+      display_name: string;
+      template: string | null;
+      auth_mode: string;
+      scopes: string[];
+      grant_types: string[];
+      /** @description values a connect session must give in connection_config */
+      connection_config: {
+        name: string;
+        description: string;
+        pattern: string;
+      }[];
+      /** @description extras kept as the connection (and Token) metadata */
+      metadata_fields: string[];
+    };
+    AvailableProviderList: {
+      data: components['schemas']['AvailableProvider'][];
+    };
+    /** @description the provider, without client_secret / client_key / webhook_secret; `status` is `misconfigured` (with `status_reason` and `status_since`) while the provider refuses the broker’s client (invalid_client, unauthorized_client) — its connections stay active, refreshes probe it every 5 minutes, and a PUT resumes them at once */
+    Provider: {
+      key: string;
+      display_name: string;
+      template: string | null;
+      /** @description oauth2, api_key or basic */
+      auth_mode: string;
+      issuer: string | null;
+      authorization_endpoint: string | null;
+      token_endpoint: string | null;
+      revocation_endpoint: string | null;
+      client_id: string;
+      client_auth_method: string;
+      has_client_secret: boolean;
+      has_client_key: boolean;
+      scopes: string[];
+      scope_separator: string;
+      authorization_params: {
+        [key: string]: string;
+      };
+      token_params: {
+        [key: string]: string;
+      };
+      /** @description values of the template's provider-level placeholders */
+      config: {
+        [key: string]: string;
+      };
+      /** @description the provider's API base for the proxy */
+      api_base_url: string | null;
+      oidc: boolean;
+      pushed_authorization_requests: boolean;
+      distinct_redirect_uri: boolean;
+      /** @description register this at the provider */
+      redirect_uri: string;
+      has_webhook_secret: boolean;
+      previous_webhook_secret_expires_at: string | null;
+      /** @description where the provider's own webhooks go */
+      webhook_url: string;
+      metadata_fetched_at: string | null;
+      /** @description active, or misconfigured while the provider refuses the client */
+      status: string;
+      status_reason: string | null;
+      status_since: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+    };
+    ProviderPage: {
+      data: components['schemas']['Provider'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
+    };
+    ProviderTemplate: {
+      template: string;
+      display_name: string;
+      docs_url: string;
+      issuer: string | null;
+      authorization_endpoint: string;
+      token_endpoint: string;
+      revocation_endpoint: string | null;
+      scopes: string[];
+      scope_separator: string;
+      client_auth_method: string;
+      authorization_params: {
+        [key: string]: string;
+      };
+      token_params: {
+        [key: string]: string;
+      };
+      device_authorization_endpoint: string | null;
+      scope_parameter: string;
+      tokens_expire: boolean;
+      rotates_refresh_tokens: boolean;
+      token_path: string | null;
+      token_response_fields: string[];
+      callback_params: string[];
+      grant_types: string[];
+      notes: string | null;
+      api_base_url: string | null;
+      api_quota: ('connection' | 'app') | null;
+      placeholders: {
+        name: string;
+        level: string;
+        description: string;
+        default: string | null;
+        pattern: string;
+      }[];
+    };
+    ProviderTemplateList: {
+      data: components['schemas']['ProviderTemplate'][];
+    };
+    Service: {
+      id: string;
+      name: string;
+      /** @description what end users read on the connect page */
+      display_name: string | null;
+      allowed_providers: string[];
+      allowed_return_to: string[];
+      /**
+       * @description own: only the connections this service created; provider: every connection of its allowed providers
+       * @enum {string}
+       */
+      connection_access: 'own' | 'provider';
+      client_id: string;
+      /** @description public keys for private_key_jwt at /oauth/token */
+      jwks: {
+        [key: string]: unknown;
+      } | null;
+      /** Format: date-time */
+      created_at: string;
+    };
+    ServicePage: {
+      data: components['schemas']['Service'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
+    };
+    CreatedService: {
+      id: string;
+      name: string;
+      /** @description what end users read on the connect page */
+      display_name: string | null;
+      allowed_providers: string[];
+      allowed_return_to: string[];
+      /**
+       * @description own: only the connections this service created; provider: every connection of its allowed providers
+       * @enum {string}
+       */
+      connection_access: 'own' | 'provider';
+      client_id: string;
+      /** @description public keys for private_key_jwt at /oauth/token */
+      jwks: {
+        [key: string]: unknown;
+      } | null;
+      /** Format: date-time */
+      created_at: string;
+      api_key: string;
+      client_secret: string;
+    };
+    ApiKey: {
+      /** @description the key's non-secret part (tbk_<id>_…) */
+      id: string;
+      /** Format: date-time */
+      created_at: string;
+      expires_at: string | null;
+      /** @description written at most ~30 s late */
+      last_used_at: string | null;
+    };
+    ApiKeyPage: {
+      data: components['schemas']['ApiKey'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
+    };
+    CreatedApiKey: {
+      /** @description the key's non-secret part (tbk_<id>_…) */
+      id: string;
+      /** Format: date-time */
+      created_at: string;
+      expires_at: string | null;
+      api_key: string;
+    };
+    RotatedClientSecret: {
+      client_id: string;
+      client_secret: string;
+      /** @description until then the replaced secret works too; null: it stopped at once */
+      previous_expires_at: string | null;
+    };
     WebhookEndpoint: {
       id: string;
-      /** Format: uri */
       url: string;
-      /** @description Event types sent to this endpoint; empty means all */
+      /** @description event types sent to this endpoint; empty means all */
       events: (
         | 'connection.created'
         | 'connection.refreshed'
@@ -1500,28 +1799,50 @@ export interface components {
         | 'provider.recovered'
       )[];
       enabled: boolean;
-      disabled_reason?: string | null;
-      /** @description Until then the secret replaced by the last rotation signs too */
-      previous_secret_expires_at?: string | null;
+      disabled_reason: string | null;
+      /** @description until then the secret replaced by the last rotation signs too */
+      previous_secret_expires_at: string | null;
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */
       updated_at: string;
     };
-    WebhookEndpointWithSecret: components['schemas']['WebhookEndpoint'] & {
+    WebhookEndpointPage: {
+      data: components['schemas']['WebhookEndpoint'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
+    };
+    WebhookEndpointWithSecret: {
+      id: string;
+      url: string;
+      /** @description event types sent to this endpoint; empty means all */
+      events: (
+        | 'connection.created'
+        | 'connection.refreshed'
+        | 'connection.refresh_failed'
+        | 'connection.reauthorization_required'
+        | 'connection.revoked'
+        | 'provider.webhook'
+        | 'provider.misconfigured'
+        | 'provider.recovered'
+      )[];
+      enabled: boolean;
+      disabled_reason: string | null;
+      /** @description until then the secret replaced by the last rotation signs too */
+      previous_secret_expires_at: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
       /** @description whsec_<base64>; shown in this response only */
       secret: string;
     };
-    WebhookEndpointPage: {
-      data: components['schemas']['WebhookEndpoint'][];
-      next_cursor: string | null;
-    };
     Delivery: {
-      id?: string;
-      /** @description Also the webhook-id header of every attempt */
-      event_id?: string;
+      id: string;
+      /** @description also the webhook-id header of every attempt */
+      event_id: string;
       /** @enum {string} */
-      type?:
+      type:
         | 'connection.created'
         | 'connection.refreshed'
         | 'connection.refresh_failed'
@@ -1530,22 +1851,72 @@ export interface components {
         | 'provider.webhook'
         | 'provider.misconfigured'
         | 'provider.recovered';
-      endpoint_id?: string;
+      endpoint_id: string;
       /** @enum {string} */
-      status?: 'pending' | 'delivered' | 'failed';
-      attempts?: number;
-      last_status_code?: number | null;
-      last_latency_ms?: number | null;
-      last_error?: string | null;
-      next_attempt_at?: string | null;
+      status: 'pending' | 'delivered' | 'failed';
+      attempts: number;
+      last_status_code: number | null;
+      last_latency_ms: number | null;
+      last_error: string | null;
+      /** @description null once the delivery is settled */
+      next_attempt_at: string | null;
       /** Format: date-time */
-      created_at?: string;
+      created_at: string;
       /** Format: date-time */
-      updated_at?: string;
+      updated_at: string;
     };
     DeliveryPage: {
       data: components['schemas']['Delivery'][];
+      /** @description the cursor of the next page; null on the last */
       next_cursor: string | null;
+    };
+    AuditEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      /** @description admin, service or system */
+      actor_type: string;
+      actor_id: string | null;
+      /** @description e.g. token.read, connection.revoke, service.create */
+      action: string;
+      connection_id: string | null;
+      provider: string | null;
+      outcome: string;
+      /** @description what the action concerned (never a secret) */
+      detail: unknown;
+      /** @description the request it came from; null for background work */
+      request_id: string | null;
+      client_ip: string | null;
+    };
+    AuditEntryPage: {
+      data: components['schemas']['AuditEntry'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
+    };
+    Health: {
+      /** @constant */
+      status: 'ok';
+    };
+    Readiness: {
+      /** @constant */
+      status: 'ready';
+      checks: {
+        /** @enum {string} */
+        database: 'ok' | 'unreachable';
+        /** @enum {string} */
+        migrations: 'ok' | 'pending' | 'unknown';
+      };
+    };
+    NotReady: {
+      /** @constant */
+      error: 'upstream_unavailable';
+      error_description: string;
+      checks: {
+        /** @enum {string} */
+        database: 'ok' | 'unreachable';
+        /** @enum {string} */
+        migrations: 'ok' | 'pending' | 'unknown';
+      };
     };
   };
   responses: {
@@ -1575,12 +1946,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description ok */
+      /** @description alive */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Health'];
+        };
       };
     };
   };
@@ -1598,9 +1971,19 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Readiness'];
+        };
       };
-      503: components['responses']['Error'];
+      /** @description not ready: what failed */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotReady'];
+        };
+      };
     };
   };
   getMetrics: {
@@ -1612,12 +1995,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description text */
+      /** @description Prometheus text format */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'text/plain': string;
+        };
       };
     };
   };
@@ -1635,7 +2020,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': Record<string, never>;
+        };
       };
     };
   };
@@ -1653,7 +2040,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'text/css': string;
+        };
       };
     };
   };
@@ -1671,7 +2060,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'text/javascript': string;
+        };
       };
     };
   };
@@ -1684,7 +2075,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description {data, next_cursor} */
+      /** @description every service (one page) */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1703,7 +2094,7 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
         'application/json': components['schemas']['CreateServiceRequest'];
       };
@@ -1777,7 +2168,7 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
         'application/json': components['schemas']['UpdateServiceRequest'];
       };
@@ -1808,7 +2199,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description {data, next_cursor} */
+      /** @description every key (one page) */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1861,10 +2252,7 @@ export interface operations {
     };
     requestBody?: {
       content: {
-        'application/json': {
-          /** Format: date-time */
-          previous_expires_at?: string;
-        };
+        'application/json': components['schemas']['RotateClientSecretRequest'];
       };
     };
     responses: {
@@ -1874,12 +2262,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            client_id: string;
-            client_secret: string;
-            /** Format: date-time */
-            previous_expires_at: string | null;
-          };
+          'application/json': components['schemas']['RotatedClientSecret'];
         };
       };
       400: components['responses']['Error'];
@@ -1913,17 +2296,11 @@ export interface operations {
   adminListConnections: {
     parameters: {
       query?: {
-        /** @description owning service id */
         service_id?: string;
-        /** @description provider key */
         provider?: string;
-        /** @description subject */
         subject?: string;
-        /** @description active | reauthorization_required | revoked */
-        status?: string;
-        /** @description page size, 1–100 */
+        status?: 'active' | 'reauthorization_required' | 'revoked';
         limit?: number;
-        /** @description next_cursor of the previous page */
         cursor?: string;
       };
       header?: never;
@@ -1932,7 +2309,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description {data, next_cursor} */
+      /** @description a page */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1952,21 +2329,20 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          provider?: string;
-          subject?: string;
-        };
+        'application/json': components['schemas']['RevokeConnectionsRequest'];
       };
     };
     responses: {
-      /** @description {revoked, upstream_failed, connection_ids} */
+      /** @description what was revoked */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RevokedConnections'];
+        };
       };
       400: components['responses']['Error'];
       401: components['responses']['Error'];
@@ -1983,7 +2359,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description connection */
+      /** @description the connection */
       200: {
         headers: {
           [name: string]: unknown;
@@ -1992,6 +2368,7 @@ export interface operations {
           'application/json': components['schemas']['AdminConnection'];
         };
       };
+      400: components['responses']['Error'];
       401: components['responses']['Error'];
       404: components['responses']['Error'];
     };
@@ -2014,6 +2391,7 @@ export interface operations {
         };
         content?: never;
       };
+      400: components['responses']['Error'];
       401: components['responses']['Error'];
       404: components['responses']['Error'];
     };
@@ -2021,19 +2399,12 @@ export interface operations {
   listAuditEntries: {
     parameters: {
       query?: {
-        /** @description connection id */
         connection_id?: string;
-        /** @description e.g. connection.revoke, token.read */
         action?: string;
-        /** @description actor id: admin or a service id */
         actor?: string;
-        /** @description ISO 8601 instant, inclusive */
         since?: string;
-        /** @description ISO 8601 instant, inclusive */
         until?: string;
-        /** @description page size, 1–100 */
         limit?: number;
-        /** @description next_cursor of the previous page */
         cursor?: string;
       };
       header?: never;
@@ -2042,12 +2413,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description {data, next_cursor} */
+      /** @description a page, newest first */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AuditEntryPage'];
+        };
       };
       400: components['responses']['Error'];
       401: components['responses']['Error'];
@@ -2071,12 +2444,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2188,12 +2570,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2217,12 +2608,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2246,12 +2646,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2320,12 +2729,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2349,12 +2767,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2423,12 +2850,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2497,12 +2933,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2524,12 +2969,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2598,12 +3052,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2861,12 +3324,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2888,12 +3360,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2915,12 +3396,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -2942,12 +3432,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -3157,12 +3656,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -3231,12 +3739,21 @@ export interface operations {
           'text/html': string;
         };
       };
-      /** @description sign in */
+      /** @description to the sign-in page */
       303: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description no such page or item */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
       };
     };
   };
@@ -3299,7 +3816,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description endpoints */
+      /** @description a page */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3463,7 +3980,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description deliveries */
+      /** @description a page */
       200: {
         headers: {
           [name: string]: unknown;
@@ -3514,13 +4031,16 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description {data, next_cursor} */
+      /** @description a page */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ProviderPage'];
+        };
       };
+      400: components['responses']['Error'];
       401: components['responses']['Error'];
     };
   };
@@ -3531,61 +4051,20 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          key: string;
-          display_name?: string;
-          /** @description a built-in template, see /admin/providers/templates */
-          template?: string;
-          /** Format: uri */
-          issuer?: string;
-          /** Format: uri */
-          authorization_endpoint?: string;
-          /** Format: uri */
-          token_endpoint?: string;
-          /** Format: uri */
-          revocation_endpoint?: string;
-          client_id: string;
-          /** @description write-only; left out on PUT keeps the stored one, null removes it */
-          client_secret?: string | null;
-          /** @description the secret the provider signs its webhooks with (write-only); a new value rotates it, the replaced one verifies for 24 h more; null removes it */
-          webhook_secret?: string | null;
-          /** @description private JWK for private_key_jwt; write-only */
-          client_key?: Record<string, never> | null;
-          /** @enum {unknown} */
-          client_auth_method?:
-            'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
-          scopes?: string[];
-          /** @enum {unknown} */
-          scope_separator?: ' ' | ',' | '+';
-          authorization_params?: {
-            [key: string]: string;
-          };
-          token_params?: {
-            [key: string]: string;
-          };
-          /** @description values of the template's provider-level placeholders */
-          config?: {
-            [key: string]: string;
-          };
-          /**
-           * Format: uri
-           * @description the provider's API base for the proxy (https; http only to loopback outside production; no query); templates bring their own
-           */
-          api_base_url?: string | null;
-          /** @description use ${PUBLIC_URL}/oauth/callback/{key} as this provider’s redirect URI (mix-up defence for providers that send no RFC 9207 iss, e.g. GitHub, Slack); default false: the shared ${PUBLIC_URL}/oauth/callback */
-          distinct_redirect_uri?: boolean;
-        };
+        'application/json': components['schemas']['CreateProviderRequest'];
       };
     };
     responses: {
-      /** @description the provider, without client_secret / client_key / webhook_secret; `status` is `misconfigured` (with `status_reason` and `status_since`) while the provider refuses the broker’s client (invalid_client, unauthorized_client) — its connections stay active, refreshes probe it every 5 minutes, and a PUT resumes them at once */
+      /** @description registered */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Provider'];
+        };
       };
       400: components['responses']['Error'];
       401: components['responses']['Error'];
@@ -3602,12 +4081,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description {data: [{template, display_name, …}]} */
+      /** @description every template */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ProviderTemplateList'];
+        };
       };
       401: components['responses']['Error'];
     };
@@ -3616,18 +4097,23 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        key: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
     responses: {
-      /** @description the provider, without client_secret / client_key / webhook_secret; `status` is `misconfigured` (with `status_reason` and `status_since`) while the provider refuses the broker’s client (invalid_client, unauthorized_client) — its connections stay active, refreshes probe it every 5 minutes, and a PUT resumes them at once */
+      /** @description the provider */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Provider'];
+        };
       };
+      400: components['responses']['Error'];
       401: components['responses']['Error'];
       404: components['responses']['Error'];
     };
@@ -3636,75 +4122,39 @@ export interface operations {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        key: string;
+      };
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/json': {
-          key: string;
-          display_name?: string;
-          /** @description a built-in template, see /admin/providers/templates */
-          template?: string;
-          /** Format: uri */
-          issuer?: string;
-          /** Format: uri */
-          authorization_endpoint?: string;
-          /** Format: uri */
-          token_endpoint?: string;
-          /** Format: uri */
-          revocation_endpoint?: string;
-          client_id: string;
-          /** @description write-only; left out on PUT keeps the stored one, null removes it */
-          client_secret?: string | null;
-          /** @description the secret the provider signs its webhooks with (write-only); a new value rotates it, the replaced one verifies for 24 h more; null removes it */
-          webhook_secret?: string | null;
-          /** @description private JWK for private_key_jwt; write-only */
-          client_key?: Record<string, never> | null;
-          /** @enum {unknown} */
-          client_auth_method?:
-            'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
-          scopes?: string[];
-          /** @enum {unknown} */
-          scope_separator?: ' ' | ',' | '+';
-          authorization_params?: {
-            [key: string]: string;
-          };
-          token_params?: {
-            [key: string]: string;
-          };
-          /** @description values of the template's provider-level placeholders */
-          config?: {
-            [key: string]: string;
-          };
-          /**
-           * Format: uri
-           * @description the provider's API base for the proxy (https; http only to loopback outside production; no query); templates bring their own
-           */
-          api_base_url?: string | null;
-          /** @description use ${PUBLIC_URL}/oauth/callback/{key} as this provider’s redirect URI (mix-up defence for providers that send no RFC 9207 iss, e.g. GitHub, Slack); default false: the shared ${PUBLIC_URL}/oauth/callback */
-          distinct_redirect_uri?: boolean;
-        };
+        'application/json': components['schemas']['UpdateProviderRequest'];
       };
     };
     responses: {
-      /** @description the provider, without client_secret / client_key / webhook_secret; `status` is `misconfigured` (with `status_reason` and `status_since`) while the provider refuses the broker’s client (invalid_client, unauthorized_client) — its connections stay active, refreshes probe it every 5 minutes, and a PUT resumes them at once */
+      /** @description the provider */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Provider'];
+        };
       };
       400: components['responses']['Error'];
       401: components['responses']['Error'];
       404: components['responses']['Error'];
+      502: components['responses']['Error'];
     };
   };
   deleteProvider: {
     parameters: {
       query?: never;
       header?: never;
-      path?: never;
+      path: {
+        key: string;
+      };
       cookie?: never;
     };
     requestBody?: never;
@@ -3716,6 +4166,7 @@ export interface operations {
         };
         content?: never;
       };
+      400: components['responses']['Error'];
       401: components['responses']['Error'];
       404: components['responses']['Error'];
       409: components['responses']['Error'];
@@ -3730,28 +4181,18 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': {
-          provider?: string;
-          subject?: string;
-          connection_id?: string;
-          scopes?: string[];
-          return_to?: string;
-          connection_config?: {
-            [key: string]: string;
-          };
-          code_challenge?: string;
-          /** @constant */
-          code_challenge_method?: 'S256';
-        };
+        'application/json': components['schemas']['CreateConnectSessionRequest'];
       };
     };
     responses: {
-      /** @description {id, token, connect_url, expires_at} */
+      /** @description the link to send the user to */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ConnectSession'];
+        };
       };
       400: components['responses']['Error'];
       401: components['responses']['Error'];
@@ -3770,10 +4211,7 @@ export interface operations {
     };
     requestBody: {
       content: {
-        'application/json': {
-          code: string;
-          code_verifier: string;
-        };
+        'application/json': components['schemas']['CompleteConnectSessionRequest'];
       };
     };
     responses: {
@@ -3783,29 +4221,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            id: string;
-            /** @description the owning service; null for an older connection no service could be found for */
-            service_id: string | null;
-            provider: string;
-            subject: string;
-            /** @enum {unknown} */
-            status: 'active' | 'reauthorization_required' | 'revoked';
-            scopes: string[];
-            /** Format: date-time */
-            expires_at: string | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-            /** Format: date-time */
-            last_refreshed_at: string | null;
-            last_error: string | null;
-            /** @description non-secret account identifiers the template keeps (Salesforce instance_url, Slack team_id, GitHub user and installation ids, …) */
-            metadata: {
-              [key: string]: string | number | boolean;
-            };
-          };
+          'application/json': components['schemas']['Connection'];
         };
       };
       400: components['responses']['Error'];
@@ -3833,7 +4249,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/html': unknown;
+          'text/html': string;
         };
       };
       /** @description unknown link */
@@ -3842,7 +4258,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/html': unknown;
+          'text/html': string;
         };
       };
       /** @description link used or expired */
@@ -3851,7 +4267,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/html': unknown;
+          'text/html': string;
         };
       };
     };
@@ -3865,9 +4281,26 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
-        'application/x-www-form-urlencoded': unknown;
+        'application/x-www-form-urlencoded': {
+          /** @default  */
+          csrf: string;
+          /**
+           * @default continue
+           * @enum {string}
+           */
+          action: 'continue' | 'cancel';
+          provider?: string;
+          /**
+           * @default page
+           * @enum {string}
+           */
+          display?: 'page' | 'popup';
+          api_key?: string;
+          username?: string;
+          password?: string;
+        };
       };
     };
     responses: {
@@ -3884,7 +4317,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/html': unknown;
+          'text/html': string;
         };
       };
       /** @description unknown link */
@@ -3893,7 +4326,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/html': unknown;
+          'text/html': string;
         };
       };
       /** @description link used or expired */
@@ -3902,7 +4335,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/html': unknown;
+          'text/html': string;
         };
       };
     };
@@ -3922,7 +4355,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/javascript': unknown;
+          'text/javascript': string;
         };
       };
     };
@@ -3942,7 +4375,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/javascript': unknown;
+          'text/javascript': string;
         };
       };
     };
@@ -3962,7 +4395,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/html': unknown;
+          'text/html': string;
         };
       };
       /** @description to return_to with connection_id & status=success, or status=error&error=… */
@@ -3978,7 +4411,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/html': unknown;
+          'text/html': string;
         };
       };
     };
@@ -4000,7 +4433,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/html': unknown;
+          'text/html': string;
         };
       };
       /** @description to return_to with connection_id & status=success, or status=error&error=… */
@@ -4016,7 +4449,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'text/html': unknown;
+          'text/html': string;
         };
       };
     };
@@ -4026,7 +4459,8 @@ export interface operations {
       query?: {
         provider?: string;
         subject?: string;
-        status?: string;
+        status?: 'active' | 'reauthorization_required' | 'revoked';
+        limit?: number;
         cursor?: string;
       };
       header?: never;
@@ -4035,7 +4469,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description a page; `limit` 1–100 (default 50) */
+      /** @description a page */
       200: {
         headers: {
           [name: string]: unknown;
@@ -4056,25 +4490,29 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
         'application/json': components['schemas']['CreateConnectionRequest'];
       };
     };
     responses: {
-      /** @description Connection (replaced), plus `type` */
+      /** @description an existing (provider, subject) replaced */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['DirectConnection'];
+        };
       };
-      /** @description Connection, plus `type` */
+      /** @description created */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['DirectConnection'];
+        };
       };
       400: components['responses']['Error'];
       401: components['responses']['Error'];
@@ -4088,6 +4526,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description a connection id (conn_…); one the broker cannot have made is 404 */
         id: string;
       };
       cookie?: never;
@@ -4112,6 +4551,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description a connection id (conn_…); one the broker cannot have made is 404 */
         id: string;
       };
       cookie?: never;
@@ -4132,10 +4572,12 @@ export interface operations {
   getConnectionToken: {
     parameters: {
       query?: {
+        /** @description seconds the token must stay valid (0–3600) */
         min_ttl?: number;
       };
       header?: never;
       path: {
+        /** @description a connection id (conn_…); one the broker cannot have made is 404 */
         id: string;
       };
       cookie?: never;
@@ -4153,34 +4595,52 @@ export interface operations {
           'application/json': components['schemas']['Token'];
         };
       };
+      400: components['responses']['Error'];
       401: components['responses']['Error'];
       /** @description unknown, or outside the service policy (existence is not leaked) */
       404: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description reauthorization_required; the body also carries `connection_id`, for a reconnect session (POST /v1/connect-sessions {connection_id}) */
       409: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description revoked */
       410: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited (a forced refresh too soon), with Retry-After */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description upstream_unavailable, with Retry-After */
       503: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
     };
   };
@@ -4189,6 +4649,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
+        /** @description a connection id (conn_…); one the broker cannot have made is 404 */
         id: string;
       };
       cookie?: never;
@@ -4206,105 +4667,52 @@ export interface operations {
           'application/json': components['schemas']['Token'];
         };
       };
+      400: components['responses']['Error'];
       401: components['responses']['Error'];
       /** @description unknown, or outside the service policy (existence is not leaked) */
       404: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description reauthorization_required; the body also carries `connection_id`, for a reconnect session (POST /v1/connect-sessions {connection_id}) */
       409: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description revoked */
       410: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description rate_limited (a forced refresh too soon), with Retry-After */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description upstream_unavailable, with Retry-After */
       503: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
-      };
-    };
-  };
-  requestOAuthToken: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: {
-      content: {
-        'application/x-www-form-urlencoded': {
-          grant_type: string;
-          client_id?: string;
-          client_secret?: string;
-          client_assertion_type?: string;
-          client_assertion?: string;
-          resource?: string;
-          subject_token?: string;
-          subject_token_type?: string;
-          requested_token_type?: string;
+        content: {
+          'application/json': components['schemas']['Error'];
         };
-      };
-    };
-    responses: {
-      /** @description {access_token, token_type, expires_in[, issued_token_type]} */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      400: components['responses']['Error'];
-      401: components['responses']['Error'];
-      503: components['responses']['Error'];
-    };
-  };
-  getAuthorizationServerMetadata: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description metadata */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-    };
-  };
-  getJwks: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description JWKS */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
       };
     };
   };
@@ -4336,13 +4744,13 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    requestBody?: {
+    requestBody: {
       content: {
         'application/json': components['schemas']['CreateDeviceSessionRequest'];
       };
     };
     responses: {
-      /** @description DeviceSession */
+      /** @description started */
       201: {
         headers: {
           [name: string]: unknown;
@@ -4369,7 +4777,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description DeviceSession */
+      /** @description the session */
       200: {
         headers: {
           [name: string]: unknown;
@@ -4382,6 +4790,73 @@ export interface operations {
       404: components['responses']['Error'];
     };
   };
+  requestOAuthToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/x-www-form-urlencoded': components['schemas']['OAuthTokenRequest'];
+      };
+    };
+    responses: {
+      /** @description the token (RFC 6749 §5.1, RFC 8693 §2.2.1) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OAuthTokenResponse'];
+        };
+      };
+      400: components['responses']['Error'];
+      401: components['responses']['Error'];
+      503: components['responses']['Error'];
+    };
+  };
+  getAuthorizationServerMetadata: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description metadata */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuthorizationServerMetadata'];
+        };
+      };
+    };
+  };
+  getJwks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description JWKS */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Jwks'];
+        };
+      };
+    };
+  };
   answerProviderWebhookChallenge: {
     parameters: {
       query?: {
@@ -4389,7 +4864,6 @@ export interface operations {
       };
       header?: never;
       path: {
-        /** @description the provider key */
         key: string;
       };
       cookie?: never;
@@ -4406,16 +4880,51 @@ export interface operations {
         };
       };
       /** @description invalid_request: the body is not the JSON the provider sends */
-      400: components['responses']['Error'];
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description invalid_token: missing, bad or stale signature */
-      401: components['responses']['Error'];
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description not_found: unknown provider, or no webhook_secret */
-      404: components['responses']['Error'];
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       405: components['responses']['Error'];
       /** @description payload_too_large: over BODY_LIMIT_BYTES */
-      413: components['responses']['Error'];
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description rate_limited, with Retry-After */
-      429: components['responses']['Error'];
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   receiveProviderWebhook: {
@@ -4423,7 +4932,6 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description the provider key */
         key: string;
       };
       cookie?: never;
@@ -4439,7 +4947,10 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': unknown;
+          'text/plain': string;
+        };
       };
       /** @description durably queued (Discord) or a Discord PING answered */
       204: {
@@ -4449,15 +4960,50 @@ export interface operations {
         content?: never;
       };
       /** @description invalid_request: the body is not the JSON the provider sends */
-      400: components['responses']['Error'];
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description invalid_token: missing, bad or stale signature */
-      401: components['responses']['Error'];
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description not_found: unknown provider, or no webhook_secret */
-      404: components['responses']['Error'];
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description payload_too_large: over BODY_LIMIT_BYTES */
-      413: components['responses']['Error'];
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description rate_limited, with Retry-After */
-      429: components['responses']['Error'];
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   proxyGet: {
@@ -4468,6 +5014,7 @@ export interface operations {
         'Idempotency-Key'?: string;
       };
       path: {
+        /** @description a connection id (conn_…); one the broker cannot have made is 404 */
         id: string;
         /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
         path: string;
@@ -4613,6 +5160,7 @@ export interface operations {
         'Idempotency-Key'?: string;
       };
       path: {
+        /** @description a connection id (conn_…); one the broker cannot have made is 404 */
         id: string;
         /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
         path: string;
@@ -4758,6 +5306,7 @@ export interface operations {
         'Idempotency-Key'?: string;
       };
       path: {
+        /** @description a connection id (conn_…); one the broker cannot have made is 404 */
         id: string;
         /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
         path: string;
@@ -4903,6 +5452,7 @@ export interface operations {
         'Idempotency-Key'?: string;
       };
       path: {
+        /** @description a connection id (conn_…); one the broker cannot have made is 404 */
         id: string;
         /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
         path: string;
@@ -5048,6 +5598,7 @@ export interface operations {
         'Idempotency-Key'?: string;
       };
       path: {
+        /** @description a connection id (conn_…); one the broker cannot have made is 404 */
         id: string;
         /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
         path: string;
@@ -5193,6 +5744,7 @@ export interface operations {
         'Idempotency-Key'?: string;
       };
       path: {
+        /** @description a connection id (conn_…); one the broker cannot have made is 404 */
         id: string;
         /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
         path: string;
@@ -5338,6 +5890,7 @@ export interface operations {
         'Idempotency-Key'?: string;
       };
       path: {
+        /** @description a connection id (conn_…); one the broker cannot have made is 404 */
         id: string;
         /** @description the path under api_base_url; no dot or empty segments, no encoded / . \\ */
         path: string;
