@@ -7,7 +7,6 @@ import type {
   ConsoleAuditFilters,
   ConsoleDelivery,
   ConsoleDeliveryFilters,
-  ConsoleWebhook,
   NumberedPage,
 } from './queries.js';
 
@@ -159,47 +158,6 @@ export function auditPage(input: {
       )}
       ${pager('/console/audit', { ...f }, input.events)}`,
     '/console/audit',
-  );
-}
-
-/** Webhook endpoints (never their secrets) with their deliveries by status. */
-export function webhooksPage(input: { csrf: string; endpoints: ConsoleWebhook[] }): string {
-  return layout(
-    'Webhooks',
-    input.csrf,
-    html`<h1>Webhook endpoints</h1>
-      ${table(
-        ['Endpoint', 'URL', 'Events', 'State', 'Deliveries', 'Created'],
-        input.endpoints.map(
-          (e) =>
-            html`<tr>
-              <td><code>${e.id}</code></td>
-              <td>${e.url}</td>
-              <td>${e.events.length ? e.events.join(', ') : 'all'}</td>
-              <td>
-                ${
-                  e.enabled
-                    ? e.failingSince
-                      ? html`<span class="badge reauthorization_required">failing</span>`
-                      : html`<span class="badge active">enabled</span>`
-                    : html`<span class="badge revoked">disabled</span> ${e.disabledReason ?? ''}`
-                }
-              </td>
-              <td>
-                <a href="/console/deliveries?endpoint=${e.id}"
-                  >${
-                    Object.entries(e.deliveries)
-                      .map(([status, n]) => `${n} ${status}`)
-                      .join(', ') || 'none'
-                  }</a
-                >
-              </td>
-              <td>${when(e.createdAt)}</td>
-            </tr>`,
-        ),
-        'No webhook endpoints: POST /admin/webhooks adds one.',
-      )}`,
-    '/console/webhooks',
   );
 }
 

@@ -84,6 +84,8 @@ export function secretsPage(input: {
   lead: string;
   secrets: [id: string, label: string, value: string][];
   back: string;
+  /** The navigation's section; services unless said. */
+  current?: string;
 }): string {
   return layout(
     input.title,
@@ -92,15 +94,15 @@ export function secretsPage(input: {
       <p class="notice" role="status">${input.lead}</p>
       <div class="alert warn">
         <p>
-          <strong>Copy ${input.secrets.length > 1 ? 'them' : 'it'} now.</strong> The broker keeps
-          only a hash and cannot show ${input.secrets.length > 1 ? 'them' : 'it'} again.
+          <strong>Copy ${input.secrets.length > 1 ? 'them' : 'it'} now.</strong> The broker does not
+          show ${input.secrets.length > 1 ? 'them' : 'it'} again.
         </p>
       </div>
       <div class="panel">
         ${input.secrets.map(([id, label, value]) => copyBox(id, label, value))}
       </div>
       <div class="actions"><a class="btn primary" href="${input.back}">Done</a></div>`,
-    '/console/services',
+    input.current ?? '/console/services',
     { copy: true },
   );
 }

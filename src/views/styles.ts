@@ -105,7 +105,10 @@ fieldset.checks legend{font-weight:600;padding:0;margin-bottom:.3rem}
 .alert.warn{border-color:var(--warn)}
 body.console .actions{flex-direction:row;flex-wrap:wrap;margin-top:1rem}
 body.console .actions>*{flex:none}
-.row-actions{display:flex;flex-wrap:wrap;gap:.4rem}
+.row-actions{display:flex;flex-wrap:nowrap;gap:.4rem}
+td .btn{min-height:2.25rem;padding:.3rem .75rem;font-size:.875rem}
+.scroll td.wrap{white-space:normal;min-width:10rem}
+.btn.danger-outline{color:var(--danger);border-color:var(--danger)}
 .choices.templates{grid-template-columns:repeat(auto-fill,minmax(13rem,1fr))}
 .choices.templates a{height:100%}
 /* Last, so it wins over the console rules above on a phone. */

@@ -105,6 +105,29 @@ export const consolePaths: PathItems = {
   '/console/overview': consolePage('getConsoleOverview', 'Overview with counts'),
   '/console/audit': consolePage('getConsoleAudit', 'The audit log'),
   '/console/webhooks': consolePage('getConsoleWebhooks', 'Webhook endpoints'),
+  '/console/webhooks/new': {
+    ...consolePage('getConsoleNewWebhook', 'Add a webhook endpoint'),
+    ...consoleForm('consoleCreateWebhook', 'Add a webhook endpoint; its secret is shown once'),
+  },
+  '/console/webhooks/{id}/enable': consoleForm(
+    'consoleEnableWebhook',
+    'Enable an endpoint',
+    idParameter,
+  ),
+  '/console/webhooks/{id}/disable': consoleForm(
+    'consoleDisableWebhook',
+    'Disable an endpoint',
+    idParameter,
+  ),
+  '/console/webhooks/{id}/rotate-secret': consoleForm(
+    'consoleRotateWebhookSecret',
+    "Rotate an endpoint's signing secret",
+    idParameter,
+  ),
+  '/console/webhooks/{id}/delete': {
+    ...consolePage('getConsoleDeleteWebhook', 'Deletion confirmation', idParameter),
+    ...consoleForm('consoleDeleteWebhook', 'Delete an endpoint', idParameter),
+  },
   '/console/deliveries': consolePage('getConsoleDeliveries', 'Webhook deliveries'),
   '/console/deliveries/{id}/replay': consoleForm(
     'consoleReplayDelivery',

@@ -2,18 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseCookies, serialize } from 'cookie';
 import type { Request, RequestHandler, Response } from 'express';
 import { listAuditEvents } from '../../audit/query.js';
-import {
-  auditPage,
-  deliveriesPage,
-  overviewPage,
-  webhooksPage,
-} from '../../console/manage-pages.js';
+import { auditPage, deliveriesPage, overviewPage } from '../../console/manage-pages.js';
 import { loadOverview } from '../../console/overview.js';
 import {
   listConsoleAudit,
   listConsoleConnections,
   listConsoleDeliveries,
-  listConsoleWebhooks,
   pageNumber,
 } from '../../console/queries.js';
 import { presentAuditEvent } from '../../audit/present.js';
@@ -41,6 +35,7 @@ import { adminActorOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
 import { registerConsoleProviderRoutes } from './console-providers.js';
 import { registerConsoleServiceRoutes } from './console-services.js';
+import { registerConsoleWebhookRoutes } from './console-webhooks.js';
 import { parse } from '../../validate.js';
 
 const SESSION_COOKIE = 'tb_console';
@@ -191,11 +186,6 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
     );
   });
 
-  routes.add('GET', '/console/webhooks', signedIn, async (_req, res) => {
-    const endpoints = await listConsoleWebhooks(c.db.prisma);
-    res.type('html').send(webhooksPage({ csrf: csrf(res), endpoints }));
-  });
-
   routes.add('GET', '/console/deliveries', signedIn, async (req, res) => {
     const filters = textFilters(req.query, ['status', 'endpoint', 'type']);
     const deliveries = await listConsoleDeliveries(
@@ -254,4 +244,5 @@ export function registerConsoleRoutes(routes: RouteTable, c: Container): void {
   const guards = { signedIn, csrfChecked };
   registerConsoleServiceRoutes(routes, c, guards);
   registerConsoleProviderRoutes(routes, c, guards);
+  registerConsoleWebhookRoutes(routes, c, guards);
 }
