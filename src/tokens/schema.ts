@@ -3,7 +3,9 @@ import { wholeNumber } from '../validate.js';
 
 /** The query of `GET /v1/connections/{id}/token`. */
 export const tokenQuery = z.object({
-  min_ttl: wholeNumber(0, 3600, 60).describe('seconds the token must stay valid (0–3600)'),
+  min_ttl: wholeNumber(0, 3600, 60).describe(
+    'seconds the token must stay valid (0–3600; default 60)',
+  ),
 });
 
 /** Form parameters; a repeated one arrives as an array and is refused (RFC 6749 §3.2). */

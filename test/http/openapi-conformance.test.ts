@@ -559,10 +559,35 @@ describe('every documented operation answers as /openapi.json says', () => {
       ...signedInCookie,
       form: { csrf, subject: 'frank', provider: 'idp' },
     });
+    await send('getConsoleNewWebhook', '/console/webhooks/new', 200, signedInCookie);
+    await send('consoleCreateWebhook', '/console/webhooks/new', 201, {
+      ...signedInCookie,
+      form: { csrf, url: `${echo.url}/console-hook` },
+    });
+    const consoleWebhook = `/console/webhooks/${String(endpoint.id)}`;
+    await send('consoleDisableWebhook', `${consoleWebhook}/disable`, 303, {
+      ...signedInCookie,
+      form: { csrf },
+    });
+    await send('consoleEnableWebhook', `${consoleWebhook}/enable`, 303, {
+      ...signedInCookie,
+      form: { csrf },
+    });
+    await send('consoleRotateWebhookSecret', `${consoleWebhook}/rotate-secret`, 201, {
+      ...signedInCookie,
+      form: { csrf },
+    });
     await send('consoleReplayDelivery', `/console/deliveries/${delivery.id}/replay`, 303, {
       ...signedInCookie,
       form: { csrf },
     });
+    const { body: spareEndpoint } = await send('createWebhookEndpoint', '/admin/webhooks', 201, {
+      token: admin,
+      body: { url: `${echo.url}/spare` },
+    });
+    const spareWebhook = `/console/webhooks/${String(spareEndpoint.id)}/delete`;
+    await send('getConsoleDeleteWebhook', spareWebhook, 200, signedInCookie);
+    await send('consoleDeleteWebhook', spareWebhook, 303, { ...signedInCookie, form: { csrf } });
     await send('consoleSignOut', '/console/sign-out', 303, { ...signedInCookie, form: { csrf } });
     await send('deleteWebhookEndpoint', endpointPath, 204, { token: admin });
 

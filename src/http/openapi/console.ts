@@ -1,11 +1,13 @@
 import { idParam } from '../../connections/schemas.js';
 import { providerParams } from '../../providers/schema.js';
 import { serviceKeyParams, serviceParams } from '../../services/schema.js';
+import { webhookParams } from '../../webhooks/schema.js';
 import { pathParameters, type PathItems } from './shared.js';
 
 const html = { 'text/html': { schema: { type: 'string' } } };
 const idParameter = pathParameters(idParam);
 const serviceParameter = pathParameters(serviceParams);
+const webhookParameter = pathParameters(webhookParams);
 
 const consolePage = (operationId: string, summary: string, parameters: object[] = []) => ({
   get: {
@@ -117,21 +119,21 @@ export const consolePaths: PathItems = {
   '/console/webhooks/{id}/enable': consoleForm(
     'consoleEnableWebhook',
     'Enable an endpoint',
-    idParameter,
+    webhookParameter,
   ),
   '/console/webhooks/{id}/disable': consoleForm(
     'consoleDisableWebhook',
     'Disable an endpoint',
-    idParameter,
+    webhookParameter,
   ),
   '/console/webhooks/{id}/rotate-secret': consoleForm(
     'consoleRotateWebhookSecret',
     "Rotate an endpoint's signing secret",
-    idParameter,
+    webhookParameter,
   ),
   '/console/webhooks/{id}/delete': {
-    ...consolePage('getConsoleDeleteWebhook', 'Deletion confirmation', idParameter),
-    ...consoleForm('consoleDeleteWebhook', 'Delete an endpoint', idParameter),
+    ...consolePage('getConsoleDeleteWebhook', 'Deletion confirmation', webhookParameter),
+    ...consoleForm('consoleDeleteWebhook', 'Delete an endpoint', webhookParameter),
   },
   '/console/deliveries': consolePage('getConsoleDeliveries', 'Webhook deliveries'),
   '/console/deliveries/{id}/replay': consoleForm(

@@ -1,5 +1,4 @@
 import type { Request, Response } from 'express';
-import { z } from 'zod';
 import { adminAction } from '../../audit/admin-action.js';
 import { formValues, parseForm, type FieldErrors } from '../../console/forms.js';
 import { listConsoleWebhooks } from '../../console/queries.js';
@@ -11,13 +10,12 @@ import {
   webhooksPage,
 } from '../../console/webhook-pages.js';
 import type { Container } from '../../container.js';
-import { createEndpointBody } from '../../webhooks/schema.js';
+import { createEndpointBody, webhookParams } from '../../webhooks/schema.js';
 import { parse } from '../../validate.js';
 import { adminActorOf } from '../audit-origin.js';
 import type { RouteTable } from '../router.js';
 import { csrfOf, sendPage, submitted, type ConsoleGuards } from './console-forms.js';
 
-const endpointId = z.object({ id: z.string().min(1).max(64) });
 const NOTICES: Record<string, string> = {
   enabled: 'Endpoint enabled.',
   disabled: 'Endpoint disabled: it gets no events until it is enabled again.',
@@ -82,7 +80,7 @@ export function registerConsoleWebhookRoutes(
     ['disable', false],
   ] as const) {
     routes.add('POST', `/console/webhooks/:id/${path}`, csrfChecked, async (req, res) => {
-      const { id } = parse(endpointId, req.params);
+      const { id } = parse(webhookParams, req.params);
       await endpoints.update(id, { enabled });
       audited(req, res, 'webhook.update', id);
       res.redirect(303, `/console/webhooks?done=${path}d`);
@@ -90,7 +88,7 @@ export function registerConsoleWebhookRoutes(
   }
 
   routes.add('POST', '/console/webhooks/:id/rotate-secret', csrfChecked, async (req, res) => {
-    const { id } = parse(endpointId, req.params);
+    const { id } = parse(webhookParams, req.params);
     const { endpoint, secret } = await endpoints.rotateSecret(id);
     audited(req, res, 'webhook.rotate_secret', id);
     const lead = `The replaced secret keeps signing beside it until ${endpoint.previousSecretExpiresAt?.toISOString() ?? 'now'}, so ${endpoint.url} can switch without missing an event.`;
@@ -107,12 +105,12 @@ export function registerConsoleWebhookRoutes(
   });
 
   routes.add('GET', '/console/webhooks/:id/delete', signedIn, async (req, res) => {
-    const endpoint = await endpoints.get(parse(endpointId, req.params).id);
+    const endpoint = await endpoints.get(parse(webhookParams, req.params).id);
     sendPage(res, deleteWebhookPage({ csrf: csrfOf(res), endpoint }));
   });
 
   routes.add('POST', '/console/webhooks/:id/delete', csrfChecked, async (req, res) => {
-    const { id } = parse(endpointId, req.params);
+    const { id } = parse(webhookParams, req.params);
     await endpoints.remove(id);
     audited(req, res, 'webhook.delete', id);
     res.redirect(303, '/console/webhooks?done=deleted');

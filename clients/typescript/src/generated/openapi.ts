@@ -4636,7 +4636,7 @@ export interface operations {
   getConnectionToken: {
     parameters: {
       query?: {
-        /** @description seconds the token must stay valid (0–3600) */
+        /** @description seconds the token must stay valid (0–3600; default 60) */
         min_ttl?: number;
       };
       header?: never;
