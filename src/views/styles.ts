@@ -95,7 +95,8 @@ h2.part{font-size:1.125rem;margin-top:2rem;padding-top:1.25rem;border-top:1px so
 fieldset.checks{border:0;padding:0;margin:1rem 0 0;min-width:0}
 fieldset.checks legend{font-weight:600;padding:0;margin-bottom:.3rem}
 .check{display:flex;align-items:center;gap:.5rem;padding:.2rem 0}
-.check input{width:1.1rem;height:1.1rem;margin:0}
+.check input{width:1.1rem;height:1.1rem;margin:0;flex:none}
+.field .check{font-weight:400;overflow-wrap:anywhere;min-width:0}
 .copy-row{display:flex;gap:.5rem}
 .copy-row input{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9rem;min-width:0}
 .copy-row button{flex:none}
