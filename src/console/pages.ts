@@ -116,9 +116,21 @@ export function connectionPage(input: {
       ${
         cn.status === 'revoked'
           ? ''
-          : html`<p>
-              <a class="button danger" href="/console/connections/${cn.id}/revoke">Revoke…</a>
-            </p>`
+          : html`<div class="actions">
+              ${
+                cn.service_id
+                  ? html`<form
+                      class="inline"
+                      method="post"
+                      action="/console/connections/${cn.id}/reconnect-link"
+                    >
+                      ${csrfField(input.csrf)}
+                      <button type="submit">Reconnect link</button>
+                    </form>`
+                  : ''
+              }
+              <a class="btn danger-outline" href="/console/connections/${cn.id}/revoke">Revoke…</a>
+            </div>`
       }
       <h2>Audit trail</h2>
       ${

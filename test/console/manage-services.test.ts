@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { launchChromium } from '../support/browser.js';
 import { startTestBroker, type TestBroker } from '../support/broker.js';
+import { fakeConnection } from '../connections/fixtures.js';
 import { screenshots, seriousViolations, signIn, submit } from './chromium.js';
 
 /** Chromium, screenshots and axe-core on a busy 2-core machine. */
@@ -210,6 +211,24 @@ describe('console: creating and changing services', () => {
     await enduser.close();
   });
 
+  it("a connection's page makes a reconnect link for its owning service", async () => {
+    const { prisma } = broker.container.db;
+    const owned = await fakeConnection(prisma, broker.container.keyring, 'github', 'erin');
+    await prisma.connection.update({ where: { id: owned.id }, data: { serviceId } });
+    await page.goto(`${broker.url}/console/connections/${owned.id}`);
+    expect((await submit(page, 'text=Reconnect link')).status()).toBe(201);
+    const link = await value('#connect-url');
+    expect(link).toMatch(new RegExp(`^${broker.container.config.publicUrl}/connect/tbc_`));
+    await looksRight('connection-reconnect-link');
+    const session = await prisma.connectSession.findFirstOrThrow({
+      where: { connectionId: owned.id },
+    });
+    expect(session).toMatchObject({ serviceId, providerKey: 'github', subject: 'erin' });
+    const enduser = await browser.newPage();
+    expect((await enduser.goto(link))?.status()).toBe(200);
+    await enduser.close();
+  });
+
   it('records every change in the audit trail, never a secret', async () => {
     await broker.container.audit.flush();
     const res = await request(broker.url)
@@ -223,6 +242,7 @@ describe('console: creating and changing services', () => {
       .sort();
     expect(actions).toStrictEqual([
       'console.connect_link',
+      'console.reconnect_link',
       'service.client_secret_rotate',
       'service.create',
       'service.key_create',

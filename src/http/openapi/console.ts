@@ -52,6 +52,11 @@ export const consolePaths: PathItems = {
     ...consolePage('getConsoleRevokeConfirmation', 'Revocation confirmation', idParameter),
     ...consoleForm('consoleRevokeConnection', 'Revoke', idParameter),
   },
+  '/console/connections/{id}/reconnect-link': consoleForm(
+    'consoleCreateReconnectLink',
+    "Make a reconnect link for the owning service's connection",
+    idParameter,
+  ),
   '/console/providers': consolePage('getConsoleProviders', 'Providers'),
   '/console/providers/new': {
     ...consolePage('getConsoleNewProvider', 'Add a provider: templates, then its form', [

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { adminAction } from '../../audit/admin-action.js';
 import { connectSessionBody } from '../../connect/schema.js';
+import { idParam } from '../../connections/schemas.js';
 import { listServiceSummaries } from '../../console/directory.js';
 import { formValues, parseForm, type FieldErrors, type FormValues } from '../../console/forms.js';
 import { servicesPage } from '../../console/pages.js';
@@ -27,6 +28,7 @@ import {
   updateServiceBody,
 } from '../../services/schema.js';
 import { toPrincipal } from '../../services/service-store.js';
+import { invalidRequest } from '../../errors/index.js';
 import { parse } from '../../validate.js';
 import { html } from '../../views/html.js';
 import { adminActorOf } from '../audit-origin.js';
@@ -43,7 +45,10 @@ interface Refused {
   errors: FieldErrors;
 }
 
-/** Console pages creating and changing services, their API keys, client secret and connect links. */
+/**
+ * Console pages creating and changing services, their API keys, client secret, and connect
+ * and reconnect links (minted as the service, as `POST /v1/connect-sessions` does).
+ */
 export function registerConsoleServiceRoutes(
   routes: RouteTable,
   c: Container,
@@ -256,5 +261,32 @@ export function registerConsoleServiceRoutes(
       },
       (errors) => servicePageOf(res, id, { form: 'connect', values, errors }),
     );
+  });
+
+  routes.add('POST', '/console/connections/:id/reconnect-link', csrfChecked, async (req, res) => {
+    const { id } = parse(idParam, req.params);
+    const connection = await c.connections.get(id, 'admin');
+    // A reconnect is the owning service's: the flow replaces its connection's tokens.
+    if (!connection.serviceId) throw invalidRequest('this connection has no owning service');
+    const service = toPrincipal(await c.services.get(connection.serviceId));
+    const session = await c.connect.createSession(service, { connection_id: id });
+    audit(req, res, 'console.reconnect_link', {
+      service_id: service.id,
+      connection_id: id,
+      connect_session_id: session.id,
+    });
+    const lead = html`For <strong>${connection.subject}</strong> at
+      <strong>${connection.providerKey}</strong>: the flow replaces this connection's tokens and
+      keeps its id.`;
+    const page = connectLinkPage({
+      csrf: csrfOf(res),
+      title: 'Reconnect link',
+      lead,
+      url: session.connectUrl,
+      expiresAt: session.expiresAt,
+      back: `/console/connections/${encodeURIComponent(id)}`,
+      current: '/console/connections',
+    });
+    sendPage(res, page, 201);
   });
 }
