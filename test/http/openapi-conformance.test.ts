@@ -492,6 +492,12 @@ describe('every documented operation answers as /openapi.json says', () => {
       200,
       signedInCookie,
     );
+    await send(
+      'consoleCreateReconnectLink',
+      `/console/connections/${doomed.id}/reconnect-link`,
+      201,
+      { ...signedInCookie, form: { csrf } },
+    );
     await send('consoleRevokeConnection', `/console/connections/${doomed.id}/revoke`, 303, {
       ...signedInCookie,
       form: { csrf },
