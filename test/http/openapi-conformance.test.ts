@@ -472,15 +472,6 @@ describe('every documented operation answers as /openapi.json says', () => {
       expiresAt: new Date(Date.now() + 3600_000),
     });
     await send(
-      'consoleCreateReconnectLink',
-      `/console/connections/${connection.id}/reconnect-link`,
-      201,
-      {
-        ...signedInCookie,
-        form: { csrf },
-      },
-    );
-    await send(
       'getConsoleConnection',
       `/console/connections/${connection.id}`,
       200,
