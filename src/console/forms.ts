@@ -75,11 +75,14 @@ const LEADING_FIELD = /^`?([a-z_]+)`?:? /;
 export function rejectionOf(error: unknown, fields: readonly string[]): FormRejected | undefined {
   if (error instanceof FormRejected) return error;
   if (!(error instanceof BrokerError) || error.status >= 500) return undefined;
-  const field = LEADING_FIELD.exec(error.message)?.[1];
+  const lead = LEADING_FIELD.exec(error.message);
+  const field = lead?.[1];
   const status = error.status === 401 ? 400 : error.status;
   return new FormRejected(
     status,
-    field && fields.includes(field) ? { [field]: error.message } : { '': error.message },
+    field && fields.includes(field)
+      ? { [field]: error.message.slice(lead[0].length) }
+      : { '': error.message },
   );
 }
 
@@ -117,7 +120,8 @@ export function field(o: FieldOptions): SafeHtml {
   ${describedBy ? html`aria-describedby="${describedBy}"` : ''}
   ${error ? html`aria-invalid="true"` : ''}
   ${o.placeholder ? html`placeholder="${o.placeholder}"` : ''} autocomplete="off"`;
-  const value = o.values[o.name] ?? '';
+  // A secret typed into a refused form is not sent back to the browser.
+  const value = o.type === 'password' ? '' : (o.values[o.name] ?? '');
   return html`<div class="field${error ? ' invalid' : ''}">
     <label for="${id}">${o.label}</label>
     ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}
@@ -194,7 +198,14 @@ export function checkboxField(o: {
  * `/assets/console.js` the text is selected and the button copies it with
  * `navigator.clipboard`. A page using it passes `{ copy: true }` to `layout`.
  */
-export function copyBox(id: string, label: string, value: string, hint?: string): SafeHtml {
+export function copyBox(
+  id: string,
+  label: string,
+  value: string,
+  hint?: string,
+  /** The page's point (a secret or link just made): focused and selected on load. */
+  focus = false,
+): SafeHtml {
   return html`<div class="field copy">
     <label for="${id}">${label}</label>
     ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ''}
@@ -205,6 +216,7 @@ export function copyBox(id: string, label: string, value: string, hint?: string)
         readonly
         value="${value}"
         data-select-on-focus
+        ${focus ? html`data-focus` : ''}
         ${hint ? html`aria-describedby="${id}-hint"` : ''}
       />
       <button type="button" class="copy-button" data-copy="${id}" hidden>Copy</button>

@@ -9,7 +9,8 @@ export const CONSOLE_JS = `/* Token Broker console: copy buttons */
   boxes.forEach(function (input) {
     input.addEventListener('focus', function () { input.select(); });
   });
-  if (boxes[0]) { boxes[0].focus(); boxes[0].select(); }
+  var first = document.querySelector('input[data-focus]');
+  if (first) { first.focus(); first.select(); }
   if (!navigator.clipboard) return;
   document.querySelectorAll('button[data-copy]').forEach(function (button) {
     var input = document.getElementById(button.getAttribute('data-copy'));

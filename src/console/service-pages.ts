@@ -99,7 +99,7 @@ export function secretsPage(input: {
         </p>
       </div>
       <div class="panel">
-        ${input.secrets.map(([id, label, value]) => copyBox(id, label, value))}
+        ${input.secrets.map(([id, label, value], i) => copyBox(id, label, value, undefined, i === 0))}
       </div>
       <div class="actions"><a class="btn primary" href="${input.back}">Done</a></div>`,
     input.current ?? '/console/services',
@@ -256,7 +256,7 @@ export function connectLinkPage(input: {
     html`<h1>${input.title}</h1>
       <p>${input.lead}</p>
       <div class="panel">
-        ${copyBox('connect-url', 'Link for the end user', input.url, 'Single use.')}
+        ${copyBox('connect-url', 'Link for the end user', input.url, 'Single use.', true)}
       </div>
       <p>Expires ${when(input.expiresAt)}.</p>
       <div class="actions"><a class="btn" href="${input.back}">Back</a></div>`,

@@ -114,9 +114,9 @@ describe('console: adding and changing providers', () => {
     await page.fill('#f-scopes', 'read');
     const refused = await submit(page, 'text=Add provider');
     expect(refused.status()).toBe(400);
-    expect(await page.textContent('#f-authorization_endpoint-error')).toMatch(
-      /^authorization_endpoint: /,
-    );
+    expect(await page.textContent('#f-authorization_endpoint-error')).toMatch(/^must be https/);
+    expect(await page.inputValue('#f-client_secret')).toBe('');
+    await page.fill('#f-client_secret', 'acme-secret');
     expect(await page.inputValue('#f-token_endpoint')).toBe('https://idp.example.com/token');
     await looksRight('provider-by-hand-invalid');
     await page.fill('#f-authorization_endpoint', 'https://idp.example.com/authorize');
