@@ -68,8 +68,14 @@ export const providerBody = z.strictObject({
   /** Not needed by providers whose auth_mode is api_key or basic. */
   client_id: z.string().min(1).max(512).optional(),
   /** Omitted on PUT: the stored secret is kept; null removes it. */
-  client_secret: z.string().min(1).max(4096).nullable().optional(),
-  client_key: privateJwk.nullable().optional(),
+  client_secret: z.string().min(1).max(4096).nullable().optional().meta({
+    writeOnly: true,
+    description: 'write-only; left out on PUT it is kept, null removes it',
+  }),
+  client_key: privateJwk
+    .nullable()
+    .optional()
+    .meta({ writeOnly: true, description: 'private JWK for private_key_jwt; write-only' }),
   client_auth_method: z
     .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
     .optional(),
@@ -82,7 +88,11 @@ export const providerBody = z.strictObject({
    * the current one, which keeps verifying for 24 h; omitted on PUT it is kept; null
    * removes it.
    */
-  webhook_secret: z.string().min(1).max(4096).nullable().optional(),
+  webhook_secret: z.string().min(1).max(4096).nullable().optional().meta({
+    writeOnly: true,
+    description:
+      'the secret the provider signs its webhooks with (write-only); a new value rotates it, the replaced one verifies for 24 h more; null removes it',
+  }),
   /**
    * The provider's API base for the proxy (https; plain http only to loopback outside
    * production). Templates bring their own; this replaces it.

@@ -21,7 +21,7 @@ export const directConnectionBody = z.discriminatedUnion('type', [
     type: z.literal('api_key'),
     provider,
     subject: SUBJECT,
-    api_key: z.string().min(1).max(8192),
+    api_key: z.string().min(1).max(8192).meta({ writeOnly: true }),
     scopes: z.array(SCOPE).max(100).optional(),
   }),
   z.strictObject({
@@ -34,7 +34,7 @@ export const directConnectionBody = z.discriminatedUnion('type', [
       .min(1)
       .max(1024)
       .regex(/^[^:\p{C}]+$/u, 'must not contain ":"'),
-    password: z.string().min(1).max(8192),
+    password: z.string().min(1).max(8192).meta({ writeOnly: true }),
     scopes: z.array(SCOPE).max(100).optional(),
   }),
 ]);

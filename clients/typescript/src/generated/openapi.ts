@@ -1319,7 +1319,9 @@ export interface components {
       /** @enum {string} */
       auth_mode?: 'oauth2' | 'api_key' | 'basic';
       client_id?: string;
+      /** @description write-only; left out on PUT it is kept, null removes it */
       client_secret?: string | null;
+      /** @description private JWK for private_key_jwt; write-only */
       client_key?:
         | ({
             /** @enum {string} */
@@ -1341,6 +1343,7 @@ export interface components {
       token_params?: {
         [key: string]: string;
       };
+      /** @description the secret the provider signs its webhooks with (write-only); a new value rotates it, the replaced one verifies for 24 h more; null removes it */
       webhook_secret?: string | null;
       api_base_url?: string | null;
       distinct_redirect_uri?: boolean;
@@ -1359,7 +1362,9 @@ export interface components {
       /** @enum {string} */
       auth_mode?: 'oauth2' | 'api_key' | 'basic';
       client_id?: string;
+      /** @description write-only; left out on PUT it is kept, null removes it */
       client_secret?: string | null;
+      /** @description private JWK for private_key_jwt; write-only */
       client_key?:
         | ({
             /** @enum {string} */
@@ -1381,6 +1386,7 @@ export interface components {
       token_params?: {
         [key: string]: string;
       };
+      /** @description the secret the provider signs its webhooks with (write-only); a new value rotates it, the replaced one verifies for 24 h more; null removes it */
       webhook_secret?: string | null;
       api_base_url?: string | null;
       distinct_redirect_uri?: boolean;
