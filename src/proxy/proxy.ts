@@ -19,7 +19,7 @@ import { answeredHeaders, forwardedRequestHeaders } from './headers.js';
 import { durationOf, rateLimitedOf, requestsOf, retriesOf } from './metrics.js';
 import type { UpstreamPools } from './pools.js';
 import { quotaSpentUntil, type RateMemory } from './rate-limits.js';
-import { proxyTarget } from './target.js';
+import { checkProxyPath, proxyTarget } from './target.js';
 
 /** API.md: the injected token is valid for at least this long. */
 const MIN_TOKEN_TTL_SECONDS = 30;
@@ -158,6 +158,8 @@ export function createProxy(deps: ProxyDeps) {
         0,
       );
     }
+    // A refused path reads no credential, so nothing is audited for it either.
+    checkProxyPath(call.path, call.query);
     let token = (
       await deps.tokens.read(caller, call.connectionId, {
         minTtlSeconds: MIN_TOKEN_TTL_SECONDS,

@@ -58,22 +58,19 @@ export const rotateClientSecretBody = z.strictObject({
   previous_expires_at: z.iso.datetime({ offset: true }).optional(),
 });
 
-/** A parsed `POST /admin/services` body in the service store's words. */
-export const toNewService = (b: z.output<typeof createServiceBody>): NewService => ({
-  name: b.name,
-  displayName: b.display_name,
-  connectionAccess: b.connection_access,
-  allowedProviders: b.allowed_providers,
-  allowedReturnTo: b.allowed_return_to,
-  jwks: b.jwks,
+/** A parsed service body, create or update, in the service store's words (types kept per body). */
+const inStoreWords = <B extends z.output<typeof updateServiceBody>>(b: B) => ({
+  name: b.name as B['name'],
+  displayName: b.display_name as B['display_name'],
+  connectionAccess: b.connection_access as B['connection_access'],
+  allowedProviders: b.allowed_providers as B['allowed_providers'],
+  allowedReturnTo: b.allowed_return_to as B['allowed_return_to'],
+  jwks: b.jwks as B['jwks'],
 });
 
+/** A parsed `POST /admin/services` body in the service store's words. */
+export const toNewService = (b: z.output<typeof createServiceBody>): NewService => inStoreWords(b);
+
 /** A parsed `PATCH /admin/services/{id}` body in the service store's words. */
-export const toServicePatch = (b: z.output<typeof updateServiceBody>): ServicePatch => ({
-  name: b.name,
-  displayName: b.display_name,
-  connectionAccess: b.connection_access,
-  allowedProviders: b.allowed_providers,
-  allowedReturnTo: b.allowed_return_to,
-  jwks: b.jwks,
-});
+export const toServicePatch = (b: z.output<typeof updateServiceBody>): ServicePatch =>
+  inStoreWords(b);

@@ -211,8 +211,18 @@ describe('the proxy', () => {
     ['/./a'],
     ['//evil.example/x'],
     ['/http://evil.example/x'],
-  ])('refuses the path %s with 400 invalid_request and sends nothing', async (path) => {
+  ])('refuses the path %s with 400 invalid_request, and sends and audits nothing', async (path) => {
     api.script([echo]);
+    const audited = async () => {
+      await broker.container.audit.flush();
+      const { rows } = await broker.db.pool.query<{ n: string }>(
+        `SELECT coalesce(sum(coalesce((detail->>'count')::int, 1)), 0) AS n FROM audit_events
+          WHERE connection_id = $1 AND action = 'connection.proxy'`,
+        [keyConnection],
+      );
+      return Number(rows[0]!.n);
+    };
+    const before = await audited();
     const res = await request(broker.url)
       .get(proxy(keyConnection, path))
       .set(bearer(a.apiKey))
@@ -223,6 +233,7 @@ describe('the proxy', () => {
       '0',
     ]);
     expect(api.received).toHaveLength(0);
+    expect(await audited()).toBe(before);
   });
 
   it('refuses a raw backslash or an absolute-form target too (not normalised by a client)', async () => {
