@@ -1,7 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import type { Page, Response } from 'playwright-core';
+import type { Browser, Page, Response } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
+import { startTestBroker, type TestBroker } from '../support/broker.js';
 
 /** Where screenshots go (gitignored): looked at by people, never compared by tests. */
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'console');
@@ -27,6 +29,30 @@ export async function seriousViolations(page: Page) {
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+}
+
+/** Desktop and phone screenshots of the current page, and no serious axe finding on it. */
+export async function looksRight(page: Page, name: string): Promise<void> {
+  await screenshots(page, name);
+  expect(await seriousViolations(page)).toStrictEqual([]);
+}
+
+/** A broker, and a Chromium page signed in to its console (`clipboard`: may copy and paste). */
+export async function openSignedInConsole(options: { clipboard?: boolean } = {}): Promise<{
+  broker: TestBroker;
+  browser: Browser;
+  page: Page;
+}> {
+  const broker = await startTestBroker();
+  const browser = await launchChromium();
+  const context = await browser.newContext();
+  if (options.clipboard) {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: broker.url });
+  }
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  await signIn(page, broker.url, broker.adminToken);
+  return { broker, browser, page };
 }
 
 /** Signs the page in with the admin API token. */

@@ -1,9 +1,8 @@
 import { jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
-import { launchChromium } from '../support/browser.js';
-import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { screenshots, seriousViolations, signIn, submit } from './chromium.js';
+import type { TestBroker } from '../support/broker.js';
+import { looksRight, openSignedInConsole, submit } from './chromium.js';
 
 /** Chromium, screenshots and axe-core on a busy 2-core machine. */
 jest.setTimeout(120_000);
@@ -17,18 +16,10 @@ describe('console: adding and changing providers', () => {
   const admin = () => ({ Authorization: `Bearer ${broker.adminToken}` });
   const provider = async (key: string) =>
     (await request(broker.url).get(`/admin/providers/${key}`).set(admin()).expect(200)).body;
-  async function looksRight(name: string) {
-    await screenshots(page, name);
-    expect(await seriousViolations(page)).toStrictEqual([]);
-  }
 
   beforeAll(async () => {
-    broker = await startTestBroker();
+    ({ broker, browser, page } = await openSignedInConsole());
     publicUrl = broker.container.config.publicUrl;
-    browser = await launchChromium();
-    page = await (await browser.newContext()).newPage();
-    page.setDefaultTimeout(10_000);
-    await signIn(page, broker.url, broker.adminToken);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -39,7 +30,7 @@ describe('console: adding and changing providers', () => {
     await page.click('nav >> text=Providers');
     await page.click('text=Add provider');
     expect(await page.locator('.templates li').count()).toBeGreaterThan(20);
-    await looksRight('provider-templates');
+    await looksRight(page, 'provider-templates');
     await page.click('.templates a:has-text("GitHub")');
     expect(await page.inputValue('#f-key')).toBe('github');
     expect(await page.inputValue('#redirect-uri')).toBe(`${publicUrl}/oauth/callback`);
@@ -53,7 +44,7 @@ describe('console: adding and changing providers', () => {
     expect(await page.textContent('#f-key-error')).toBe('must match ^[a-z0-9][a-z0-9_-]{1,62}$');
     expect(await page.inputValue('#f-key')).toBe('GitHub!');
     expect(await page.inputValue('#f-client_id')).toBe('Iv1.abc');
-    await looksRight('provider-new-invalid');
+    await looksRight(page, 'provider-new-invalid');
     await request(broker.url).get('/admin/providers/github').set(admin()).expect(404);
   });
 
@@ -67,7 +58,7 @@ describe('console: adding and changing providers', () => {
     expect(await page.inputValue('#redirect-uri')).toBe(`${publicUrl}/oauth/callback`);
     expect(await page.inputValue('#webhook-url')).toBe(`${publicUrl}/webhooks/providers/github`);
     expect(await page.content()).not.toContain('s3cret');
-    await looksRight('provider');
+    await looksRight(page, 'provider');
     expect(await provider('github')).toMatchObject({
       template: 'github',
       client_id: 'Iv1.abc',
@@ -118,7 +109,7 @@ describe('console: adding and changing providers', () => {
     expect(await page.inputValue('#f-client_secret')).toBe('');
     await page.fill('#f-client_secret', 'acme-secret');
     expect(await page.inputValue('#f-token_endpoint')).toBe('https://idp.example.com/token');
-    await looksRight('provider-by-hand-invalid');
+    await looksRight(page, 'provider-by-hand-invalid');
     await page.fill('#f-authorization_endpoint', 'https://idp.example.com/authorize');
     expect((await submit(page, 'text=Add provider')).status()).toBe(303);
     expect(await provider('acme')).toMatchObject({

@@ -1,10 +1,9 @@
 import { jest } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
-import { launchChromium } from '../support/browser.js';
-import { startTestBroker, type TestBroker } from '../support/broker.js';
+import type { TestBroker } from '../support/broker.js';
 import { fakeConnection } from '../connections/fixtures.js';
-import { screenshots, seriousViolations, signIn, submit } from './chromium.js';
+import { looksRight, openSignedInConsole, signIn, submit } from './chromium.js';
 
 /** Chromium, screenshots and axe-core on a busy 2-core machine. */
 jest.setTimeout(120_000);
@@ -13,7 +12,6 @@ jest.setTimeout(120_000);
 describe('console: creating and changing services', () => {
   let broker: TestBroker;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let serviceId = '';
   let firstKey = '';
@@ -28,13 +26,9 @@ describe('console: creating and changing services', () => {
         .send({ grant_type: 'client_credentials' })
     ).status;
   const value = (selector: string) => page.inputValue(selector);
-  async function looksRight(name: string) {
-    await screenshots(page, name);
-    expect(await seriousViolations(page)).toStrictEqual([]);
-  }
 
   beforeAll(async () => {
-    broker = await startTestBroker();
+    ({ broker, browser, page } = await openSignedInConsole({ clipboard: true }));
     for (const key of ['github', 'slack']) {
       await request(broker.url)
         .post('/admin/providers')
@@ -42,12 +36,6 @@ describe('console: creating and changing services', () => {
         .send({ key, template: key, client_id: 'id', client_secret: 'secret' })
         .expect(201);
     }
-    browser = await launchChromium();
-    context = await browser.newContext();
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: broker.url });
-    page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    await signIn(page, broker.url, broker.adminToken);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -70,7 +58,7 @@ describe('console: creating and changing services', () => {
     expect(await value('#f-display_name')).toBe('Acme Billing');
     expect(await value('#f-allowed_return_to')).toBe('billing.example.com');
     expect(await page.isChecked('input[name=allowed_providers][value=github]')).toBe(true);
-    await looksRight('service-new-invalid');
+    await looksRight(page, 'service-new-invalid');
     expect((await request(broker.url).get('/admin/services').set(admin())).body.data).toEqual([]);
   });
 
@@ -85,7 +73,7 @@ describe('console: creating and changing services', () => {
     await page.click('button[data-copy=api-key]');
     await page.locator('#api-key-status', { hasText: 'Copied to the clipboard.' }).waitFor();
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(firstKey);
-    await looksRight('service-created');
+    await looksRight(page, 'service-created');
 
     const listed = (await request(broker.url).get('/admin/services').set(admin())).body.data;
     expect(listed).toStrictEqual([
@@ -133,7 +121,7 @@ describe('console: creating and changing services', () => {
       connection_access: 'provider',
       allowed_providers: ['github', 'slack'],
     });
-    await looksRight('service');
+    await looksRight(page, 'service');
   });
 
   it('issues a second API key with an expiry, then revokes the first (overlap rotation)', async () => {
@@ -149,7 +137,7 @@ describe('console: creating and changing services', () => {
     await page.fill('#f-expires_at', expiry.toISOString());
     expect((await submit(page, 'text=Issue API key')).status()).toBe(201);
     const secondKey = await value('#api-key');
-    await looksRight('service-key-created');
+    await looksRight(page, 'service-key-created');
     const keys = (await request(broker.url).get(`/admin/services/${serviceId}/keys`).set(admin()))
       .body.data as { id: string; expires_at: string | null }[];
     expect(keys.map((k) => k.expires_at)).toStrictEqual([null, expiry.toISOString()]);
@@ -198,7 +186,7 @@ describe('console: creating and changing services', () => {
     const link = await value('#connect-url');
     expect(link).toMatch(new RegExp(`^${broker.container.config.publicUrl}/connect/tbc_`));
     expect(await page.evaluate('document.activeElement.id')).toBe('connect-url');
-    await looksRight('service-connect-link');
+    await looksRight(page, 'service-connect-link');
     await page.click('button[data-copy=connect-url]');
     await page.locator('#connect-url-status', { hasText: 'Copied' }).waitFor();
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(link);
@@ -219,7 +207,7 @@ describe('console: creating and changing services', () => {
     expect((await submit(page, 'text=Reconnect link')).status()).toBe(201);
     const link = await value('#connect-url');
     expect(link).toMatch(new RegExp(`^${broker.container.config.publicUrl}/connect/tbc_`));
-    await looksRight('connection-reconnect-link');
+    await looksRight(page, 'connection-reconnect-link');
     const session = await prisma.connectSession.findFirstOrThrow({
       where: { connectionId: owned.id },
     });

@@ -1,9 +1,8 @@
 import { jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
-import { launchChromium } from '../support/browser.js';
-import { startTestBroker, type TestBroker } from '../support/broker.js';
-import { screenshots, seriousViolations, signIn, submit } from './chromium.js';
+import type { TestBroker } from '../support/broker.js';
+import { looksRight, openSignedInConsole, submit } from './chromium.js';
 
 /** Chromium, screenshots and axe-core on a busy 2-core machine. */
 jest.setTimeout(120_000);
@@ -23,17 +22,9 @@ describe('console: managing webhook endpoints', () => {
       enabled: boolean;
       previous_secret_expires_at: string | null;
     }[];
-  async function looksRight(name: string) {
-    await screenshots(page, name);
-    expect(await seriousViolations(page)).toStrictEqual([]);
-  }
 
   beforeAll(async () => {
-    broker = await startTestBroker();
-    browser = await launchChromium();
-    page = await (await browser.newContext()).newPage();
-    page.setDefaultTimeout(10_000);
-    await signIn(page, broker.url, broker.adminToken);
+    ({ broker, browser, page } = await openSignedInConsole());
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -49,7 +40,7 @@ describe('console: managing webhook endpoints', () => {
     expect(await page.textContent('#f-url-error')).toBe('must be an http(s) URL');
     expect(await page.inputValue('#f-url')).toBe('ftp://hooks.example.com');
     expect(await page.isChecked('input[name=events][value="connection.revoked"]')).toBe(true);
-    await looksRight('webhook-new-invalid');
+    await looksRight(page, 'webhook-new-invalid');
     expect(await listed()).toEqual([]);
   });
 
@@ -58,14 +49,14 @@ describe('console: managing webhook endpoints', () => {
     await page.check('input[name=events][value="connection.created"]');
     expect((await submit(page, 'text=Add endpoint')).status()).toBe(201);
     expect(await page.inputValue('#webhook-secret')).toMatch(/^whsec_[A-Za-z0-9+/=]+$/);
-    await looksRight('webhook-created');
+    await looksRight(page, 'webhook-created');
     expect(await listed()).toMatchObject([
       { url: URL, events: ['connection.created', 'connection.revoked'], enabled: true },
     ]);
     await page.click('text=Done');
     expect(await page.textContent('tbody')).toContain(URL);
     expect(await page.content()).not.toContain('whsec_');
-    await looksRight('webhooks-manage');
+    await looksRight(page, 'webhooks-manage');
   });
 
   it('disables and enables it again', async () => {
@@ -91,7 +82,7 @@ describe('console: managing webhook endpoints', () => {
 
   it('deletes it after a confirmation', async () => {
     await page.click(`a[aria-label="Delete ${URL}"]`);
-    await looksRight('webhook-delete');
+    await looksRight(page, 'webhook-delete');
     expect((await submit(page, 'text=Delete endpoint')).status()).toBe(303);
     expect(await page.textContent('[role=status].notice')).toBe('Endpoint deleted.');
     expect(await listed()).toEqual([]);
