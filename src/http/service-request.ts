@@ -27,7 +27,7 @@ export const authenticateBearer = (c: Container, req: IncomingMessage) =>
  * so that the next guess already meets the block. Every error is answered here.
  *
  * @example
- * await runServiceRequest(c, req, res, tokenRead(c, req, res, requestId, params, query));
+ * await runServiceRequest(c, req, res, tokenRead(c, req, res, { requestId, params, query }));
  */
 export function runServiceRequest<A>(
   c: Container,
