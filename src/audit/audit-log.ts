@@ -24,6 +24,21 @@ export interface AuditEntry {
   origin?: AuditOrigin | undefined;
 }
 
+interface Repeat {
+  entry: AuditEntry;
+  count: number;
+  lastAt: number;
+}
+
+/** Whether two entries of the same connection differ in nothing but their time. */
+const isRepeat = (a: AuditEntry, b: AuditEntry) =>
+  a.actorType === b.actorType &&
+  a.actorId === b.actorId &&
+  a.action === b.action &&
+  a.providerKey === b.providerKey &&
+  a.outcome === b.outcome &&
+  a.origin?.clientIp === b.origin?.clientIp;
+
 const FLUSH_INTERVAL_MS = 250;
 /** How long identical entries are counted into one row before it is written. */
 const REPEAT_WINDOW_MS = 1_000;
@@ -56,8 +71,13 @@ const STUCK_WRITE_MS = 2_000;
  */
 export function createAuditLog(deps: { pool: pg.Pool; logger: Logger; failClosed?: boolean }) {
   let buffer: AuditEntry[] = [];
-  /** Entries without detail in the current window, by everything but their time. */
-  let repeated = new Map<string, { entry: AuditEntry; count: number; lastAt: number }>();
+  /**
+   * Entries without detail in the current window, oldest first, found by connection and
+   * then by comparing the other fields: a key string per read (concatenated, then hashed)
+   * cost more than the lookup itself (docs/PERFORMANCE.md).
+   */
+  let repeated: Repeat[] = [];
+  let repeatedByConnection = new Map<string | null, Repeat[]>();
   let windowOpenedAt = Date.now();
   let dropped = 0;
   /** Set by a failed write, cleared by a successful one. */
@@ -67,12 +87,13 @@ export function createAuditLog(deps: { pool: pg.Pool; logger: Logger; failClosed
   /** Moves the window's coalesced entries into the buffer, oldest first. */
   function closeWindow(): void {
     windowOpenedAt = Date.now();
-    if (repeated.size === 0) return;
-    for (const { entry, count, lastAt } of repeated.values()) {
+    if (repeated.length === 0) return;
+    for (const { entry, count, lastAt } of repeated) {
       const last_at = new Date(lastAt).toISOString();
       buffer.push(count === 1 ? entry : { ...entry, detail: { count, last_at } });
     }
-    repeated = new Map();
+    repeated = [];
+    repeatedByConnection = new Map();
   }
   let flushing: Promise<void> | undefined;
 
@@ -140,16 +161,19 @@ export function createAuditLog(deps: { pool: pg.Pool; logger: Logger; failClosed
   return {
     record(entry: AuditEntry): void {
       if (entry.detail === undefined && entry.at === undefined) {
-        const key = `${entry.actorType}\u0000${entry.actorId}\u0000${entry.action}\u0000${entry.connectionId}\u0000${entry.providerKey}\u0000${entry.outcome}\u0000${entry.origin?.clientIp}`;
         const now = Date.now();
-        const seen = repeated.get(key);
+        const same = repeatedByConnection.get(entry.connectionId);
+        const seen = same?.find((r) => isRepeat(r.entry, entry));
         if (seen) {
           seen.count++;
           seen.lastAt = now;
           return;
         }
-        repeated.set(key, { entry: { ...entry, at: new Date(now) }, count: 1, lastAt: now });
-        if (repeated.size >= MAX_REPEATED) void flush();
+        const made: Repeat = { entry: { ...entry, at: new Date(now) }, count: 1, lastAt: now };
+        repeated.push(made);
+        if (same) same.push(made);
+        else repeatedByConnection.set(entry.connectionId, [made]);
+        if (repeated.length >= MAX_REPEATED) void flush();
         return;
       }
       buffer.push(entry.at ? entry : { ...entry, at: new Date() });

@@ -1,5 +1,6 @@
 import { Counter } from 'prom-client';
 import { registry } from '../observability/metrics.js';
+import type { Eventually } from '../eventually.js';
 import type { ChangeChannel, ChangeFeed } from './change-feed.js';
 
 type Outcome = 'hit' | 'miss' | 'off';
@@ -90,8 +91,11 @@ export function createReadCache<V>(opts: {
   }
 
   return {
-    /** The cached value when usable, else `load()`'s (cached unless undefined or overtaken). */
-    async get(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
+    /**
+     * The cached value when usable (at once, no promise: the token read's hot path), else
+     * `load()`'s (cached unless undefined or overtaken).
+     */
+    get(key: string, load: () => Promise<V | undefined>): Eventually<V | undefined> {
       const usable = opts.feed.fresh();
       if (usable) {
         const hit = entries.get(key);
@@ -102,11 +106,12 @@ export function createReadCache<V>(opts: {
       }
       counted[usable ? 'miss' : 'off'].n++;
       const seen = generation;
-      const value = await load();
-      if (value !== undefined && usable && seen === generation && opts.feed.fresh()) {
-        set(key, value);
-      }
-      return value;
+      return load().then((value) => {
+        if (value !== undefined && usable && seen === generation && opts.feed.fresh()) {
+          set(key, value);
+        }
+        return value;
+      });
     },
 
     /** Drops one entry on this replica (the others hear of the change from the database). */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { trace } from '@opentelemetry/api';
 import type { Container } from '../container.js';
+import { checkPhase } from '../eventually.js';
 import { toBrokerError } from '../errors/index.js';
 import type { ProxyAnswer } from '../proxy/proxy.js';
 import { auditOrigin } from './audit-origin.js';
@@ -98,11 +98,8 @@ export function createProxyRoute(c: Container, next: RequestListener): RequestLi
           onCallerGone,
         });
       },
-      write: async (answer) => {
-        // In the check phase with the turn's other answers, as the token read (token-read.ts).
-        await nextTurn();
-        relay(res, answer, requestId);
-      },
+      // In the check phase with the turn's other answers, as the token read (token-read.ts).
+      write: (answer) => checkPhase().then(() => relay(res, answer, requestId)),
       beforeError: (error) => {
         if (res.headersSent) return;
         const e = toBrokerError(error);

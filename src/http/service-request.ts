@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Container } from '../container.js';
+import { andThen, settled, type Eventually } from '../eventually.js';
 import { rateLimited, toBrokerError } from '../errors/index.js';
 import type { ServicePrincipal } from '../services/service-store.js';
 import { bearerToken } from './middleware/admin-auth.js';
@@ -10,8 +11,8 @@ import { authFailureKeys, recordAuthFailure } from './middleware/rate-limit.js';
 export interface ServiceRequest<A> {
   /** The route pattern: errors are answered as this route's (JSON or a page). */
   route: string;
-  serve: (caller: ServicePrincipal) => Promise<A>;
-  write: (answer: A) => void | Promise<void>;
+  serve: (caller: ServicePrincipal) => Eventually<A>;
+  write: (answer: A) => Eventually<void>;
   /** Runs before the broker answers an error itself (its own headers are not sent yet). */
   beforeError?: ((error: unknown) => void) | undefined;
 }
@@ -46,13 +47,14 @@ export function runServiceRequest<A>(
     fail(rateLimited(blocked));
     return Promise.resolve();
   }
-  // A chain rather than an async function with try/await: fewer promises per read.
-  return authenticateBearer(c, req)
-    .then(request.serve)
-    .then(request.write)
-    .catch(async (error: unknown) => {
-      if (toBrokerError(error).status !== 401) throw error;
-      throw (await recordAuthFailure(c, authFailureKeys(c, req))) ?? error;
-    })
-    .catch(fail);
+  const failed = async (error: unknown) => {
+    if (toBrokerError(error).status !== 401) throw error;
+    throw (await recordAuthFailure(c, authFailureKeys(c, req))) ?? error;
+  };
+  // Each step goes on at once when the last one's value is known (a cached credential and
+  // snapshot): the common read makes no promise until its write.
+  const answered = settled(() =>
+    andThen(andThen(authenticateBearer(c, req), request.serve), request.write),
+  );
+  return answered instanceof Promise ? answered.catch(failed).catch(fail) : Promise.resolve();
 }

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Container } from '../container.js';
+import { checkPhase } from '../eventually.js';
 import { CONNECTION_ID } from '../connections/schemas.js';
 import { notFound } from '../errors/index.js';
 import { tokenJson } from '../tokens/present.js';
@@ -41,6 +41,9 @@ export function serviceConnectionId(params: unknown): string {
   return id;
 }
 
+/** What a read without a query string asks for (the schema's defaults), parsed once. */
+const NO_QUERY = parse(tokenQuery, {});
+
 /**
  * Writes a Token with `headers` (flat) added, flagging a token served after a failed refresh.
  *
@@ -73,18 +76,17 @@ export function tokenRead(
     beforeError: input.beforeError,
     serve: (caller) => {
       const id = serviceConnectionId(input.params);
-      const query = typeof input.query === 'string' ? parseQuery(input.query) : input.query;
-      const { min_ttl } = parse(tokenQuery, query);
+      const { min_ttl } =
+        input.query === ''
+          ? NO_QUERY
+          : parse(
+              tokenQuery,
+              typeof input.query === 'string' ? parseQuery(input.query) : input.query,
+            );
       const origin = auditOrigin(c, req, input.requestId);
       return c.tokens.read(caller, id, { minTtlSeconds: min_ttl, origin });
     },
-    write: async (read) => {
-      // Written in the event loop's check phase, together with the other answers read in
-      // the same turn rather than one by one as each is ready: under load the peer is
-      // woken once per batch instead of once per response (~20 % less server CPU per
-      // read on the bench machine, docs/PERFORMANCE.md); when idle it waits for nothing.
-      await nextTurn();
-      sendToken(res, read, input.headers);
-    },
+    // With the turn's other answers (checkPhase): ~20 % less server CPU per read.
+    write: (read) => checkPhase().then(() => sendToken(res, read, input.headers)),
   };
 }

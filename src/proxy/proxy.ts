@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelegateBackoff, handleWhen, retry } from 'cockatiel';
 import type { Dispatcher } from 'undici';
 import type { AuditOrigin } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
+import { checkPhase } from '../eventually.js';
 import { BrokerError, invalidRequest, rateLimited, upstreamUnavailable } from '../errors/index.js';
 import { apiBaseFor } from '../providers/metadata.js';
 import type { ProviderStore } from '../providers/store.js';
@@ -202,7 +203,7 @@ export function createProxy(deps: ProxyDeps) {
         await sleep(delayMs, undefined, { signal: abort.signal }).catch(() => undefined);
         delayMs = 0;
       } else {
-        await nextTurn();
+        await checkPhase();
       }
       const credential = credentialFor(t, api);
       const path = credential.query

@@ -2,6 +2,7 @@ import { assertHttpsInProduction } from '../net/https-only.js';
 import { hash } from 'node:crypto';
 import type { ChangeFeed } from '../cache/change-feed.js';
 import { createReadCache } from '../cache/read-cache.js';
+import { andThen, type Eventually } from '../eventually.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { PrismaClient } from '../db/client.js';
 import { invalidRequest, invalidToken, notFound } from '../errors/index.js';
@@ -232,11 +233,11 @@ export function createServiceStore(deps: {
      * The service behind an `Authorization` header's bearer credential (already extracted).
      * @throws BrokerError invalid_token (401 with `WWW-Authenticate`) when missing or not valid.
      */
-    async requireBearer(
+    requireBearer(
       credential: string | undefined,
       /** The raw header, for a hint when it is there but not `Bearer <credential>`. */
       header?: string,
-    ): Promise<ServicePrincipal> {
+    ): Eventually<ServicePrincipal> {
       if (credential === undefined) {
         throw invalidToken(
           header
@@ -244,39 +245,49 @@ export function createServiceStore(deps: {
             : 'service credential required',
         );
       }
-      const service = await this.authenticate(credential);
-      if (!service) throw invalidToken('unknown or expired service credential');
-      return service;
+      return andThen(this.authenticate(credential), (service) => {
+        if (!service) throw invalidToken('unknown or expired service credential');
+        return service;
+      });
     },
 
     /**
      * The service behind a presented bearer credential — an API key or a broker JWT —
-     * or undefined (unknown, malformed, expired, or its service deleted).
+     * or undefined (unknown, malformed, expired, or its service deleted). Known at once
+     * when the credential and its service are cached.
      */
-    async authenticate(credential: string): Promise<ServicePrincipal | undefined> {
+    authenticate(credential: string): Eventually<ServicePrincipal | undefined> {
       if (apiKeyId(credential)) return this.authenticateApiKey(credential);
       if (!JWT_SHAPE.test(credential)) return undefined;
-      const claims = await jwts.get(credential, () => deps.brokerJwt.verify(credential));
-      const expiredAt = claims && (claims.exp + CLOCK_TOLERANCE_SECONDS) * 1000;
-      if (!expiredAt || expiredAt <= deps.clock.now().getTime()) return undefined;
-      return principal(claims.sub);
+      return andThen(
+        jwts.get(credential, () => deps.brokerJwt.verify(credential)),
+        (claims) => {
+          const expiredAt = claims && (claims.exp + CLOCK_TOLERANCE_SECONDS) * 1000;
+          if (!expiredAt || expiredAt <= deps.clock.now().getTime()) return undefined;
+          return principal(claims.sub);
+        },
+      );
     },
 
     /** The service with an OAuth `client_id` (for `POST /oauth/token`), or undefined. */
     findByClientId: (clientId: string) => prisma.service.findUnique({ where: { clientId } }),
 
     /** The service owning a presented API key, or undefined (unknown, malformed, or deleted). */
-    async authenticateApiKey(key: string): Promise<ServicePrincipal | undefined> {
+    authenticateApiKey(key: string): Eventually<ServicePrincipal | undefined> {
       if (!apiKeyId(key)) return undefined;
       // One-shot hash (Node ≥ 20.12): no Hash object and no copies on the hot path.
       const digest = hash('sha256', key, 'base64');
-      const grant = await apiKeys.get(digest, () => verifyApiKey(key));
-      if (!grant) return undefined;
-      if (grant.expiresAt !== null && grant.expiresAt <= deps.clock.now().getTime()) {
-        return undefined;
-      }
-      keys.used(grant.keyId);
-      return principal(grant.serviceId);
+      return andThen(
+        apiKeys.get(digest, () => verifyApiKey(key)),
+        (grant) => {
+          if (!grant) return undefined;
+          if (grant.expiresAt !== null && grant.expiresAt <= deps.clock.now().getTime()) {
+            return undefined;
+          }
+          keys.used(grant.keyId);
+          return principal(grant.serviceId);
+        },
+      );
     },
   };
 }

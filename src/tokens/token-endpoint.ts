@@ -82,7 +82,8 @@ export function createTokenEndpoint(deps: {
     p: TokenParams,
     origin: AuditOrigin | undefined,
   ): Promise<TokenEndpointAnswer> {
-    if (!p.resource) throw invalidRequest('resource (a connection id) is required');
+    const resource = p.resource;
+    if (!resource) throw invalidRequest('resource (a connection id) is required');
     if (!p.subject_token) throw invalidRequest('subject_token is required');
     if (p.subject_token_type !== ACCESS_TOKEN_TYPE) {
       throw invalidRequest(`subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
@@ -94,12 +95,14 @@ export function createTokenEndpoint(deps: {
     if (subject?.sub !== client.id) {
       throw invalidRequest('subject_token is not a valid broker token of this client');
     }
-    const read = await deps.tokens
-      .read(client, p.resource, {
-        minTtlSeconds: EXCHANGE_MIN_TTL_SECONDS,
-        action: 'token.exchange',
-        origin,
-      })
+    const read = await Promise.resolve()
+      .then(() =>
+        deps.tokens.read(client, resource, {
+          minTtlSeconds: EXCHANGE_MIN_TTL_SECONDS,
+          action: 'token.exchange',
+          origin,
+        }),
+      )
       .catch((error: unknown) => {
         throw asTokenEndpointError(error);
       });

@@ -6,6 +6,7 @@ import type { ChangeFeed } from '../cache/change-feed.js';
 import type { ServicePolicy } from '../services/service-store.js';
 import type { GrantWriterDeps } from '../connections/save.js';
 import { createReadCache } from '../cache/read-cache.js';
+import { andThen, settled, type Eventually } from '../eventually.js';
 import { BrokerError, notFound, rateLimited, upstreamUnavailable } from '../errors/index.js';
 import { children, tokenReads } from '../observability/metrics.js';
 import { createRefresher, expiresWithin, type RefreshOutcome } from '../refresh/single-flight.js';
@@ -128,18 +129,14 @@ export function createTokenService(
    * The connection if the caller may see it; 404 otherwise (existence is not leaked).
    * `cached`: a snapshot from this replica's cache will do (a plain read, not after a refresh).
    */
-  async function visible(
-    caller: ServicePolicy,
-    id: string,
-    cached = false,
-  ): Promise<TokenSnapshot> {
-    const snap = cached
-      ? await snapshots.get(id, () => store.snapshot(id))
-      : await store.snapshot(id);
-    if (!snap || !mayAccess(caller, snap)) {
-      throw notFound('connection');
-    }
-    return snap;
+  function visible(caller: ServicePolicy, id: string, cached = false): Eventually<TokenSnapshot> {
+    return andThen(
+      cached ? snapshots.get(id, () => store.snapshot(id)) : store.snapshot(id),
+      (snap) => {
+        if (!snap || !mayAccess(caller, snap)) throw notFound('connection');
+        return snap;
+      },
+    );
   }
 
   async function afterRefresh(
@@ -184,18 +181,31 @@ export function createTokenService(
     throw rateLimited((last + interval * 1000 - now.getTime()) / 1000);
   }
 
-  async function readOrRefresh(
+  /** At once when the snapshot is cached and its token lives long enough (most reads). */
+  function readOrRefresh(
     caller: ServicePolicy,
     id: string,
     opts: { minTtlSeconds: number; force: boolean; origin: AuditOrigin | undefined },
+  ): Eventually<{ read: TokenRead; provider: string }> {
+    return andThen(visible(caller, id, !opts.force), (snap) => {
+      ensureActive(snap);
+      if (
+        !opts.force &&
+        !expiresWithin(snap.tokens.expiresAt, opts.minTtlSeconds, deps.clock.now())
+      ) {
+        return { read: { token: view(snap) }, provider: snap.providerKey };
+      }
+      return refreshFirst(caller, snap, opts);
+    });
+  }
+
+  async function refreshFirst(
+    caller: ServicePolicy,
+    snap: TokenSnapshot,
+    opts: { minTtlSeconds: number; force: boolean; origin: AuditOrigin | undefined },
   ): Promise<{ read: TokenRead; provider: string }> {
-    const snap = await visible(caller, id, !opts.force);
-    ensureActive(snap);
-    const now = deps.clock.now();
-    if (opts.force) await claimForcedRefresh(id, now);
-    if (!opts.force && !expiresWithin(snap.tokens.expiresAt, opts.minTtlSeconds, now)) {
-      return { read: { token: view(snap) }, provider: snap.providerKey };
-    }
+    const id = snap.connectionId;
+    if (opts.force) await claimForcedRefresh(id, deps.clock.now());
     const outcome = await refresher.refresh(id, snap.providerKey, {
       force: opts.force,
       scheduled: false,
@@ -236,7 +246,7 @@ export function createTokenService(
      *   reauthorization_required (409), upstream_unavailable (503 with Retry-After, also
      *   while the audit trail cannot be written under `AUDIT_FAIL_CLOSED`).
      */
-    async read(
+    read(
       caller: ServicePolicy,
       id: string,
       opts: {
@@ -245,22 +255,26 @@ export function createTokenService(
         action?: TokenAction;
         origin?: AuditOrigin | undefined;
       },
-    ): Promise<TokenRead> {
+    ): Eventually<TokenRead> {
       if (deps.audit.refusing()) throw auditUnavailable();
       const action = opts.action ?? (opts.force ? 'connection.refresh' : 'token.read');
-      try {
-        const { read, provider } = await readOrRefresh(caller, id, {
-          minTtlSeconds: opts.minTtlSeconds,
-          force: opts.force ?? false,
-          origin: opts.origin,
-        });
+      const served = ({ read, provider }: { read: TokenRead; provider: string }) => {
         audit(caller, id, action, provider, read.refreshError ? 'stale' : 'success', opts.origin);
         return read;
-      } catch (error) {
+      };
+      const refused = (error: unknown): never => {
         const code = error instanceof BrokerError ? error.code : 'server_error';
         audit(caller, id, action, null, code, opts.origin);
         throw error;
-      }
+      };
+      const outcome = settled(() =>
+        readOrRefresh(caller, id, {
+          minTtlSeconds: opts.minTtlSeconds,
+          force: opts.force ?? false,
+          origin: opts.origin,
+        }),
+      );
+      return outcome instanceof Promise ? outcome.then(served, refused) : served(outcome);
     },
 
     /**

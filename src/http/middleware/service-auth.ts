@@ -13,7 +13,8 @@ import { authenticateBearer } from '../service-request.js';
  */
 export function authenticateService(c: Container): RequestHandler {
   return (req, res, next) => {
-    authenticateBearer(c, req)
+    Promise.resolve()
+      .then(() => authenticateBearer(c, req))
       .then((service) => {
         res.locals.service = service;
         next();
