@@ -140,7 +140,9 @@ async function main() {
             const measured: Record<string, Measurement> = {};
             // The bare server gets the default broker's requests (same length as warn's).
             measured.bare = await load(baseline, connections, paths, creds.get('default')![c]![1]);
-            for (const [kind, broker] of brokers) {
+            // Every other round the other broker goes first: neither always runs just
+            // after the other's load (its audit flush, its Postgres work).
+            for (const [kind, broker] of round % 2 === 0 ? brokers : [...brokers].reverse()) {
               measured[kind] = await load(broker, connections, paths, creds.get(kind)![c]![1]);
             }
             rounds.push(measured);

@@ -55,6 +55,9 @@ export function chainHash(prev: Buffer, row: ChainedRow): Buffer {
   return createHash('sha256').update(prev).update(JSON.stringify(columns)).digest();
 }
 
+/** Rows hashed and written per statement (each a ~1 ms turn of the event loop at most). */
+const ROWS_PER_INSERT = 50;
+
 const INSERT = `INSERT INTO audit_events (seq, prev_hash, hash, at, actor_type, actor_id, action,
     connection_id, provider_key, outcome, detail, request_id, client_ip)
   SELECT seq, prev_hash, hash, at, actor_type, actor_id, action, connection_id, provider_key,
@@ -85,28 +88,32 @@ export async function appendChained(
     );
     let seq = Number(head.rows[0]?.seq ?? 0);
     let prev = head.rows[0]?.hash ?? GENESIS;
-    const chained = rows.map((row) => {
-      const full = { ...row, seq: ++seq };
-      const hash = chainHash(prev, full);
-      const out = { ...full, prev, hash };
-      prev = hash;
-      return out;
-    });
-    await client.query(INSERT, [
-      chained.map((r) => String(r.seq)),
-      chained.map((r) => r.prev),
-      chained.map((r) => r.hash),
-      chained.map((r) => r.at),
-      chained.map((r) => r.actorType),
-      chained.map((r) => r.actorId),
-      chained.map((r) => r.action),
-      chained.map((r) => r.connectionId),
-      chained.map((r) => r.providerKey),
-      chained.map((r) => r.outcome),
-      chained.map((r) => JSON.stringify(r.detail ?? {})),
-      chained.map((r) => r.requestId),
-      chained.map((r) => r.clientIp),
-    ]);
+    // A slice per statement: hashing and serialising 500 rows at once held the event loop
+    // for ~7 ms, every request in flight meanwhile waiting (the token read's p99).
+    for (let from = 0; from < rows.length; from += ROWS_PER_INSERT) {
+      const chained = rows.slice(from, from + ROWS_PER_INSERT).map((row) => {
+        const full = { ...row, seq: ++seq };
+        const hash = chainHash(prev, full);
+        const out = { ...full, prev, hash };
+        prev = hash;
+        return out;
+      });
+      await client.query(INSERT, [
+        chained.map((r) => String(r.seq)),
+        chained.map((r) => r.prev),
+        chained.map((r) => r.hash),
+        chained.map((r) => r.at),
+        chained.map((r) => r.actorType),
+        chained.map((r) => r.actorId),
+        chained.map((r) => r.action),
+        chained.map((r) => r.connectionId),
+        chained.map((r) => r.providerKey),
+        chained.map((r) => r.outcome),
+        chained.map((r) => JSON.stringify(r.detail ?? {})),
+        chained.map((r) => r.requestId),
+        chained.map((r) => r.clientIp),
+      ]);
+    }
     await client.query('COMMIT');
   } catch (error) {
     // A connection that cannot even roll back is not given back to the pool.
