@@ -10,6 +10,7 @@ import type { SweepReport } from '../src/refresh/sweep.js';
 import { Keyring } from '../src/vault/keyring.js';
 import { benchDatabase } from './database.js';
 import { startBaseline } from './processes.js';
+import { cpuBetween, machineCpu } from './machine.js';
 import { bareGrants, bareSql, seedDue } from './refresh-ceiling.js';
 
 /**
@@ -89,11 +90,15 @@ async function main() {
     const endpointCpuPerGrant = ((await endpoint.cpuMicros()) - endpointCpu) / CONNECTIONS;
     await reset();
     await seedDue(db.url, keyring, endpoint.url, CONNECTIONS);
+    const sqlStarted = performance.now();
+    const beforeSql = await machineCpu();
     const sqlPerSecond = await bareSql(db.url, CONCURRENCY);
+    const sqlUsed = cpuBetween(beforeSql, await machineCpu());
+    const sqlCores = sqlUsed.busyMicros / 1e3 / (performance.now() - sqlStarted);
     const ceiling = Math.min(grantsPerSecond, sqlPerSecond);
     process.stdout.write(
       `ceiling (a) token endpoint, bare client: ${fmt(grantsPerSecond)} grants/s (endpoint ${fmt(endpointCpuPerGrant)} µs CPU/grant)\n` +
-        `ceiling (b) bare SQL of a refresh (claim, read, token set, schedule, outbox; one transaction): ${fmt(sqlPerSecond)} refreshes/s\n` +
+        `ceiling (b) bare SQL of a refresh (claim, read, token set, schedule, outbox; one transaction): ${fmt(sqlPerSecond)} refreshes/s, machine ${fmt(sqlCores, 2)} of ${availableParallelism()} cores busy\n` +
         `ceiling: ${fmt(ceiling)} refreshes/s\n`,
     );
 
@@ -119,7 +124,9 @@ async function main() {
       await seedDue(db.url, keyring, endpoint.url, CONNECTIONS);
       await reset();
       const started = performance.now();
+      const before = await machineCpu();
       const results = await Promise.all(replicas.slice(0, n).map((r) => r.sweep()));
+      const used = cpuBetween(before, await machineCpu());
       const seconds = (performance.now() - started) / 1000;
       const { grants, duplicates } = await stats();
       const { rows: versions } = await pool.query<{ twice: string; none: string }>(
@@ -135,6 +142,8 @@ async function main() {
         'refreshes/s': Math.round(rate),
         'ratio to ceiling': Number(fmt(rate / ceiling, 2)),
         'broker CPU µs/refresh': Math.round(cpu / Math.max(1, refreshed)),
+        'Postgres CPU µs/refresh': Math.round(used.postgresMicros / Math.max(1, refreshed)),
+        'machine cores busy': Number(fmt(used.busyMicros / 1e6 / seconds, 2)),
         'peak RSS MB (max replica)': Math.round(
           Math.max(...results.map((r) => r.peakRssKb)) / 1024,
         ),
@@ -161,6 +170,16 @@ async function main() {
       ],
     ];
     for (const [ok, what] of verdicts) process.stdout.write(`${ok ? 'PASS' : 'FAIL'}  ${what}\n`);
+    // What the cores allow: every refresh costs the broker, Postgres and the token endpoint
+    // CPU on the same machine, whatever the number of replicas.
+    for (const r of rows) {
+      const perRefresh =
+        r['broker CPU µs/refresh'] + r['Postgres CPU µs/refresh'] + endpointCpuPerGrant;
+      process.stdout.write(
+        `${r.replicas} replica(s): ${fmt(perRefresh)} µs CPU/refresh on the machine (broker + Postgres + endpoint): ` +
+          `its ${availableParallelism()} cores allow at most ${fmt((availableParallelism() * 1e6) / perRefresh)} refreshes/s; ${r['machine cores busy']} cores were busy\n`,
+      );
+    }
     process.exitCode = verdicts.slice(3).every(([ok]) => ok) ? 0 : 1;
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
