@@ -70,7 +70,7 @@ export function verdict(rows: Row[], sizes: number[]): boolean {
     process.stdout.write('SKIP  targets: no measurement at 64 connections\n');
     return true;
   }
-  const brokers = at64.filter((r) => r.kind !== 'bare');
+  const brokers = at64.filter((r) => r.kind in RATIO_TARGETS);
   const checks: [string, boolean][] = [];
   for (const [kind, target] of Object.entries(RATIO_TARGETS)) {
     const of = brokers.filter((r) => r.kind === kind);

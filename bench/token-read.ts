@@ -15,7 +15,8 @@ import { benchCredentials } from './service.js';
 import { measure, pathsFile } from './wrk.js';
 
 /**
- * `npm run bench`: the token read against bare node:http, in the same run, with the broker
+ * `npm run bench`: the token read against bare node:http and against the broker's HTTP layer
+ * alone (bench/layer-server.ts), in the same run, with the broker
  * in its default configuration (`NODE_ENV=production`, `LOG_LEVEL` unset: `info`) and at
  * `LOG_LEVEL=warn`. Load from Debian's wrk in a process of its own (bench/rotate.lua).
  * Options: `--quick` (or BENCH_QUICK=1) skips the 1,000,000-connection seed;
@@ -81,6 +82,8 @@ async function main() {
   try {
     const baseline = await startBaseline(join(here, 'baseline-server.js'));
     children.push(baseline);
+    const layer = await startBaseline(join(here, 'layer-server.js'));
+    children.push(layer);
     const adminToken = randomBytes(24).toString('base64url');
     // What users run: only the settings the broker cannot start without. `warn` differs
     // by LOG_LEVEL alone. Production requires an https PUBLIC_URL: users terminate TLS in
@@ -140,6 +143,7 @@ async function main() {
             const measured: Record<string, Measurement> = {};
             // The bare server gets the default broker's requests (same length as warn's).
             measured.bare = await load(baseline, connections, paths, creds.get('default')![c]![1]);
+            measured.layer = await load(layer, connections, paths, creds.get('default')![c]![1]);
             // Every other round the other broker goes first: neither always runs just
             // after the other's load (its audit flush, its Postgres work).
             for (const [kind, broker] of round % 2 === 0 ? brokers : [...brokers].reverse()) {
@@ -147,7 +151,7 @@ async function main() {
             }
             rounds.push(measured);
           }
-          for (const kind of ['bare', ...brokers.map(([k]) => k)]) {
+          for (const kind of ['bare', 'layer', ...brokers.map(([k]) => k)]) {
             const ms = rounds.map((r) => r[kind]!);
             const row: Row = {
               seeded: size,
@@ -157,7 +161,9 @@ async function main() {
               target:
                 kind === 'bare'
                   ? `bare node:http (${credential} request)`
-                  : `broker ${kind}, ${credential}`,
+                  : kind === 'layer'
+                    ? `the broker's HTTP layer alone (${credential} request)`
+                    : `broker ${kind}, ${credential}`,
               ...summarise(ms),
               ratio: median(rounds.map((r) => r[kind]!.rps / r.bare!.rps)),
               p99Ratio: median(rounds.map((r) => r[kind]!.p99 / r.bare!.p99)),
