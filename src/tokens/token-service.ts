@@ -256,7 +256,8 @@ export function createTokenService(
         origin?: AuditOrigin | undefined;
       },
     ): Eventually<TokenRead> {
-      if (deps.audit.refusing()) throw auditUnavailable();
+      // A rejection like every other refusal (callers may not await a thrown error).
+      if (deps.audit.refusing()) return Promise.reject(auditUnavailable());
       const action = opts.action ?? (opts.force ? 'connection.refresh' : 'token.read');
       const served = ({ read, provider }: { read: TokenRead; provider: string }) => {
         audit(caller, id, action, provider, read.refreshError ? 'stale' : 'success', opts.origin);
