@@ -141,7 +141,7 @@ async function main() {
           const rounds: Record<string, Measurement>[] = [];
           for (let round = 0; round < ROUNDS; round++) {
             const measured: Record<string, Measurement> = {};
-            // The bare server gets the default broker's requests (same length as warn's).
+            // The bare server and the layer get the default broker's requests (same length as warn's).
             measured.bare = await load(baseline, connections, paths, creds.get('default')![c]![1]);
             measured.layer = await load(layer, connections, paths, creds.get('default')![c]![1]);
             // Every other round the other broker goes first: neither always runs just

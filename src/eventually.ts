@@ -1,9 +1,8 @@
 /**
  * A value known now, or a promise of it. The token read answers most requests from memory
  * (cached credential, cached snapshot); returning those values directly instead of through
- * `async` functions saves the promises and microtask turns of every step, which were a
- * fifth of the broker's CPU per read (docs/PERFORMANCE.md). Callers that `await` it are
- * unaffected.
+ * `async` functions saves a promise and a microtask turn per step of every such read
+ * (docs/PERFORMANCE.md). Callers that `await` it are unaffected.
  */
 export type Eventually<T> = T | Promise<T>;
 
@@ -24,7 +23,7 @@ export function andThen<T, U>(
  * `fn()`'s outcome as an Eventually whose errors all arrive the same way: as a rejected
  * promise, whether `fn` threw or rejected.
  *
- * @example eventually(() => readOrRefresh(caller, id)).then(...)
+ * @example const outcome = settled(() => readOrRefresh(caller, id, opts));
  */
 export function settled<T>(fn: () => Eventually<T>): Eventually<T> {
   try {

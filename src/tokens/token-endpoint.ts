@@ -82,8 +82,7 @@ export function createTokenEndpoint(deps: {
     p: TokenParams,
     origin: AuditOrigin | undefined,
   ): Promise<TokenEndpointAnswer> {
-    const resource = p.resource;
-    if (!resource) throw invalidRequest('resource (a connection id) is required');
+    if (!p.resource) throw invalidRequest('resource (a connection id) is required');
     if (!p.subject_token) throw invalidRequest('subject_token is required');
     if (p.subject_token_type !== ACCESS_TOKEN_TYPE) {
       throw invalidRequest(`subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
@@ -95,17 +94,16 @@ export function createTokenEndpoint(deps: {
     if (subject?.sub !== client.id) {
       throw invalidRequest('subject_token is not a valid broker token of this client');
     }
-    const read = await Promise.resolve()
-      .then(() =>
-        deps.tokens.read(client, resource, {
-          minTtlSeconds: EXCHANGE_MIN_TTL_SECONDS,
-          action: 'token.exchange',
-          origin,
-        }),
-      )
-      .catch((error: unknown) => {
-        throw asTokenEndpointError(error);
-      });
+    // `read` refuses by rejecting, never by throwing: its value may be known at once.
+    const read = await Promise.resolve(
+      deps.tokens.read(client, p.resource, {
+        minTtlSeconds: EXCHANGE_MIN_TTL_SECONDS,
+        action: 'token.exchange',
+        origin,
+      }),
+    ).catch((error: unknown) => {
+      throw asTokenEndpointError(error);
+    });
     const { token } = read;
     const body: TokenEndpointResponse = {
       access_token: token.accessToken,
